@@ -1,0 +1,77 @@
+# IndexPilot — PGXS build of a C++17 PostgreSQL extension.
+#
+#   make / make install        build and install (install needs write access to pg_config's directories)
+#   make installcheck          pg_regress against a running server that preloads indexpilot (PGHOST/PGPORT/PGUSER)
+#   make test                  everything: deps, format check, unit, private install, throwaway cluster, regress, TAP
+#   make demo                  throwaway cluster with the extension, shows version and worker status
+#   make unit                  Boost.Test unit tests for src/core only (no server)
+#   make format / format-check clang-format over our C++ sources
+
+EXTENSION   = indexpilot
+EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" indexpilot.control)
+MODULE_big  = indexpilot
+PG_SRCS     = $(sort $(wildcard src/*.cpp src/*/*.cpp))
+OBJS        = $(PG_SRCS:.cpp=.o)
+DATA        = $(sort $(wildcard sql/indexpilot--*.sql))
+PGFILEDESC  = "IndexPilot - automatic index management"
+
+REGRESS      = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
+# Inputs in test/sql; expected outputs in top-level expected/ (PostgreSQL 15 pg_regress reads them from
+# <inputdir>/expected, so test/expected is a symlink to ../expected).
+REGRESS_OPTS = --inputdir=test
+
+# Isolation specs in test/isolation/specs, run by installcheck after pg_regress (none yet; ':=' keeps the
+# variable empty, and so undefined for PGXS, until the first spec arrives).
+ISOLATION      := $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS  = --inputdir=test/isolation
+
+PG_CONFIG ?= pg_config
+PGXS      := $(shell $(PG_CONFIG) --pgxs)
+
+# PostgreSQL headers count as system headers, so -Wall -Wextra speak only about our own code.
+PG_CPPFLAGS = -I$(CURDIR)/include -isystem $(includedir_server) -DINDEXPILOT_VERSION='"$(EXTVERSION)"'
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fno-omit-frame-pointer
+SHLIB_LINK  = -lyaml-cpp -lstdc++
+
+include $(PGXS)
+
+# PGXS compiles JIT bitcode with clang and BITCODE_CXXFLAGS, which PG_CXXFLAGS never reaches:
+# give clang the same language standard so the .bc files match the .o files.
+override BITCODE_CXXFLAGS += -std=c++17
+
+# Every object depends on every header: the tree is small and a stale object is a worse bug than a rebuild.
+HEADERS = $(wildcard include/indexpilot/*.hpp include/indexpilot/*/*.hpp)
+$(OBJS): $(HEADERS)
+$(OBJS:.o=.bc): $(HEADERS)
+
+# ---- pure C++ unit tests (src/core, no PostgreSQL headers) -------------------------------------------
+CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
+UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
+UNIT_BIN   = test/unit/unit_tests
+
+$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS)
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework
+
+.PHONY: unit
+unit: $(UNIT_BIN)
+	./$(UNIT_BIN) --report_level=short
+
+# ---- formatting ---------------------------------------------------------------------------------------
+FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp \
+                                 test/unit/*.cpp test/sim/*.cpp test/sim/*.hpp))
+.PHONY: format format-check
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# ---- the two commands a new user runs ------------------------------------------------------------------
+.PHONY: deps test demo
+deps:
+	bash test/scripts/deps.sh
+test:
+	bash test/scripts/run_tests.sh
+demo:
+	bash test/scripts/demo.sh
+
+EXTRA_CLEAN = $(UNIT_BIN) test/unit/*.xml tmp_install tmp_check log

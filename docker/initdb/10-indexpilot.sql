@@ -1,0 +1,2 @@
+-- Runs once, when the container initializes its data directory.
+CREATE EXTENSION IF NOT EXISTS indexpilot;

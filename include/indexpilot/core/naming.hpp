@@ -1,0 +1,36 @@
+/*
+ * core/naming.hpp — names IndexPilot gives to the objects it creates, and identifier checks.
+ *
+ * Pure C++: no PostgreSQL headers, covered by test/unit.
+ */
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace indexpilot::core
+{
+
+/* PostgreSQL's NAMEDATALEN - 1: the longest identifier the server keeps. */
+inline constexpr std::size_t kMaxIdentifierBytes = 63;
+
+/* FNV-1a, 32 bits: a stable hash for names (not for security). */
+std::uint32_t Fnv1a32(std::string_view data) noexcept;
+
+/*
+ * True for an identifier that needs no quoting: starts with a lower-case letter or '_', continues with
+ * lower-case letters, digits, '_' or '$', and fits in kMaxIdentifierBytes. Keywords are not checked here.
+ */
+bool IsPlainIdentifier(std::string_view name) noexcept;
+
+/*
+ * Deterministic index name "indexpilot_<table>_<col>_<col>..._<hash8>", at most 63 bytes.
+ * The hash covers the full table and column list (and the predicate of a partial index, if any), so two
+ * different indexes never share a name even when the readable part had to be shortened.
+ * Throws core::Error when table or columns are empty.
+ */
+std::string IndexName(std::string_view table, const std::vector<std::string> &columns, std::string_view predicate = {});
+
+} // namespace indexpilot::core

@@ -1,0 +1,30 @@
+/*
+ * pg/postgres.hpp — the one way C++ files include PostgreSQL's core headers.
+ *
+ * PostgreSQL headers are C: they are always included inside extern "C". Files that need more PostgreSQL
+ * headers include this first and wrap the rest in their own extern "C" block.
+ * Files under src/core must never include this (they are built without PostgreSQL for the unit tests).
+ */
+#pragma once
+
+#ifdef INDEXPILOT_CORE_ONLY
+#error "src/core is pure C++: it must not include PostgreSQL headers"
+#endif
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+}
+
+/*
+ * Declares and starts the definition of a SQL-callable function with C linkage:
+ *     INDEXPILOT_FUNCTION(indexpilot_version) { return indexpilot::pg::Entry([&] { ... }); }
+ * PG_FUNCTION_INFO_V1 and the definition both need extern "C", or the server cannot find the symbols.
+ */
+#define INDEXPILOT_FUNCTION(name)                                                                                      \
+	extern "C" {                                                                                                       \
+	PG_FUNCTION_INFO_V1(name);                                                                                         \
+	}                                                                                                                  \
+	extern "C" Datum name(PG_FUNCTION_ARGS)

@@ -1,0 +1,33 @@
+/*
+ * indexpilot.cpp — the library's entry: module magic and _PG_init.
+ *
+ * Without shared_preload_libraries only the GUCs are declared: SQL functions that need shared memory say
+ * how to preload. With it, _PG_init requests shared memory, installs the executor hooks and registers the
+ * launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
+ */
+#include "indexpilot/capture/hooks.hpp"
+#include "indexpilot/pg/compat.hpp"
+#include "indexpilot/pg/guard.hpp"
+#include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/worker.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+PGDLLEXPORT void _PG_init(void);
+}
+
+extern "C" void
+_PG_init(void)
+{
+	indexpilot::pg::Entry([] {
+		indexpilot::worker::DefineGucs();
+		indexpilot::pg::ReserveGucPrefix("indexpilot");
+
+		if (!process_shared_preload_libraries_in_progress)
+			return;
+
+		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
+		indexpilot::capture::InstallHooks();
+		indexpilot::worker::RegisterLauncher();
+	});
+}

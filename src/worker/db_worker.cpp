@@ -1,0 +1,150 @@
+/*
+ * worker/db_worker.cpp — the worker that serves one database.
+ *
+ * Started by the launcher with the database OID as its argument. It claims a slot in the shared registry
+ * (one worker per database), exits at once where the extension is not installed, and otherwise runs its
+ * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped. The cycle itself (flush,
+ * cost model, builds) arrives with later modules; today it records a heartbeat.
+ */
+#include "indexpilot/worker/worker.hpp"
+
+#include "indexpilot/pg/guard.hpp"
+#include "indexpilot/shmem.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+}
+
+namespace indexpilot::worker
+{
+
+static int s_slot = -1;
+static char s_dbname[NAMEDATALEN];
+
+/* Claims a free slot for dboid; false if another worker already serves it or all slots are taken. */
+static bool
+ClaimSlot(Oid dboid, bool *duplicate)
+{
+	int free_slot = -1;
+	*duplicate = false;
+	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < g_shared->nslots; i++) {
+		WorkerSlot &slot = g_shared->slots[i];
+		if (slot.dboid == dboid)
+			*duplicate = true;
+		else if (slot.dboid == InvalidOid && free_slot < 0)
+			free_slot = i;
+	}
+	if (!*duplicate && free_slot >= 0) {
+		WorkerSlot &slot = g_shared->slots[free_slot];
+		slot.dboid = dboid;
+		slot.pid = MyProcPid;
+		slot.started_at = GetCurrentTimestamp();
+		slot.last_activity = slot.started_at;
+		slot.loops = 0;
+		s_slot = free_slot;
+	}
+	LWLockRelease(g_shared->lock);
+	return s_slot >= 0;
+}
+
+static void
+ReleaseSlot(int, Datum)
+{
+	if (s_slot < 0 || g_shared == nullptr)
+		return;
+	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
+	memset(&g_shared->slots[s_slot], 0, sizeof(WorkerSlot));
+	LWLockRelease(g_shared->lock);
+	s_slot = -1;
+}
+
+static bool
+ExtensionInstalled()
+{
+	StartTransactionCommand();
+	bool installed = OidIsValid(get_extension_oid("indexpilot", true));
+	CommitTransactionCommand();
+	return installed;
+}
+
+/* Catalog lookups need a transaction: the name is read once and kept for log messages. */
+static void
+RememberDatabaseName(Oid dboid)
+{
+	StartTransactionCommand();
+	char *name = get_database_name(dboid);
+	strlcpy(s_dbname, name ? name : "?", NAMEDATALEN);
+	CommitTransactionCommand();
+}
+
+static void
+WorkerMain(Oid dboid)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("indexpilot worker");
+	RememberDatabaseName(dboid);
+
+	RequireShared("the indexpilot worker");
+	bool duplicate = false;
+	if (!ClaimSlot(dboid, &duplicate)) {
+		if (!duplicate)
+			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" found no free slot", s_dbname),
+						  errhint("Raise indexpilot.max_workers (now %d).", g_max_workers)));
+		proc_exit(0);
+	}
+	before_shmem_exit(ReleaseSlot, 0);
+
+	if (!ExtensionInstalled())
+		proc_exit(0); /* nothing to serve here; the launcher looks again after a naptime */
+
+	ereport(LOG, (errmsg("indexpilot worker started for database \"%s\"", s_dbname)));
+
+	for (;;) {
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending) {
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" reloaded its configuration", s_dbname),
+						  errdetail("naptime is %d ms", g_naptime_ms)));
+		}
+
+		pgstat_report_activity(STATE_RUNNING, "indexpilot cycle");
+		if (!ExtensionInstalled()) {
+			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" exits: the extension was dropped", s_dbname)));
+			proc_exit(0);
+		}
+		pgstat_report_activity(STATE_IDLE, nullptr);
+
+		LWLockAcquire(g_shared->lock, LW_SHARED);
+		g_shared->slots[s_slot].last_activity = GetCurrentTimestamp();
+		g_shared->slots[s_slot].loops++;
+		LWLockRelease(g_shared->lock);
+
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, g_naptime_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+} // namespace indexpilot::worker
+
+/* Background worker entry point: one database's worker. */
+extern "C" void
+indexpilot_worker_main(Datum arg)
+{
+	indexpilot::pg::Entry([arg] { indexpilot::worker::WorkerMain(DatumGetObjectId(arg)); });
+}

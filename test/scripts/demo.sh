@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# demo.sh — `make demo`: builds IndexPilot, installs it into a private tree, starts a throwaway cluster
+# with the extension preloaded, creates it, shows the version and the background workers, and stops the
+# cluster (also on failure). Later stages (CRM seeding, simulation, report) grow from here.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/scripts/lib.sh
+
+WORK=""
+DATADIR=""
+cleanup() {
+	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
+	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash test/scripts/deps.sh
+echo "demo: building"
+make -s all
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-demo.XXXXXX")
+chmod 755 "$WORK"
+echo "demo: installing into a private tree"
+ip_private_install "$WORK/install"
+
+DATADIR=$(ip_server_dir demo)
+PORT=$(ip_free_port)
+echo "demo: starting a throwaway cluster on 127.0.0.1:$PORT"
+ip_cluster_init "$DATADIR" "$PORT"
+ip_cluster_start "$DATADIR"
+
+psql_demo() { "$IP_BINDIR/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+psql_demo -q -c 'CREATE EXTENSION indexpilot'
+psql_demo -c 'SELECT indexpilot_version() AS version'
+echo "demo: waiting for the database worker"
+for _ in $(seq 1 60); do
+	[ "$(psql_demo -Atc "SELECT count(*) FROM indexpilot_worker_status() WHERE role = 'worker'")" = 1 ] && break
+	sleep 0.5
+done
+psql_demo -c 'SELECT role, database, pid, started_at, loops FROM indexpilot_worker_status() ORDER BY role'
+psql_demo -c "SELECT pid, backend_type, datname, application_name FROM pg_stat_activity WHERE backend_type LIKE 'indexpilot%' ORDER BY backend_type"
+echo "demo: server log lines from IndexPilot"
+grep -E 'indexpilot' "$DATADIR/server.log" | grep -v ' statement: ' || true
+echo "demo: stopping the cluster"

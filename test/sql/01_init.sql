@@ -1,0 +1,45 @@
+-- Installing the extension: schema, functions, GUCs, privileges.
+CREATE EXTENSION indexpilot;
+
+SELECT indexpilot_version() ~ '^\d+\.\d+\.\d+$' AS version_ok,
+       indexpilot_version() = (SELECT extversion FROM pg_extension WHERE extname = 'indexpilot') AS matches_catalog;
+
+SELECT nspname FROM pg_namespace WHERE nspname = 'indexpilot';
+
+-- Every object the extension owns.
+SELECT pg_describe_object(classid, objid, 0) AS object
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'indexpilot')
+  AND deptype = 'e'
+ORDER BY pg_describe_object(classid, objid, 0) COLLATE "C";
+
+-- GUCs: names, types, units and when they can change (values depend on the server under test).
+SELECT name, vartype, unit, context, min_val, max_val
+FROM pg_settings WHERE name LIKE 'indexpilot.%' ORDER BY name COLLATE "C";
+
+-- Bad GUC values are refused and nothing is written.
+ALTER SYSTEM SET indexpilot.naptime = '50ms';
+ALTER SYSTEM SET indexpilot.naptime = 'soon';
+ALTER SYSTEM SET indexpilot.max_workers = 0;
+ALTER SYSTEM SET indexpilot.databases = '"unterminated';
+ALTER SYSTEM SET indexpilot.no_such_setting = 1;
+SET indexpilot.naptime = '5s';
+SET indexpilot.no_such_setting = 1;
+
+-- Control and diagnostic functions are not executable by PUBLIC; reading status is allowed to pg_monitor.
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute,
+       has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AS monitor_may_execute
+FROM pg_proc p
+JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'indexpilot')
+ORDER BY 1::text COLLATE "C";
+
+CREATE ROLE indexpilot_regress_nobody;
+SET ROLE indexpilot_regress_nobody;
+SELECT indexpilot_version() IS NOT NULL AS anyone_may_read_version;
+SELECT * FROM indexpilot_worker_status();
+SELECT indexpilot._selftest_cpp_error(1, 'none');
+RESET ROLE;
+DROP ROLE indexpilot_regress_nobody;

@@ -1,0 +1,87 @@
+/*
+ * test_naming.cpp — deterministic index names and identifier checks.
+ */
+#include "indexpilot/core/error.hpp"
+#include "indexpilot/core/naming.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <string>
+
+using namespace indexpilot::core;
+
+BOOST_AUTO_TEST_SUITE(core_naming)
+
+BOOST_AUTO_TEST_CASE(fnv1a_known_values)
+{
+	// Reference values of 32-bit FNV-1a.
+	BOOST_TEST(Fnv1a32("") == 0x811c9dc5u);
+	BOOST_TEST(Fnv1a32("a") == 0xe40c292cu);
+	BOOST_TEST(Fnv1a32("foobar") == 0xbf9cf968u);
+}
+
+BOOST_AUTO_TEST_CASE(plain_identifiers)
+{
+	BOOST_TEST(IsPlainIdentifier("contacts"));
+	BOOST_TEST(IsPlainIdentifier("_x1$"));
+	BOOST_TEST(IsPlainIdentifier(std::string(63, 'a')));
+	BOOST_TEST(!IsPlainIdentifier(std::string(64, 'a')));
+	BOOST_TEST(!IsPlainIdentifier(""));
+	BOOST_TEST(!IsPlainIdentifier("Contacts"));
+	BOOST_TEST(!IsPlainIdentifier("1abc"));
+	BOOST_TEST(!IsPlainIdentifier("a b"));
+	BOOST_TEST(!IsPlainIdentifier("a;drop"));
+	BOOST_TEST(!IsPlainIdentifier("a\"b"));
+	BOOST_TEST(!IsPlainIdentifier("$a"));
+}
+
+BOOST_AUTO_TEST_CASE(index_name_shape)
+{
+	const std::string name = IndexName("contacts", {"tenant_id", "email"});
+	BOOST_TEST(name.rfind("indexpilot_contacts_tenant_id_email_", 0) == 0);
+	BOOST_TEST(name.size() == std::string("indexpilot_contacts_tenant_id_email_").size() + 8);
+	BOOST_TEST(IsPlainIdentifier(name));
+}
+
+BOOST_AUTO_TEST_CASE(index_name_is_deterministic_and_distinct)
+{
+	BOOST_TEST(IndexName("contacts", {"email"}) == IndexName("contacts", {"email"}));
+	std::set<std::string> names = {
+		IndexName("contacts", {"email"}),
+		IndexName("contacts", {"phone"}),
+		IndexName("contacts", {"tenant_id", "email"}),
+		IndexName("contacts", {"email", "tenant_id"}),
+		IndexName("contacts", {"tenant_id", "email"}, "tenant_id = 7"),
+		IndexName("contacts", {"tenant_id", "email"}, "tenant_id = 8"),
+		IndexName("contacts_email", {"x"}),
+		IndexName("contacts", {"email_x"}), // same readable part as the one above, different hash
+	};
+	BOOST_TEST(names.size() == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(index_name_fits_63_bytes_and_keeps_long_names_apart)
+{
+	const std::string table(60, 't');
+	const std::string a = IndexName(table, {std::string(60, 'c') + "1"});
+	const std::string b = IndexName(table, {std::string(60, 'c') + "2"});
+	BOOST_TEST(a.size() == kMaxIdentifierBytes);
+	BOOST_TEST(b.size() == kMaxIdentifierBytes);
+	BOOST_TEST(a != b); // readable parts are equal after truncation; the hash tells them apart
+}
+
+BOOST_AUTO_TEST_CASE(index_name_sanitizes_quoted_identifiers)
+{
+	const std::string name = IndexName("My Table", {"Col\"1;drop"});
+	BOOST_TEST(IsPlainIdentifier(name));
+	BOOST_TEST(name.rfind("indexpilot_my_table_col_1_drop_", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(index_name_rejects_empty_input)
+{
+	BOOST_CHECK_THROW(IndexName("", {"a"}), Error);
+	BOOST_CHECK_THROW(IndexName("t", {}), Error);
+	BOOST_CHECK_THROW(IndexName("t", {""}), Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
