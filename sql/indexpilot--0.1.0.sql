@@ -53,3 +53,61 @@ REVOKE ALL ON FUNCTION indexpilot._selftest_cpp_error(integer, text) FROM PUBLIC
 REVOKE ALL ON FUNCTION indexpilot._selftest_pg_error(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._selftest_live_objects() FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._selftest_cleanups() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Mutation lineage: every schema, expression, index and switch change, with its evidence. Append-only.
+-- ---------------------------------------------------------------------------------------------------
+CREATE TABLE indexpilot.mutation_log (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor         name        NOT NULL DEFAULT session_user,
+    kind          text        NOT NULL,
+    target_table  text,        -- schema-qualified, quoted as needed (quote_ident each part)
+    target_column text,
+    target_index  text,
+    tenant        text,        -- the tenant key value, as text, when the change concerns one tenant
+    details       jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    parent_id     bigint      REFERENCES indexpilot.mutation_log (id),
+    CONSTRAINT mutation_log_kind_check CHECK (kind ~ '^[a-z][a-z0-9_]*$')
+);
+COMMENT ON TABLE indexpilot.mutation_log IS 'Append-only lineage of every change IndexPilot makes or observes';
+CREATE INDEX mutation_log_target_idx ON indexpilot.mutation_log (target_table, target_column);
+CREATE INDEX mutation_log_parent_idx ON indexpilot.mutation_log (parent_id);
+
+CREATE FUNCTION indexpilot._refuse_mutation_log_change()
+RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'indexpilot.mutation_log is append-only: % is not allowed', TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Lineage rows are never changed or removed.';
+END
+$$;
+CREATE TRIGGER mutation_log_append_only
+    BEFORE UPDATE OR DELETE ON indexpilot.mutation_log
+    FOR EACH ROW EXECUTE FUNCTION indexpilot._refuse_mutation_log_change();
+CREATE TRIGGER mutation_log_no_truncate
+    BEFORE TRUNCATE ON indexpilot.mutation_log
+    FOR EACH STATEMENT EXECUTE FUNCTION indexpilot._refuse_mutation_log_change();
+
+-- The one way IndexPilot code appends to the lineage; returns the new row's id (a parent for later rows).
+CREATE FUNCTION indexpilot._log_mutation(
+    kind          text,
+    target_table  text  DEFAULT NULL,
+    target_column text  DEFAULT NULL,
+    target_index  text  DEFAULT NULL,
+    tenant        text  DEFAULT NULL,
+    details       jsonb DEFAULT '{}'::jsonb,
+    parent_id     bigint DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO indexpilot.mutation_log (kind, target_table, target_column, target_index, tenant, details, parent_id)
+    VALUES (kind, target_table, target_column, target_index, tenant, coalesce(details, '{}'::jsonb), parent_id)
+    RETURNING id
+$$;
+REVOKE ALL ON FUNCTION indexpilot._log_mutation(text, text, text, text, text, jsonb, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._refuse_mutation_log_change() FROM PUBLIC;
+REVOKE ALL ON indexpilot.mutation_log FROM PUBLIC;
+GRANT SELECT ON indexpilot.mutation_log TO pg_monitor;

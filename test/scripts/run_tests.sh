@@ -5,6 +5,9 @@
 #   pg_regress (make installcheck) -> isolation -> TAP (prove)
 #
 # Every server it starts is stopped on exit, also on failure or interrupt.
+#
+# For quicker runs while developing: STAGES="unit regress" make test  (stages: format unit regress tap;
+# the build always runs) and TAP_FILES="001_worker.pl" to pick TAP scripts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -12,6 +15,8 @@ ROOT=$(pwd)
 
 PASSED=0
 FAILED=0
+STAGES=${STAGES:-format unit regress tap}
+want() { [[ " $STAGES " == *" $1 "* ]]; }
 WORK=""
 DATADIR=""
 TAPDIR=""
@@ -51,11 +56,13 @@ abort() {
 echo "== dependencies"
 bash test/scripts/deps.sh || abort "dependency check"
 
-echo "== format check (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
-if make -s format-check >"$LOGDIR/format.log" 2>&1; then tally "format check" 1 0; else
-	head -40 "$LOGDIR/format.log"
-	echo "(run 'make format' to fix)"
-	tally "format check" 0 1
+if want format; then
+	echo "== format check (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
+	if make -s format-check >"$LOGDIR/format.log" 2>&1; then tally "format check" 1 0; else
+		head -40 "$LOGDIR/format.log"
+		echo "(run 'make format' to fix)"
+		tally "format check" 0 1
+	fi
 fi
 
 echo "== build"
@@ -67,19 +74,21 @@ else
 	tally "build without warnings" 1 0
 fi
 
-echo "== unit tests (Boost.Test)"
-rm -f test/unit/report.xml
-if make -s test/unit/unit_tests >"$LOGDIR/unit-build.log" 2>&1; then
-	./test/unit/unit_tests --report_format=XML --report_level=detailed --report_sink=test/unit/report.xml \
-		--log_level=error >"$LOGDIR/unit.log" 2>&1
-	cat "$LOGDIR/unit.log"
-	up=$(grep -o '<TestCase [^>]*result="passed"' test/unit/report.xml 2>/dev/null | wc -l)
-	uf=$(grep -o '<TestCase [^>]*result="[^p][^"]*"' test/unit/report.xml 2>/dev/null | wc -l)
-	[ "$up" -eq 0 ] && [ "$uf" -eq 0 ] && uf=1 # no report at all: the runner itself failed
-	tally "unit" "$up" "$uf"
-else
-	tail -40 "$LOGDIR/unit-build.log"
-	tally "unit (build)" 0 1
+if want unit; then
+	echo "== unit tests (Boost.Test)"
+	rm -f test/unit/report.xml
+	if make -s test/unit/unit_tests >"$LOGDIR/unit-build.log" 2>&1; then
+		./test/unit/unit_tests --report_format=XML --report_level=detailed --report_sink=test/unit/report.xml \
+			--log_level=error >"$LOGDIR/unit.log" 2>&1
+		cat "$LOGDIR/unit.log"
+		up=$(grep -o '<TestCase [^>]*result="passed"' test/unit/report.xml 2>/dev/null | wc -l)
+		uf=$(grep -o '<TestCase [^>]*result="[^p][^"]*"' test/unit/report.xml 2>/dev/null | wc -l)
+		[ "$up" -eq 0 ] && [ "$uf" -eq 0 ] && uf=1 # no report at all: the runner itself failed
+		tally "unit" "$up" "$uf"
+	else
+		tail -40 "$LOGDIR/unit-build.log"
+		tally "unit (build)" 0 1
+	fi
 fi
 
 echo "== private installation"
@@ -98,35 +107,40 @@ echo "   port $PORT, data $DATADIR"
 
 # installcheck runs pg_regress and, once test/isolation/specs has specs, pg_isolation_regress: both
 # print one "... ok" / "... FAILED" line per test, counted together here.
-echo "== regression and isolation tests (make installcheck)"
-rm -rf results regression.diffs regression.out
-PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres make -s installcheck >"$LOGDIR/regress.log" 2>&1
-cat "$LOGDIR/regress.log"
-rp=$(grep -cE '\.\.\. ok' "$LOGDIR/regress.log")
-rf=$(grep -cE '\.\.\. (FAILED|failed)' "$LOGDIR/regress.log")
-if [ "$rp" -eq 0 ] && [ "$rf" -eq 0 ]; then rf=1; fi
-[ -f regression.diffs ] && head -100 regression.diffs
-tally "regression and isolation" "$rp" "$rf"
+if want regress; then
+	echo "== regression and isolation tests (make installcheck)"
+	rm -rf results regression.diffs regression.out
+	PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres make -s installcheck >"$LOGDIR/regress.log" 2>&1
+	cat "$LOGDIR/regress.log"
+	rp=$(grep -cE '\.\.\. ok' "$LOGDIR/regress.log")
+	rf=$(grep -cE '\.\.\. (FAILED|failed)' "$LOGDIR/regress.log")
+	if [ "$rp" -eq 0 ] && [ "$rf" -eq 0 ]; then rf=1; fi
+	[ -f regression.diffs ] && head -100 regression.diffs
+	tally "regression and isolation" "$rp" "$rf"
+fi
 
 ip_cluster_stop "$DATADIR"
 grep -E 'PANIC|TRAP:|terminated by signal' "$DATADIR/server.log" && tally "server log clean" 0 1
 
-echo "== TAP tests (prove, PostgreSQL::Test::Cluster)"
-TAPDIR=$(ip_server_dir tap)
-cp test/t/*.pl test/t/*.pm "$TAPDIR"/
-chmod a+r "$TAPDIR"/*
-PGXS_DIR="$($PG_CONFIG --pkglibdir)/pgxs"
-(cd "$TAPDIR" && ip_as_server_user env PATH="$IP_BINDIR:$PATH" PERL5LIB="$PGXS_DIR/src/test/perl:$TAPDIR" TESTDIR="$TAPDIR" \
-	PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" prove -v --timer ./*.pl) >"$LOGDIR/tap.log" 2>&1
-cat "$LOGDIR/tap.log" | grep -vE '^\s*#' || true
-tp=$(grep -cE '^\s*ok [0-9]+' "$LOGDIR/tap.log")
-tf=$(grep -cE '^\s*not ok [0-9]+' "$LOGDIR/tap.log")
-# A script that died without a failing assertion (bad plan, exception, no tests) still counts as a failure.
-td=$(perl -ne '$n++ if /\(Wstat: (\d+).*Failed: (\d+)\)/ && $1 != 0 && $2 == 0; END { print $n + 0 }' "$LOGDIR/tap.log")
-tally "TAP" "$tp" "$((tf + td))"
-if [ "$((tf + td))" -ne 0 ]; then
-	for f in "$TAPDIR"/tmp_check/log/*.log; do
-		[ -f "$f" ] && { echo "---- $f (last 30 lines)"; tail -30 "$f"; }
-	done
+if want tap; then
+	echo "== TAP tests (prove, PostgreSQL::Test::Cluster)"
+	TAPDIR=$(ip_server_dir tap)
+	cp test/t/*.pl test/t/*.pm "$TAPDIR"/
+	chmod a+r "$TAPDIR"/*
+	PGXS_DIR="$($PG_CONFIG --pkglibdir)/pgxs"
+	(cd "$TAPDIR" && ip_as_server_user env PATH="$IP_BINDIR:$PATH" PERL5LIB="$PGXS_DIR/src/test/perl:$TAPDIR" TESTDIR="$TAPDIR" \
+		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" prove -v --timer ${TAP_FILES:-./*.pl}) >"$LOGDIR/tap.log" 2>&1
+	cat "$LOGDIR/tap.log" | grep -vE '^\s*#' || true
+	tp=$(grep -cE '^\s*ok [0-9]+' "$LOGDIR/tap.log")
+	tf=$(grep -cE '^\s*not ok [0-9]+' "$LOGDIR/tap.log")
+	# A script that died without a failing assertion (bad plan, exception, no tests) still counts as a failure.
+	td=$(perl -ne '$n++ if /\(Wstat: (\d+).*Failed: (\d+)\)/ && $1 != 0 && $2 == 0; END { print $n + 0 }' "$LOGDIR/tap.log")
+	tally "TAP" "$tp" "$((tf + td))"
+	if [ "$((tf + td))" -ne 0 ]; then
+		for f in "$TAPDIR"/tmp_check/log/*.log; do
+			[ -f "$f" ] && { echo "---- $f (last 30 lines)"; tail -30 "$f"; }
+		done
 fi
+fi
+
 finish

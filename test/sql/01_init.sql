@@ -27,14 +27,16 @@ ALTER SYSTEM SET indexpilot.no_such_setting = 1;
 SET indexpilot.naptime = '5s';
 SET indexpilot.no_such_setting = 1;
 
--- Control and diagnostic functions are not executable by PUBLIC; reading status is allowed to pg_monitor.
-SELECT p.oid::regprocedure AS function,
-       has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute,
-       has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AS monitor_may_execute
+-- Only read-only informational functions are executable by PUBLIC: this lists any other function that is.
+SELECT p.oid::regprocedure AS public_executable
 FROM pg_proc p
 JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'indexpilot')
+  AND has_function_privilege('public', p.oid, 'EXECUTE')
+  AND p.proname NOT IN ('indexpilot_version')
 ORDER BY 1::text COLLATE "C";
+-- pg_monitor may run the status functions.
+SELECT has_function_privilege('pg_monitor', 'indexpilot_worker_status()', 'EXECUTE') AS monitor_reads_status;
 
 CREATE ROLE indexpilot_regress_nobody;
 SET ROLE indexpilot_regress_nobody;
