@@ -111,3 +111,68 @@ REVOKE ALL ON FUNCTION indexpilot._log_mutation(text, text, text, text, text, js
 REVOKE ALL ON FUNCTION indexpilot._refuse_mutation_log_change() FROM PUBLIC;
 REVOKE ALL ON indexpilot.mutation_log FROM PUBLIC;
 GRANT SELECT ON indexpilot.mutation_log TO pg_monitor;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Capture: what the shared-memory store holds now (all databases in the functions, this one in views).
+-- ---------------------------------------------------------------------------------------------------
+CREATE FUNCTION indexpilot._live_stats(
+    OUT dbid oid, OUT relid oid, OUT kind text, OUT attnums int2[], OUT operators text[],
+    OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
+    OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
+    OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_live_queries'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION indexpilot._capture_counters(
+    OUT entries bigint, OUT max_entries bigint, OUT queries bigint, OUT max_queries bigint,
+    OUT evictions bigint, OUT query_evictions bigint, OUT dropped bigint, OUT internal_errors bigint,
+    OUT statements_sampled bigint, OUT reset_at timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_capture_counters'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION indexpilot_reset_live_stats()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'indexpilot_reset_live_stats'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION indexpilot_reset_live_stats() IS 'Empties the capture store (all databases); returns the shapes removed';
+
+CREATE VIEW indexpilot.live_stats AS
+SELECT s.relid::regclass AS relation,
+       s.kind,
+       ARRAY(SELECT a.attname
+             FROM unnest(s.attnums) WITH ORDINALITY AS u(attnum, ord)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relid AND a.attnum = u.attnum
+             ORDER BY u.ord) AS columns,
+       s.operators, s.tenant_scope, s.tenant, s.calls, s.seq_calls, s.index_calls, s.bitmap_calls,
+       s.other_calls, s.cancelled_calls, s.instrumented_calls, s.rows_scanned, s.rows_returned,
+       s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.last_seen
+FROM indexpilot._live_stats() s
+WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+COMMENT ON VIEW indexpilot.live_stats IS 'Predicate shapes captured in this database and not yet flushed';
+
+CREATE VIEW indexpilot.live_queries AS
+SELECT q.queryid, q.query, q.last_seen
+FROM indexpilot._live_queries() q
+WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+COMMENT ON VIEW indexpilot.live_queries IS 'One representative statement, with constants, per captured query id';
+
+CREATE VIEW indexpilot.capture_counters AS SELECT * FROM indexpilot._capture_counters();
+
+REVOKE ALL ON FUNCTION indexpilot._live_stats() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._live_queries() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._capture_counters() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_reset_live_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._live_stats() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION indexpilot._capture_counters() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION indexpilot._live_queries() TO pg_read_all_stats;
+GRANT SELECT ON indexpilot.live_stats, indexpilot.capture_counters TO pg_monitor;
+GRANT SELECT ON indexpilot.live_queries TO pg_read_all_stats;
+GRANT USAGE ON SCHEMA indexpilot TO pg_read_all_stats;

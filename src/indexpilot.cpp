@@ -6,6 +6,7 @@
  * launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
  */
 #include "indexpilot/capture/hooks.hpp"
+#include "indexpilot/capture/store.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
@@ -21,11 +22,13 @@ _PG_init(void)
 {
 	indexpilot::pg::Entry([] {
 		indexpilot::worker::DefineGucs();
+		indexpilot::capture::DefineCaptureGucs();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 
 		if (!process_shared_preload_libraries_in_progress)
 			return;
 
+		indexpilot::capture::RequestStore();
 		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
 		indexpilot::capture::InstallHooks();
 		indexpilot::worker::RegisterLauncher();

@@ -26,6 +26,18 @@ static shmem_startup_hook_type s_prev_shmem_startup_hook = nullptr;
 
 static const char *const kTrancheName = "indexpilot";
 
+static constexpr int kMaxParts = 8;
+static ShmemPart s_parts[kMaxParts];
+static int s_nparts = 0;
+
+void
+ShmemAddPart(const ShmemPart &part)
+{
+	if (s_nparts >= kMaxParts)
+		elog(ERROR, "indexpilot: too many shared memory parts");
+	s_parts[s_nparts++] = part;
+}
+
 static Size
 SharedSize()
 {
@@ -37,6 +49,11 @@ RequestMemory()
 {
 	RequestAddinShmemSpace(SharedSize());
 	RequestNamedLWLockTranche(kTrancheName, 1);
+	for (int i = 0; i < s_nparts; i++) {
+		RequestAddinShmemSpace(s_parts[i].size());
+		if (s_parts[i].nlocks > 0)
+			RequestNamedLWLockTranche(s_parts[i].name, s_parts[i].nlocks);
+	}
 }
 
 #if PG_VERSION_NUM >= 150000
@@ -63,6 +80,10 @@ ShmemStartupHook(void)
 		MemSet(state, 0, SharedSize());
 		state->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
 		state->nslots = s_max_workers;
+	}
+	for (int i = 0; i < s_nparts; i++) {
+		const ShmemPart &part = s_parts[i];
+		part.init(part.nlocks > 0 ? GetNamedLWLockTranche(part.name) : nullptr);
 	}
 	LWLockRelease(AddinShmemInitLock);
 	g_shared = state;

@@ -47,6 +47,21 @@ extern SharedState *g_shared;
 /* Called from _PG_init while preloading: requests the memory and the lock, installs the startup hook. */
 void ShmemInit(int max_workers);
 
+/*
+ * A further part of IndexPilot's shared memory, owned by one module. Parts are added from _PG_init while
+ * preloading (before the request hook runs). `size()` is everything the part will allocate (its structs and
+ * hash tables); it gets a named LWLock tranche of `nlocks` locks; `init(locks)` runs under
+ * AddinShmemInitLock in the postmaster (and, with EXEC_BACKEND, in every backend) and allocates or attaches
+ * its structures with ShmemInitStruct / ShmemInitHash.
+ */
+struct ShmemPart {
+	const char *name;
+	Size (*size)();
+	int nlocks;
+	void (*init)(LWLockPadded *locks);
+};
+void ShmemAddPart(const ShmemPart &part);
+
 /* The shared state, or ERROR (object_not_in_prerequisite_state) telling how to preload the library. */
 SharedState *RequireShared(const char *what);
 

@@ -1,16 +1,36 @@
 /*
- * capture/hooks.cpp — executor hooks.
+ * capture/hooks.cpp — executor hooks that feed the capture store.
  *
- * Hot path: plain C-style code, no allocation, no C++ exceptions (nothing here can throw, so no guard is
- * needed); every hook calls the previous hook or the standard function, and the nesting depth is restored
- * in PG_FINALLY so an ERROR inside a nested statement cannot leave it wrong.
+ * Per top-level statement the sampling decision is taken once (indexpilot.sample_rate) and followed by
+ * every statement nested in it; parallel workers take no decision of their own: the leader adds
+ * INSTRUMENT_ROWS to the query's instrument options, which the workers inherit, and reads the rows they
+ * counted, accumulated into its own plan states, at ExecutorEnd.
+ *
+ * A sampled statement's shapes are collected from its plan at ExecutorStart into a fixed backend-local
+ * array. ExecutorEnd adds the rows its plan states counted and records them. A statement that never
+ * reaches ExecutorEnd (an error, statement_timeout, a cancel) is recorded as cancelled, with the time it
+ * ran, from the (sub)transaction abort callback: slow statements that were cut short count too.
+ *
+ * Hot path: an unsampled statement costs one PRNG draw at top level and a few branches. Nothing here may
+ * raise an error into the user's statement: the capture work runs under PG_TRY, and a failure is counted
+ * (indexpilot.capture_counters) and skipped. Plain C-style code: no C++ exceptions are possible here.
  */
 #include "indexpilot/capture/hooks.hpp"
 
+#include "indexpilot/capture/predicates.hpp"
+#include "indexpilot/capture/store.hpp"
 #include "indexpilot/pg/postgres.hpp"
 
 extern "C" {
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "common/pg_prng.h"
 #include "executor/executor.h"
+#include "executor/instrument.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/queryjumble.h"
+#include "utils/timestamp.h"
 }
 
 namespace indexpilot::capture
@@ -22,6 +42,23 @@ static ExecutorFinish_hook_type s_prev_finish = nullptr;
 static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
+static bool s_statement_sampled = false;
+
+static double s_sample_rate = 0.1;
+static bool s_fault_injection = false;
+
+/* Sampled statements still running in this backend, and the shapes they showed. */
+inline constexpr int kMaxPendingStatements = 32;
+struct PendingStatement {
+	const QueryDesc *owner;
+	int level;
+	TimestampTz started_at;
+	uint64 queryid;
+};
+static PendingStatement s_statements[kMaxPendingStatements];
+static int s_nstatements = 0;
+static PendingShape s_shapes[kMaxPendingShapes];
+static int s_nshapes = 0;
 
 int
 NestingLevel()
@@ -29,13 +66,158 @@ NestingLevel()
 	return s_nesting_level;
 }
 
+void
+DefineCaptureGucs()
+{
+	DefineCustomRealVariable("indexpilot.sample_rate",
+							 "Fraction of top-level statements whose predicates are captured.",
+							 "Nested statements and parallel workers follow their top-level statement's decision.",
+							 &s_sample_rate, 0.1, 0.0, 1.0, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+	DefineCustomBoolVariable(
+		"indexpilot.capture_fault_injection", "Makes capture fail internally (for tests of the never-fail guarantee).",
+		nullptr, &s_fault_injection, false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+	DefinePredicateGucs();
+	DefineStoreGucs();
+}
+
+static double
+ElapsedMs(TimestampTz start, TimestampTz end)
+{
+	return static_cast<double>(end - start) / 1000.0;
+}
+
+/* Records the shapes owned by statements for which `done(statement)` holds, and forgets them. */
+template <typename Pred>
+static void
+FlushStatements(Pred done, bool cancelled)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int keep_statements = 0;
+	for (int s = 0; s < s_nstatements; s++) {
+		PendingStatement stmt = s_statements[s];
+		if (!done(stmt)) {
+			s_statements[keep_statements++] = stmt;
+			continue;
+		}
+		double ms = ElapsedMs(stmt.started_at, now);
+		int keep_shapes = 0;
+		for (int i = 0; i < s_nshapes; i++) {
+			if (s_shapes[i].owner != stmt.owner) {
+				s_shapes[keep_shapes++] = s_shapes[i];
+				continue;
+			}
+			Observation &obs = s_shapes[i].obs;
+			obs.cancelled = cancelled;
+			obs.elapsed_ms = ms;
+			obs.queryid = stmt.queryid;
+			StoreRecord(obs);
+		}
+		s_nshapes = keep_shapes;
+	}
+	s_nstatements = keep_statements;
+}
+
+/* Drops everything pending for `owner` without recording it (after an internal failure). */
+static void
+Forget(const QueryDesc *owner)
+{
+	int keep = 0;
+	for (int i = 0; i < s_nshapes; i++)
+		if (s_shapes[i].owner != owner)
+			s_shapes[keep++] = s_shapes[i];
+	s_nshapes = keep;
+	keep = 0;
+	for (int s = 0; s < s_nstatements; s++)
+		if (s_statements[s].owner != owner)
+			s_statements[keep++] = s_statements[s];
+	s_nstatements = keep;
+}
+
+/* Runs `work` so that no error escapes into the user's statement; a failure is counted. */
+template <typename Work>
+static void
+Guarded(const QueryDesc *owner, Work work)
+{
+	MemoryContext context = CurrentMemoryContext;
+	PG_TRY();
+	{
+		work();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(context);
+		FlushErrorState();
+		Forget(owner);
+		StoreCountInternalError();
+	}
+	PG_END_TRY();
+}
+
+static void
+CaptureStart(QueryDesc *queryDesc)
+{
+	if (s_nstatements >= kMaxPendingStatements)
+		return;
+	int added = CollectShapes(queryDesc, s_nesting_level, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
+	if (added == 0)
+		return;
+	s_nshapes += added;
+	PendingStatement &stmt = s_statements[s_nstatements++];
+	stmt.owner = queryDesc;
+	stmt.level = s_nesting_level;
+	stmt.started_at = GetCurrentTimestamp();
+	stmt.queryid = queryDesc->plannedstmt->queryId;
+	StoreCountSampled();
+
+	if (stmt.queryid != 0 && queryDesc->sourceText != nullptr) {
+		const PlannedStmt *ps = queryDesc->plannedstmt;
+		const char *text = queryDesc->sourceText;
+		int length = static_cast<int>(strlen(text));
+		if (ps->stmt_location >= 0 && ps->stmt_location < length) {
+			text += ps->stmt_location;
+			length = ps->stmt_len > 0 ? Min(ps->stmt_len, length - ps->stmt_location) : length - ps->stmt_location;
+		}
+		StoreRememberQuery(MyDatabaseId, stmt.queryid, text, length);
+	}
+}
+
+static void
+CaptureEnd(QueryDesc *queryDesc)
+{
+	if (s_fault_injection)
+		elog(ERROR, "indexpilot: injected capture fault");
+	AddInstrumentation(queryDesc, s_shapes, s_nshapes);
+	FlushStatements([queryDesc](const PendingStatement &s) { return s.owner == queryDesc; }, false);
+}
+
+static bool
+IsPending(const QueryDesc *queryDesc)
+{
+	for (int s = 0; s < s_nstatements; s++)
+		if (s_statements[s].owner == queryDesc)
+			return true;
+	return false;
+}
+
 static void
 HookExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	bool capture = false;
+	if (StoreAvailable() && !IsParallelWorker()) {
+		if (s_nesting_level == 0)
+			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
+		capture = s_statement_sampled && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
+	}
+	if (capture)
+		queryDesc->instrument_options |= INSTRUMENT_ROWS;
+
 	if (s_prev_start)
 		s_prev_start(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+
+	if (capture)
+		Guarded(queryDesc, [queryDesc] { CaptureStart(queryDesc); });
 }
 
 static void
@@ -77,10 +259,39 @@ HookExecutorFinish(QueryDesc *queryDesc)
 static void
 HookExecutorEnd(QueryDesc *queryDesc)
 {
+	if (s_nstatements > 0 && IsPending(queryDesc))
+		Guarded(queryDesc, [queryDesc] { CaptureEnd(queryDesc); });
 	if (s_prev_end)
 		s_prev_end(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+}
+
+/* Statements cut short by an error or a cancel are recorded as cancelled, with the time they ran. */
+static void
+XactCallback(XactEvent event, void *)
+{
+	if (s_nstatements == 0)
+		return;
+	bool aborted = event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
+	bool committed = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE;
+	if (!aborted && !committed)
+		return;
+	Guarded(nullptr, [aborted] { FlushStatements([](const PendingStatement &) { return true; }, aborted); });
+	s_nstatements = 0;
+	s_nshapes = 0;
+}
+
+static void
+SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB || s_nstatements == 0)
+		return;
+	// Statements started at or below the current executor depth ran inside the aborted subtransaction.
+	int level = s_nesting_level;
+	Guarded(nullptr, [level] {
+		FlushStatements([level](const PendingStatement &s) { return s.level >= level && s.level > 0; }, true);
+	});
 }
 
 void
@@ -94,6 +305,10 @@ InstallHooks()
 	ExecutorFinish_hook = HookExecutorFinish;
 	s_prev_end = ExecutorEnd_hook;
 	ExecutorEnd_hook = HookExecutorEnd;
+	RegisterXactCallback(XactCallback, nullptr);
+	RegisterSubXactCallback(SubXactCallback, nullptr);
+	// Representative texts are kept per query id: have the server compute one.
+	EnableQueryId();
 }
 
 } // namespace indexpilot::capture

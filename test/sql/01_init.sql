@@ -34,7 +34,7 @@ JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.de
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'indexpilot')
   AND has_function_privilege('public', p.oid, 'EXECUTE')
   AND p.proname NOT IN ('indexpilot_version')
-ORDER BY 1::text COLLATE "C";
+ORDER BY p.oid::regprocedure::text COLLATE "C";
 -- pg_monitor may run the status functions.
 SELECT has_function_privilege('pg_monitor', 'indexpilot_worker_status()', 'EXECUTE') AS monitor_reads_status;
 

@@ -1,13 +1,15 @@
 /*
- * capture/hooks.hpp — executor hooks (chained, nesting-aware). Today they pass straight through; the
- * predicate capture builds on them.
+ * capture/hooks.hpp — executor hooks (chained, nesting-aware) that capture predicate shapes.
  */
 #pragma once
 
 namespace indexpilot::capture
 {
 
-/* Installs the executor hooks, saving the previous ones. Only while preloading. */
+/* Declares the capture GUCs (sampling, store sizes, tenant column). */
+void DefineCaptureGucs();
+
+/* Installs the executor hooks and transaction callbacks, saving the previous hooks. Only while preloading. */
 void InstallHooks();
 
 /* Nesting depth of executor calls in this backend (0 = top-level statement). */

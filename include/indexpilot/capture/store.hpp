@@ -1,0 +1,139 @@
+/*
+ * capture/store.hpp — the bounded shared-memory store of captured predicate shapes and query texts.
+ *
+ * Locking (the pg_stat_statements discipline):
+ *   - `lock` LW_SHARED to look an entry up and bump its counters under the entry's spinlock;
+ *   - `lock` LW_EXCLUSIVE only to insert, evict or reset;
+ *   - the store-wide counters are atomics, touched without the lock.
+ * The store holds at most indexpilot.max_tracked shapes and indexpilot.max_queries texts. When full, the
+ * least-used 5% are evicted in one go and counted. Per (relation, columns, operators) at most
+ * indexpilot.max_tenants_per_shape tenants are kept apart; the rest are aggregated in one "other" entry.
+ * All structs are plain data: they live in shared memory.
+ */
+#pragma once
+
+#include "indexpilot/core/shape.hpp"
+#include "indexpilot/pg/postgres.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "port/atomics.h"
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+}
+
+namespace indexpilot::capture
+{
+
+enum class TenantKind : uint8 { None = 0, Int = 1, Text = 2, Other = 3 };
+enum class ShapeKind : uint8 { Filter = 0, Join = 1 };
+enum class Access : uint8 { Seq = 0, Index = 1, Bitmap = 2, Other = 3 };
+
+inline constexpr int kTenantTextBytes = 40;
+inline constexpr int kQueryTextBytes = 2048;
+
+/* Hash key of a shape. Always memset to zero before filling: padding bytes are hashed too. */
+struct ShapeKey {
+	Oid dbid;
+	Oid relid;
+	int64 tenant; /* integer value, or a hash of the text value */
+	uint8 tenant_kind;
+	uint8 shape_kind;
+	uint8 ncols;
+	uint8 unused;
+	int16 attnum[core::kMaxShapeColumns];
+	uint8 opkind[core::kMaxShapeColumns];
+};
+
+/* One statement's observation of one shape. */
+struct Observation {
+	ShapeKey key;
+	char tenant_text[kTenantTextBytes];
+	Access access;
+	bool cancelled;
+	bool instrumented;
+	int64 rows_scanned;
+	int64 rows_returned;
+	double elapsed_ms;
+	uint64 queryid;
+};
+
+struct ShapeCounters {
+	int64 calls;
+	int64 access_calls[4]; /* by Access */
+	int64 cancelled_calls;
+	int64 instrumented_calls;
+	int64 rows_scanned;
+	int64 rows_returned;
+	double total_ms;
+	double max_ms;
+	double cancelled_ms;
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+};
+
+struct ShapeEntry {
+	ShapeKey key; /* must be first */
+	slock_t mutex;
+	ShapeCounters counters;
+	double usage;   /* decays at each eviction; drives which entries go */
+	int32 ntenants; /* in an Other entry: the tenant entries kept apart for the same shape */
+	uint64 queryid; /* the last statement that showed this shape (see QueryEntry) */
+	char tenant_text[kTenantTextBytes];
+};
+
+struct QueryKey {
+	Oid dbid;
+	uint32 unused;
+	uint64 queryid;
+};
+
+struct QueryEntry {
+	QueryKey key; /* must be first */
+	TimestampTz last_seen;
+	double usage;
+	int32 length;
+	char text[kQueryTextBytes]; /* a representative statement, with its constants */
+};
+
+struct StoreCounters {
+	int64 entries;
+	int64 max_entries;
+	int64 queries;
+	int64 max_queries;
+	uint64 evictions;
+	uint64 query_evictions;
+	uint64 dropped;
+	uint64 internal_errors;
+	uint64 statements_sampled;
+	TimestampTz reset_at;
+};
+
+/* Declares the capture GUCs (PGC_POSTMASTER ones only while preloading). */
+void DefineStoreGucs();
+
+/* Adds the store to IndexPilot's shared memory (while preloading). */
+void RequestStore();
+
+/* True once the store is attached (the library was preloaded). */
+bool StoreAvailable();
+
+/* Adds one observation. Never raises an ERROR; a full store evicts, an impossible insert is counted. */
+void StoreRecord(const Observation &obs);
+
+/* Remembers a representative text for (dbid, queryid) unless one is kept already. */
+void StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length);
+
+/* Bumps the internal-error counter (capture failed and was skipped). */
+void StoreCountInternalError();
+void StoreCountSampled();
+
+/* Copies every shape (or those of `dbid` unless InvalidOid) into a palloc'd array; returns the count. */
+int StoreSnapshot(Oid dbid, ShapeEntry **out);
+int StoreSnapshotQueries(Oid dbid, QueryEntry **out);
+void StoreReadCounters(StoreCounters *out);
+
+/* Removes every entry and text; returns how many shapes were removed. */
+int64 StoreReset();
+
+} // namespace indexpilot::capture

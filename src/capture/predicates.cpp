@@ -1,0 +1,662 @@
+/*
+ * capture/predicates.cpp — predicate shapes from plan trees.
+ *
+ * For every scan node, the conjunction of its quals on the scanned relation is one "filter" shape
+ * (index conditions and filters together; the node type says whether an index served it); conditions that
+ * compare a column with another relation's column or with an outer parameter (the inner side of a nested
+ * loop, a correlated subquery) form a "join" shape for that relation. Vars are traced to their relation
+ * through varnosyn/varattnosyn, which survive set_plan_references, and through an index-only scan's
+ * target list. Relations outside user schemas are skipped.
+ *
+ * Caches (backend-local, TopMemoryContext): relation -> tracked?/tenant column, operator -> kind. The
+ * relation cache is rebuilt after any relcache invalidation or a change of indexpilot.tenant_column.
+ */
+#include "indexpilot/capture/predicates.hpp"
+
+extern "C" {
+#include "access/stratnum.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "common/hashfn.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/instrument.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "parser/parsetree.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+}
+
+#include <cstring>
+#include <initializer_list>
+
+namespace indexpilot::capture
+{
+
+using core::OpKind;
+
+static char *s_tenant_column = nullptr;
+
+/* ---- caches --------------------------------------------------------------------------------------------- */
+
+struct RelInfo {
+	Oid relid; /* key */
+	bool tracked;
+	AttrNumber tenant_attnum;
+};
+
+struct OpInfo {
+	Oid opno; /* key */
+	OpKind kind;
+	bool like;
+};
+
+static HTAB *s_rel_cache = nullptr;
+static HTAB *s_op_cache = nullptr;
+static bool s_rel_cache_stale = false;
+static bool s_callback_registered = false;
+
+static void
+InvalidateRelCache(Datum, Oid)
+{
+	s_rel_cache_stale = true;
+}
+
+static void
+TenantColumnAssigned(const char *, void *)
+{
+	s_rel_cache_stale = true;
+}
+
+void
+DefinePredicateGucs()
+{
+	DefineCustomStringVariable("indexpilot.tenant_column",
+							   "Column that holds the tenant key in tables the genome does not describe.", nullptr,
+							   &s_tenant_column, "tenant_id", PGC_SIGHUP, 0, nullptr, TenantColumnAssigned, nullptr);
+}
+
+static HTAB *
+MakeCache(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = TopMemoryContext;
+	return hash_create(name, 128, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static const RelInfo *
+LookupRel(Oid relid)
+{
+	if (!s_callback_registered) {
+		CacheRegisterRelcacheCallback(InvalidateRelCache, (Datum)0);
+		s_callback_registered = true;
+	}
+	if (s_rel_cache == nullptr || s_rel_cache_stale) {
+		if (s_rel_cache != nullptr)
+			hash_destroy(s_rel_cache);
+		s_rel_cache = MakeCache("indexpilot relations", sizeof(Oid), sizeof(RelInfo));
+		s_rel_cache_stale = false;
+	}
+	bool found = false;
+	auto *info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_FIND, nullptr));
+	if (info != nullptr)
+		return info;
+
+	// Compute before entering: the lookups below may process invalidations.
+	bool tracked = false;
+	AttrNumber tenant = InvalidAttrNumber;
+	char relkind = get_rel_relkind(relid);
+	if (relid >= FirstNormalObjectId &&
+		(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_MATVIEW)) {
+		Oid nsp = get_rel_namespace(relid);
+		char *nspname = get_namespace_name(nsp);
+		tracked = nspname != nullptr && strcmp(nspname, "indexpilot") != 0 && !IsToastNamespace(nsp) &&
+				  !isAnyTempNamespace(nsp);
+		if (tracked && s_tenant_column != nullptr && s_tenant_column[0] != '\0')
+			tenant = get_attnum(relid, s_tenant_column);
+	}
+	info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_ENTER, &found));
+	info->tracked = tracked;
+	info->tenant_attnum = tenant;
+	return info;
+}
+
+static const OpInfo *
+LookupOp(Oid opno)
+{
+	if (s_op_cache == nullptr)
+		s_op_cache = MakeCache("indexpilot operators", sizeof(Oid), sizeof(OpInfo));
+	auto *info = static_cast<OpInfo *>(hash_search(s_op_cache, &opno, HASH_FIND, nullptr));
+	if (info != nullptr)
+		return info;
+
+	OpKind kind = OpKind::None;
+	bool like = false;
+	RegProcedure code = get_opcode(opno);
+	if (code == F_TEXTLIKE || code == F_BPCHARLIKE || code == F_NAMELIKE) {
+		like = true;
+	} else {
+		List *interpretations = get_op_btree_interpretation(opno);
+		ListCell *lc;
+		foreach (lc, interpretations) {
+			auto *interp = static_cast<OpBtreeInterpretation *>(lfirst(lc));
+			if (interp->strategy == BTEqualStrategyNumber)
+				kind = core::MergeOpKind(kind, OpKind::Eq);
+			else if (interp->strategy >= BTLessStrategyNumber && interp->strategy <= BTGreaterStrategyNumber)
+				kind = core::MergeOpKind(kind, OpKind::Range);
+		}
+		list_free_deep(interpretations);
+	}
+	bool found = false;
+	info = static_cast<OpInfo *>(hash_search(s_op_cache, &opno, HASH_ENTER, &found));
+	info->kind = kind;
+	info->like = like;
+	return info;
+}
+
+/* ---- expressions ---------------------------------------------------------------------------------------- */
+
+/* Strips binary-compatible relabelling and implicit casts around an operand. */
+static Node *
+StripOperand(Node *node)
+{
+	for (;;) {
+		if (node == nullptr)
+			return nullptr;
+		if (IsA(node, RelabelType))
+			node = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(node)->arg);
+		else if (IsA(node, FuncExpr) && reinterpret_cast<FuncExpr *>(node)->funcformat == COERCE_IMPLICIT_CAST &&
+				 list_length(reinterpret_cast<FuncExpr *>(node)->args) == 1)
+			node = static_cast<Node *>(linitial(reinterpret_cast<FuncExpr *>(node)->args));
+		else
+			return node;
+	}
+}
+
+/* Everything the walker needs to know about the node whose quals it reads. */
+struct NodeContext {
+	const Plan *plan;
+	const PlannedStmt *stmt;
+	ParamListInfo params;
+	Access access;
+	int level;
+};
+
+/* A relation's accumulating shapes within one plan node. */
+struct RelShapes {
+	int rtindex;
+	Oid relid;
+	const RelInfo *info;
+	core::ShapeColumns filter;
+	core::ShapeColumns join;
+	TenantKind tenant_kind;
+	int64 tenant;
+	char tenant_text[kTenantTextBytes];
+};
+
+inline constexpr int kMaxRelsPerNode = 8;
+
+struct NodeShapes {
+	RelShapes rels[kMaxRelsPerNode];
+	int count;
+};
+
+/* Resolves a Var to (range table index, attribute number) of a base relation column. */
+static bool
+ResolveVar(const Var *var, const NodeContext &ctx, int *rtindex, AttrNumber *attno)
+{
+	if (var->varno == INDEX_VAR) {
+		if (!IsA(ctx.plan, IndexOnlyScan))
+			return false;
+		auto *ios = reinterpret_cast<const IndexOnlyScan *>(ctx.plan);
+		if (var->varattno <= 0 || var->varattno > list_length(ios->indextlist))
+			return false;
+		auto *te = static_cast<TargetEntry *>(list_nth(ios->indextlist, var->varattno - 1));
+		if (te->expr == nullptr || !IsA(te->expr, Var))
+			return false;
+		*rtindex = ios->scan.scanrelid;
+		*attno = reinterpret_cast<Var *>(te->expr)->varattno;
+	} else if (!IS_SPECIAL_VARNO(var->varno)) {
+		*rtindex = var->varno;
+		*attno = var->varattno;
+	} else if (var->varnosyn > 0) {
+		*rtindex = var->varnosyn;
+		*attno = var->varattnosyn;
+	} else {
+		return false;
+	}
+	return *attno > 0 && *rtindex > 0 && *rtindex <= list_length(ctx.stmt->rtable);
+}
+
+static RelShapes *
+RelFor(NodeShapes *shapes, const NodeContext &ctx, int rtindex)
+{
+	for (int i = 0; i < shapes->count; i++) {
+		if (shapes->rels[i].rtindex == rtindex)
+			return shapes->rels[i].info->tracked ? &shapes->rels[i] : nullptr;
+	}
+	if (shapes->count == kMaxRelsPerNode)
+		return nullptr;
+	RangeTblEntry *rte = rt_fetch(rtindex, ctx.stmt->rtable);
+	if (rte->rtekind != RTE_RELATION)
+		return nullptr;
+	RelShapes *rel = &shapes->rels[shapes->count++];
+	memset(rel, 0, sizeof(*rel));
+	rel->rtindex = rtindex;
+	rel->relid = rte->relid;
+	rel->info = LookupRel(rte->relid);
+	return rel->info->tracked ? rel : nullptr;
+}
+
+/* The value behind a Const or an external parameter, if it is known. */
+static bool
+OperandValue(Node *node, const NodeContext &ctx, Oid *type, Datum *value)
+{
+	if (IsA(node, Const)) {
+		auto *c = reinterpret_cast<Const *>(node);
+		if (c->constisnull)
+			return false;
+		*type = c->consttype;
+		*value = c->constvalue;
+		return true;
+	}
+	if (IsA(node, Param) && reinterpret_cast<Param *>(node)->paramkind == PARAM_EXTERN) {
+		int id = reinterpret_cast<Param *>(node)->paramid;
+		ParamListInfo p = ctx.params;
+		if (p == nullptr || p->paramFetch != nullptr || id <= 0 || id > p->numParams)
+			return false;
+		ParamExternData *prm = &p->params[id - 1];
+		if (prm->isnull || !OidIsValid(prm->ptype))
+			return false;
+		*type = prm->ptype;
+		*value = prm->value;
+		return true;
+	}
+	return false;
+}
+
+/* Records the tenant when the tenant column is fixed to a known value. */
+static void
+NoteTenant(RelShapes *rel, Node *operand, const NodeContext &ctx)
+{
+	Oid type;
+	Datum value;
+	if (rel->tenant_kind != TenantKind::None || !OperandValue(operand, ctx, &type, &value))
+		return;
+	switch (type) {
+		case INT2OID:
+			rel->tenant = DatumGetInt16(value);
+			break;
+		case INT4OID:
+			rel->tenant = DatumGetInt32(value);
+			break;
+		case INT8OID:
+			rel->tenant = DatumGetInt64(value);
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID: {
+			auto *v = reinterpret_cast<varlena *>(DatumGetPointer(value));
+			if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+				return; /* compressed or external: not worth detoasting on the hot path */
+			int len = VARSIZE_ANY_EXHDR(v);
+			const char *data = VARDATA_ANY(v);
+			rel->tenant =
+				static_cast<int64>(hash_bytes_extended(reinterpret_cast<const unsigned char *>(data), len, 0));
+			int copy = Min(len, kTenantTextBytes - 1);
+			memcpy(rel->tenant_text, data, copy);
+			rel->tenant_text[copy] = '\0';
+			rel->tenant_kind = TenantKind::Text;
+			return;
+		}
+		default:
+			return;
+	}
+	snprintf(rel->tenant_text, kTenantTextBytes, INT64_FORMAT, rel->tenant);
+	rel->tenant_kind = TenantKind::Int;
+}
+
+static bool
+IsOuterParam(Node *node)
+{
+	return node != nullptr && IsA(node, Param) && reinterpret_cast<Param *>(node)->paramkind == PARAM_EXEC;
+}
+
+static bool
+IsValueOperand(Node *node)
+{
+	return node != nullptr && (IsA(node, Const) || (IsA(node, Param) && !IsOuterParam(node)));
+}
+
+static void AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx);
+
+static void
+AddBinary(NodeShapes *shapes, Oid opno, Node *left, Node *right, const NodeContext &ctx)
+{
+	left = StripOperand(left);
+	right = StripOperand(right);
+	const OpInfo *op = LookupOp(opno);
+	bool var_left = left != nullptr && IsA(left, Var);
+	bool var_right = right != nullptr && IsA(right, Var);
+
+	if (var_left && var_right) {
+		int rt1, rt2;
+		AttrNumber a1, a2;
+		if (op->kind != OpKind::Eq || !ResolveVar(reinterpret_cast<Var *>(left), ctx, &rt1, &a1) ||
+			!ResolveVar(reinterpret_cast<Var *>(right), ctx, &rt2, &a2) || rt1 == rt2)
+			return;
+		if (RelShapes *r1 = RelFor(shapes, ctx, rt1))
+			core::ShapeAdd(&r1->join, a1, OpKind::Join);
+		if (RelShapes *r2 = RelFor(shapes, ctx, rt2))
+			core::ShapeAdd(&r2->join, a2, OpKind::Join);
+		return;
+	}
+	Var *var = var_left ? reinterpret_cast<Var *>(left) : (var_right ? reinterpret_cast<Var *>(right) : nullptr);
+	Node *other = var_left ? right : left;
+	int rtindex;
+	AttrNumber attno;
+	if (var == nullptr || !ResolveVar(var, ctx, &rtindex, &attno))
+		return;
+	RelShapes *rel = RelFor(shapes, ctx, rtindex);
+	if (rel == nullptr)
+		return;
+	if (IsOuterParam(other)) {
+		if (op->kind == OpKind::Eq)
+			core::ShapeAdd(&rel->join, attno, OpKind::Join);
+		return;
+	}
+	if (!IsValueOperand(other))
+		return;
+	if (op->like) {
+		OpKind kind = OpKind::Like;
+		Oid type;
+		Datum value;
+		if (var_left && OperandValue(other, ctx, &type, &value) && type == TEXTOID) {
+			auto *v = reinterpret_cast<varlena *>(DatumGetPointer(value));
+			if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+				kind = core::LikePatternHasPrefix(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)) ? OpKind::LikePrefix
+																						: OpKind::Like;
+		}
+		core::ShapeAdd(&rel->filter, attno, kind);
+		return;
+	}
+	if (op->kind == OpKind::None)
+		return;
+	core::ShapeAdd(&rel->filter, attno, op->kind);
+	if (op->kind == OpKind::Eq && attno == rel->info->tenant_attnum)
+		NoteTenant(rel, other, ctx);
+}
+
+static void
+AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx)
+{
+	if (qual == nullptr)
+		return;
+	switch (nodeTag(qual)) {
+		case T_List: {
+			ListCell *lc;
+			foreach (lc, reinterpret_cast<List *>(qual))
+				AddQual(shapes, static_cast<Node *>(lfirst(lc)), ctx);
+			break;
+		}
+		case T_BoolExpr: {
+			auto *b = reinterpret_cast<BoolExpr *>(qual);
+			if (b->boolop == AND_EXPR)
+				AddQual(shapes, reinterpret_cast<Node *>(b->args), ctx);
+			break; /* OR and NOT: no single column shape */
+		}
+		case T_OpExpr: {
+			auto *op = reinterpret_cast<OpExpr *>(qual);
+			if (list_length(op->args) == 2)
+				AddBinary(shapes, op->opno, static_cast<Node *>(linitial(op->args)),
+						  static_cast<Node *>(lsecond(op->args)), ctx);
+			break;
+		}
+		case T_ScalarArrayOpExpr: {
+			auto *sa = reinterpret_cast<ScalarArrayOpExpr *>(qual);
+			Node *left = StripOperand(static_cast<Node *>(linitial(sa->args)));
+			int rtindex;
+			AttrNumber attno;
+			if (sa->useOr && left != nullptr && IsA(left, Var) && LookupOp(sa->opno)->kind == OpKind::Eq &&
+				ResolveVar(reinterpret_cast<Var *>(left), ctx, &rtindex, &attno)) {
+				if (RelShapes *rel = RelFor(shapes, ctx, rtindex))
+					core::ShapeAdd(&rel->filter, attno, OpKind::In);
+			}
+			break;
+		}
+		case T_NullTest: {
+			auto *nt = reinterpret_cast<NullTest *>(qual);
+			Node *arg = StripOperand(reinterpret_cast<Node *>(nt->arg));
+			int rtindex;
+			AttrNumber attno;
+			if (nt->nulltesttype == IS_NULL && !nt->argisrow && arg != nullptr && IsA(arg, Var) &&
+				ResolveVar(reinterpret_cast<Var *>(arg), ctx, &rtindex, &attno)) {
+				if (RelShapes *rel = RelFor(shapes, ctx, rtindex))
+					core::ShapeAdd(&rel->filter, attno, OpKind::IsNull);
+			}
+			break;
+		}
+		default:
+			break;
+	}
+}
+
+/* ---- plan walking --------------------------------------------------------------------------------------- */
+
+struct Collector {
+	const QueryDesc *queryDesc;
+	int level;
+	PendingShape *out;
+	int room;
+	int count;
+};
+
+static void
+EmitShape(Collector *c, const NodeContext &ctx, const RelShapes &rel, const core::ShapeColumns &cols, ShapeKind kind)
+{
+	if (cols.count == 0 || c->count >= c->room)
+		return;
+	PendingShape *p = &c->out[c->count++];
+	memset(p, 0, sizeof(*p));
+	p->owner = c->queryDesc;
+	p->plan = ctx.plan;
+	p->level = c->level;
+	ShapeKey &key = p->obs.key;
+	key.dbid = MyDatabaseId;
+	key.relid = rel.relid;
+	key.shape_kind = static_cast<uint8>(kind);
+	key.ncols = cols.count;
+	memcpy(key.attnum, cols.attnum, sizeof(key.attnum));
+	memcpy(key.opkind, cols.kind, sizeof(key.opkind));
+	if (kind == ShapeKind::Filter && rel.tenant_kind != TenantKind::None) {
+		key.tenant_kind = static_cast<uint8>(rel.tenant_kind);
+		key.tenant = rel.tenant;
+		memcpy(p->obs.tenant_text, rel.tenant_text, kTenantTextBytes);
+	}
+	p->obs.access = kind == ShapeKind::Join && ctx.access == Access::Other ? Access::Other : ctx.access;
+}
+
+static void
+CollectNode(Collector *c, const NodeContext &base, const Plan *plan, Access access, std::initializer_list<Node *> quals)
+{
+	NodeShapes shapes;
+	shapes.count = 0;
+	NodeContext ctx = base;
+	ctx.plan = plan;
+	ctx.access = access;
+	for (Node *q : quals)
+		AddQual(&shapes, q, ctx);
+	for (int i = 0; i < shapes.count; i++) {
+		const RelShapes &rel = shapes.rels[i];
+		if (!rel.info->tracked)
+			continue;
+		EmitShape(c, ctx, rel, rel.filter, ShapeKind::Filter);
+		EmitShape(c, ctx, rel, rel.join, ShapeKind::Join);
+	}
+}
+
+static void WalkPlan(Collector *c, const NodeContext &base, const Plan *plan);
+
+static void
+WalkList(Collector *c, const NodeContext &base, List *plans)
+{
+	ListCell *lc;
+	foreach (lc, plans)
+		WalkPlan(c, base, static_cast<const Plan *>(lfirst(lc)));
+}
+
+static void
+WalkPlan(Collector *c, const NodeContext &base, const Plan *plan)
+{
+	if (plan == nullptr || c->count >= c->room)
+		return;
+	auto qual = [](List *l) { return reinterpret_cast<Node *>(l); };
+	switch (nodeTag(plan)) {
+		case T_SeqScan:
+		case T_SampleScan:
+			CollectNode(c, base, plan, Access::Seq, {qual(plan->qual)});
+			break;
+		case T_IndexScan: {
+			auto *is = reinterpret_cast<const IndexScan *>(plan);
+			CollectNode(c, base, plan, Access::Index, {qual(is->indexqualorig), qual(plan->qual)});
+			break;
+		}
+		case T_IndexOnlyScan: {
+			auto *ios = reinterpret_cast<const IndexOnlyScan *>(plan);
+			CollectNode(c, base, plan, Access::Index, {qual(ios->indexqual), qual(plan->qual)});
+			break;
+		}
+		case T_BitmapHeapScan: {
+			auto *bhs = reinterpret_cast<const BitmapHeapScan *>(plan);
+			CollectNode(c, base, plan, Access::Bitmap, {qual(bhs->bitmapqualorig), qual(plan->qual)});
+			return; /* its BitmapIndexScan children repeat bitmapqualorig */
+		}
+		case T_ForeignScan:
+		case T_CustomScan:
+			CollectNode(c, base, plan, Access::Other, {qual(plan->qual)});
+			break;
+		case T_NestLoop: {
+			auto *j = reinterpret_cast<const Join *>(plan);
+			CollectNode(c, base, plan, Access::Other, {qual(j->joinqual)});
+			break;
+		}
+		case T_HashJoin: {
+			auto *hj = reinterpret_cast<const HashJoin *>(plan);
+			CollectNode(c, base, plan, Access::Other, {qual(hj->hashclauses), qual(hj->join.joinqual)});
+			break;
+		}
+		case T_MergeJoin: {
+			auto *mj = reinterpret_cast<const MergeJoin *>(plan);
+			CollectNode(c, base, plan, Access::Other, {qual(mj->mergeclauses), qual(mj->join.joinqual)});
+			break;
+		}
+		case T_Append:
+			WalkList(c, base, reinterpret_cast<const Append *>(plan)->appendplans);
+			break;
+		case T_MergeAppend:
+			WalkList(c, base, reinterpret_cast<const MergeAppend *>(plan)->mergeplans);
+			break;
+		case T_SubqueryScan:
+			WalkPlan(c, base, reinterpret_cast<const SubqueryScan *>(plan)->subplan);
+			break;
+		default:
+			break;
+	}
+	if (IsA(plan, CustomScan))
+		WalkList(c, base, reinterpret_cast<const CustomScan *>(plan)->custom_plans);
+	WalkPlan(c, base, plan->lefttree);
+	WalkPlan(c, base, plan->righttree);
+}
+
+int
+CollectShapes(const QueryDesc *queryDesc, int level, PendingShape *out, int room)
+{
+	const PlannedStmt *stmt = queryDesc->plannedstmt;
+	if (stmt == nullptr || stmt->commandType == CMD_UTILITY)
+		return 0;
+	Collector c{queryDesc, level, out, room, 0};
+	NodeContext base{nullptr, stmt, queryDesc->params, Access::Other, level};
+	WalkPlan(&c, base, stmt->planTree);
+	WalkList(&c, base, stmt->subplans); /* SubPlans and InitPlans */
+	return c.count;
+}
+
+/* ---- instrumentation ------------------------------------------------------------------------------------ */
+
+static void WalkState(PlanState *ps, PendingShape *shapes, int count);
+
+static void
+WalkStateList(List *states, PendingShape *shapes, int count)
+{
+	ListCell *lc;
+	foreach (lc, states) {
+		auto *node = static_cast<Node *>(lfirst(lc));
+		if (IsA(node, SubPlanState))
+			WalkState(reinterpret_cast<SubPlanState *>(node)->planstate, shapes, count);
+		else
+			WalkState(reinterpret_cast<PlanState *>(node), shapes, count);
+	}
+}
+
+static void
+WalkState(PlanState *ps, PendingShape *shapes, int count)
+{
+	if (ps == nullptr)
+		return;
+	if (Instrumentation *instr = ps->instrument) {
+		int64 returned = static_cast<int64>(instr->ntuples + instr->tuplecount);
+		int64 filtered = static_cast<int64>(instr->nfiltered1 + instr->nfiltered2);
+		for (int i = 0; i < count; i++) {
+			if (shapes[i].plan != ps->plan)
+				continue;
+			shapes[i].obs.instrumented = true;
+			shapes[i].obs.rows_returned += returned;
+			shapes[i].obs.rows_scanned += returned + filtered;
+		}
+	}
+	WalkStateList(ps->initPlan, shapes, count);
+	WalkStateList(ps->subPlan, shapes, count);
+	switch (nodeTag(ps)) {
+		case T_AppendState: {
+			auto *as = reinterpret_cast<AppendState *>(ps);
+			for (int i = 0; i < as->as_nplans; i++)
+				WalkState(as->appendplans[i], shapes, count);
+			break;
+		}
+		case T_MergeAppendState: {
+			auto *ms = reinterpret_cast<MergeAppendState *>(ps);
+			for (int i = 0; i < ms->ms_nplans; i++)
+				WalkState(ms->mergeplans[i], shapes, count);
+			break;
+		}
+		case T_SubqueryScanState:
+			WalkState(reinterpret_cast<SubqueryScanState *>(ps)->subplan, shapes, count);
+			break;
+		case T_CustomScanState:
+			WalkStateList(reinterpret_cast<CustomScanState *>(ps)->custom_ps, shapes, count);
+			break;
+		default:
+			break;
+	}
+	WalkState(outerPlanState(ps), shapes, count);
+	WalkState(innerPlanState(ps), shapes, count);
+}
+
+void
+AddInstrumentation(const QueryDesc *queryDesc, PendingShape *shapes, int count)
+{
+	if (queryDesc->planstate != nullptr && count > 0)
+		WalkState(queryDesc->planstate, shapes, count);
+}
+
+} // namespace indexpilot::capture

@@ -1,0 +1,188 @@
+/*
+ * capture/sql.cpp — SQL access to the capture store: indexpilot._live_stats(), indexpilot._live_queries(),
+ * indexpilot._capture_counters() (behind the views in schema indexpilot) and indexpilot_reset_live_stats().
+ */
+#include "indexpilot/capture/store.hpp"
+#include "indexpilot/pg/compat.hpp"
+#include "indexpilot/pg/guard.hpp"
+#include "indexpilot/shmem.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+namespace indexpilot::capture
+{
+
+static void
+RequireStore(const char *what)
+{
+	if (!StoreAvailable())
+		RequireShared(what); /* raises the "add it to shared_preload_libraries" error */
+	if (!StoreAvailable())
+		elog(ERROR, "indexpilot capture store is not attached");
+}
+
+static Datum
+Int16Array(const ShapeKey &key)
+{
+	Datum elems[core::kMaxShapeColumns];
+	for (int i = 0; i < key.ncols; i++)
+		elems[i] = Int16GetDatum(key.attnum[i]);
+	return PointerGetDatum(construct_array(elems, key.ncols, INT2OID, 2, true, TYPALIGN_SHORT));
+}
+
+static Datum
+OperatorArray(const ShapeKey &key)
+{
+	Datum elems[core::kMaxShapeColumns];
+	for (int i = 0; i < key.ncols; i++)
+		elems[i] = CStringGetTextDatum(core::OpKindName(static_cast<core::OpKind>(key.opkind[i])));
+	return PointerGetDatum(construct_array(elems, key.ncols, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static const char *
+TenantScope(uint8 kind)
+{
+	switch (static_cast<TenantKind>(kind)) {
+		case TenantKind::Int:
+		case TenantKind::Text:
+			return "tenant";
+		case TenantKind::Other:
+			return "other_tenants";
+		case TenantKind::None:
+			break;
+	}
+	return "none";
+}
+
+static void
+LiveStats(FunctionCallInfo fcinfo)
+{
+	RequireStore("indexpilot._live_stats()");
+	pg::InitMaterializedResult(fcinfo);
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	ShapeEntry *entries = nullptr;
+	int n = StoreSnapshot(InvalidOid, &entries);
+	for (int i = 0; i < n; i++) {
+		const ShapeEntry &e = entries[i];
+		const ShapeCounters &c = e.counters;
+		if (c.calls == 0)
+			continue; /* an aggregate created only to count the tenants kept apart */
+		constexpr int kColumns = 21;
+		Datum v[kColumns];
+		bool isnull[kColumns];
+		memset(isnull, 0, sizeof(isnull));
+		v[0] = ObjectIdGetDatum(e.key.dbid);
+		v[1] = ObjectIdGetDatum(e.key.relid);
+		v[2] = CStringGetTextDatum(e.key.shape_kind == static_cast<uint8>(ShapeKind::Join) ? "join" : "filter");
+		v[3] = Int16Array(e.key);
+		v[4] = OperatorArray(e.key);
+		v[5] = CStringGetTextDatum(TenantScope(e.key.tenant_kind));
+		if (e.tenant_text[0] != '\0')
+			v[6] = CStringGetTextDatum(e.tenant_text);
+		else
+			isnull[6] = true;
+		v[7] = Int64GetDatum(c.calls);
+		v[8] = Int64GetDatum(c.access_calls[static_cast<int>(Access::Seq)]);
+		v[9] = Int64GetDatum(c.access_calls[static_cast<int>(Access::Index)]);
+		v[10] = Int64GetDatum(c.access_calls[static_cast<int>(Access::Bitmap)]);
+		v[11] = Int64GetDatum(c.access_calls[static_cast<int>(Access::Other)]);
+		v[12] = Int64GetDatum(c.cancelled_calls);
+		v[13] = Int64GetDatum(c.instrumented_calls);
+		v[14] = Int64GetDatum(c.rows_scanned);
+		v[15] = Int64GetDatum(c.rows_returned);
+		v[16] = Float8GetDatum(c.total_ms);
+		v[17] = Float8GetDatum(c.max_ms);
+		v[18] = Float8GetDatum(c.cancelled_ms);
+		v[19] = Int64GetDatum(static_cast<int64>(e.queryid));
+		isnull[19] = e.queryid == 0;
+		v[20] = TimestampTzGetDatum(c.last_seen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
+	}
+}
+
+static void
+LiveQueries(FunctionCallInfo fcinfo)
+{
+	RequireStore("indexpilot._live_queries()");
+	pg::InitMaterializedResult(fcinfo);
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	QueryEntry *entries = nullptr;
+	int n = StoreSnapshotQueries(InvalidOid, &entries);
+	for (int i = 0; i < n; i++) {
+		Datum v[4];
+		bool isnull[4] = {false, false, false, false};
+		v[0] = ObjectIdGetDatum(entries[i].key.dbid);
+		v[1] = Int64GetDatum(static_cast<int64>(entries[i].key.queryid));
+		v[2] = CStringGetTextDatum(entries[i].text);
+		v[3] = TimestampTzGetDatum(entries[i].last_seen);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
+	}
+}
+
+static void
+CaptureCounters(FunctionCallInfo fcinfo)
+{
+	RequireStore("indexpilot._capture_counters()");
+	pg::InitMaterializedResult(fcinfo);
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	StoreCounters c;
+	StoreReadCounters(&c);
+	Datum v[10];
+	bool isnull[10];
+	memset(isnull, 0, sizeof(isnull));
+	v[0] = Int64GetDatum(c.entries);
+	v[1] = Int64GetDatum(c.max_entries);
+	v[2] = Int64GetDatum(c.queries);
+	v[3] = Int64GetDatum(c.max_queries);
+	v[4] = Int64GetDatum(static_cast<int64>(c.evictions));
+	v[5] = Int64GetDatum(static_cast<int64>(c.query_evictions));
+	v[6] = Int64GetDatum(static_cast<int64>(c.dropped));
+	v[7] = Int64GetDatum(static_cast<int64>(c.internal_errors));
+	v[8] = Int64GetDatum(static_cast<int64>(c.statements_sampled));
+	v[9] = TimestampTzGetDatum(c.reset_at);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
+}
+
+} // namespace indexpilot::capture
+
+/* indexpilot._live_stats(): every shape the store holds, all databases. */
+INDEXPILOT_FUNCTION(indexpilot_live_stats)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		indexpilot::capture::LiveStats(fcinfo);
+		return (Datum)0;
+	});
+}
+
+/* indexpilot._live_queries(): the representative statement texts, all databases. */
+INDEXPILOT_FUNCTION(indexpilot_live_queries)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		indexpilot::capture::LiveQueries(fcinfo);
+		return (Datum)0;
+	});
+}
+
+/* indexpilot._capture_counters(): sizes, evictions, drops and internal errors of the store. */
+INDEXPILOT_FUNCTION(indexpilot_capture_counters)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		indexpilot::capture::CaptureCounters(fcinfo);
+		return (Datum)0;
+	});
+}
+
+/* indexpilot_reset_live_stats() returns bigint: empties the store; the number of shapes removed. */
+INDEXPILOT_FUNCTION(indexpilot_reset_live_stats)
+{
+	return indexpilot::pg::Entry([] {
+		indexpilot::capture::RequireStore("indexpilot_reset_live_stats()");
+		return Int64GetDatum(indexpilot::capture::StoreReset());
+	});
+}

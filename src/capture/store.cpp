@@ -1,0 +1,436 @@
+/*
+ * capture/store.cpp — the shared-memory store (see capture/store.hpp for the locking rules).
+ *
+ * Plain C-style code: it runs inside executor hooks, throws nothing, and uses HASH_ENTER_NULL so a full
+ * hash table is an ordinary "dropped" count rather than an ERROR. Eviction allocates a temporary array in
+ * the caller's memory context; callers in hooks guard it (capture/hooks.cpp).
+ */
+#include "indexpilot/capture/store.hpp"
+
+#include "indexpilot/shmem.hpp"
+
+extern "C" {
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+}
+
+#include <cstring>
+
+namespace indexpilot::capture
+{
+
+static int s_max_tracked = 5000;
+static int s_max_queries = 1000;
+static int s_max_tenants_per_shape = 16;
+
+/* The part of shared memory the store owns (plain data). */
+struct StoreHeader {
+	LWLock *lock;
+	pg_atomic_uint64 evictions;
+	pg_atomic_uint64 query_evictions;
+	pg_atomic_uint64 dropped;
+	pg_atomic_uint64 internal_errors;
+	pg_atomic_uint64 statements_sampled;
+	TimestampTz reset_at;
+};
+
+static StoreHeader *s_header = nullptr;
+static HTAB *s_shapes = nullptr;
+static HTAB *s_queries = nullptr;
+
+static constexpr double kUsageDecay = 0.99;
+static constexpr double kEvictFraction = 0.05;
+static constexpr int kEvictMinimum = 10;
+
+void
+DefineStoreGucs()
+{
+	if (process_shared_preload_libraries_in_progress) {
+		DefineCustomIntVariable("indexpilot.max_tracked", "Maximum number of predicate shapes kept in shared memory.",
+								nullptr, &s_max_tracked, 5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+								nullptr);
+		DefineCustomIntVariable("indexpilot.max_queries",
+								"Maximum number of representative statement texts kept in shared memory.", nullptr,
+								&s_max_queries, 1000, 10, 100000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+	}
+	DefineCustomIntVariable("indexpilot.max_tenants_per_shape",
+							"Tenants kept apart per captured shape; the others are aggregated.", nullptr,
+							&s_max_tenants_per_shape, 16, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+}
+
+static Size
+StoreSize()
+{
+	Size size = MAXALIGN(sizeof(StoreHeader));
+	size = add_size(size, hash_estimate_size(s_max_tracked, sizeof(ShapeEntry)));
+	size = add_size(size, hash_estimate_size(s_max_queries, sizeof(QueryEntry)));
+	return size;
+}
+
+static void
+StoreInit(LWLockPadded *locks)
+{
+	bool found = false;
+	auto *header = static_cast<StoreHeader *>(ShmemInitStruct("indexpilot capture", sizeof(StoreHeader), &found));
+	if (!found) {
+		memset(header, 0, sizeof(StoreHeader));
+		header->lock = &locks[0].lock;
+		pg_atomic_init_u64(&header->evictions, 0);
+		pg_atomic_init_u64(&header->query_evictions, 0);
+		pg_atomic_init_u64(&header->dropped, 0);
+		pg_atomic_init_u64(&header->internal_errors, 0);
+		pg_atomic_init_u64(&header->statements_sampled, 0);
+		header->reset_at = GetCurrentTimestamp();
+	}
+	HASHCTL info;
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(ShapeKey);
+	info.entrysize = sizeof(ShapeEntry);
+	s_shapes = ShmemInitHash("indexpilot shapes", s_max_tracked, s_max_tracked, &info, HASH_ELEM | HASH_BLOBS);
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(QueryKey);
+	info.entrysize = sizeof(QueryEntry);
+	s_queries = ShmemInitHash("indexpilot queries", s_max_queries, s_max_queries, &info, HASH_ELEM | HASH_BLOBS);
+	s_header = header;
+}
+
+void
+RequestStore()
+{
+	ShmemAddPart(ShmemPart{"indexpilot capture", StoreSize, 1, StoreInit});
+}
+
+bool
+StoreAvailable()
+{
+	return s_header != nullptr;
+}
+
+/* The key of the aggregated entry for the tenants of `key` that are not kept apart. */
+static ShapeKey
+OtherKey(const ShapeKey &key)
+{
+	ShapeKey other = key;
+	other.tenant = 0;
+	other.tenant_kind = static_cast<uint8>(TenantKind::Other);
+	return other;
+}
+
+static bool
+IsTenantEntry(const ShapeKey &key)
+{
+	return key.tenant_kind == static_cast<uint8>(TenantKind::Int) ||
+		   key.tenant_kind == static_cast<uint8>(TenantKind::Text);
+}
+
+static int
+CompareUsage(const void *a, const void *b)
+{
+	double ua = (*static_cast<ShapeEntry *const *>(a))->usage;
+	double ub = (*static_cast<ShapeEntry *const *>(b))->usage;
+	return ua < ub ? -1 : (ua > ub ? 1 : 0);
+}
+
+/* Removes the least-used 5% of shapes. Caller holds the lock exclusively. */
+static void
+EvictShapes()
+{
+	long n = hash_get_num_entries(s_shapes);
+	auto **entries = static_cast<ShapeEntry **>(palloc(n * sizeof(ShapeEntry *)));
+	long candidates = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_shapes);
+	ShapeEntry *entry;
+	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
+		entry->usage *= kUsageDecay;
+		// An aggregate that still counts kept-apart tenants stays: evicting it would lose the bound.
+		if (!(entry->key.tenant_kind == static_cast<uint8>(TenantKind::Other) && entry->ntenants > 0))
+			entries[candidates++] = entry;
+	}
+	qsort(entries, candidates, sizeof(ShapeEntry *), CompareUsage);
+	long victims = Max(static_cast<long>(n * kEvictFraction), static_cast<long>(kEvictMinimum));
+	victims = Min(victims, candidates);
+	for (long i = 0; i < victims; i++) {
+		ShapeKey key = entries[i]->key;
+		if (IsTenantEntry(key)) {
+			ShapeKey other = OtherKey(key);
+			auto *agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
+			if (agg != nullptr && agg->ntenants > 0)
+				agg->ntenants--;
+		}
+		hash_search(s_shapes, &key, HASH_REMOVE, nullptr);
+	}
+	pg_atomic_fetch_add_u64(&s_header->evictions, victims);
+	pfree(entries);
+}
+
+/* Finds or creates an entry for `key`. Caller holds the lock exclusively. May return nullptr (dropped). */
+static ShapeEntry *
+EnterShape(const ShapeKey &key, const char *tenant_text, TimestampTz now)
+{
+	bool found = false;
+	auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &key, HASH_FIND, nullptr));
+	if (entry != nullptr)
+		return entry;
+	if (hash_get_num_entries(s_shapes) >= s_max_tracked)
+		EvictShapes();
+	entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &key, HASH_ENTER_NULL, &found));
+	if (entry == nullptr)
+		return nullptr;
+	if (!found) {
+		memset(reinterpret_cast<char *>(entry) + sizeof(ShapeKey), 0, sizeof(ShapeEntry) - sizeof(ShapeKey));
+		SpinLockInit(&entry->mutex);
+		entry->counters.first_seen = now;
+		entry->usage = 1.0;
+		if (tenant_text != nullptr)
+			strlcpy(entry->tenant_text, tenant_text, kTenantTextBytes);
+	}
+	return entry;
+}
+
+/* Where a new observation goes: its own entry, or the tenants' aggregate when too many are kept apart. */
+static ShapeEntry *
+InsertShape(const Observation &obs, TimestampTz now)
+{
+	if (!IsTenantEntry(obs.key))
+		return EnterShape(obs.key, nullptr, now);
+
+	auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs.key, HASH_FIND, nullptr));
+	if (entry != nullptr)
+		return entry;
+	ShapeKey other = OtherKey(obs.key);
+	ShapeEntry *agg = EnterShape(other, nullptr, now);
+	if (agg == nullptr)
+		return nullptr;
+	if (agg->ntenants >= s_max_tenants_per_shape)
+		return agg;
+	// Pin the aggregate while inserting: eviction must not remove it under us.
+	agg->ntenants++;
+	entry = EnterShape(obs.key, obs.tenant_text, now);
+	agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
+	if (entry == nullptr) {
+		if (agg != nullptr)
+			agg->ntenants--;
+		return agg;
+	}
+	return entry;
+}
+
+static void
+Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
+{
+	SpinLockAcquire(&entry->mutex);
+	ShapeCounters &c = entry->counters;
+	c.calls++;
+	c.access_calls[static_cast<int>(obs.access) & 3]++;
+	if (obs.cancelled) {
+		c.cancelled_calls++;
+		c.cancelled_ms += obs.elapsed_ms;
+	}
+	if (obs.instrumented) {
+		c.instrumented_calls++;
+		c.rows_scanned += obs.rows_scanned;
+		c.rows_returned += obs.rows_returned;
+	}
+	c.total_ms += obs.elapsed_ms;
+	if (obs.elapsed_ms > c.max_ms)
+		c.max_ms = obs.elapsed_ms;
+	c.last_seen = now;
+	entry->usage += 1.0;
+	if (obs.queryid != 0)
+		entry->queryid = obs.queryid;
+	SpinLockRelease(&entry->mutex);
+}
+
+void
+StoreRecord(const Observation &obs)
+{
+	if (s_header == nullptr)
+		return;
+	TimestampTz now = GetCurrentTimestamp();
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs.key, HASH_FIND, nullptr));
+	if (entry == nullptr) {
+		LWLockRelease(s_header->lock);
+		LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+		entry = InsertShape(obs, now);
+	}
+	if (entry != nullptr)
+		Accumulate(entry, obs, now);
+	else
+		pg_atomic_fetch_add_u64(&s_header->dropped, 1);
+	LWLockRelease(s_header->lock);
+}
+
+static int
+CompareQueryUsage(const void *a, const void *b)
+{
+	double ua = (*static_cast<QueryEntry *const *>(a))->usage;
+	double ub = (*static_cast<QueryEntry *const *>(b))->usage;
+	return ua < ub ? -1 : (ua > ub ? 1 : 0);
+}
+
+static void
+EvictQueries()
+{
+	long n = hash_get_num_entries(s_queries);
+	auto **entries = static_cast<QueryEntry **>(palloc(n * sizeof(QueryEntry *)));
+	long i = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_queries);
+	QueryEntry *entry;
+	while ((entry = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr) {
+		entry->usage *= kUsageDecay;
+		entries[i++] = entry;
+	}
+	qsort(entries, i, sizeof(QueryEntry *), CompareQueryUsage);
+	long victims = Min(Max(static_cast<long>(n * kEvictFraction), static_cast<long>(kEvictMinimum)), i);
+	for (long v = 0; v < victims; v++) {
+		QueryKey key = entries[v]->key;
+		hash_search(s_queries, &key, HASH_REMOVE, nullptr);
+	}
+	pg_atomic_fetch_add_u64(&s_header->query_evictions, victims);
+	pfree(entries);
+}
+
+void
+StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length)
+{
+	if (s_header == nullptr || queryid == 0 || text == nullptr || length <= 0)
+		return;
+	QueryKey key;
+	memset(&key, 0, sizeof(key));
+	key.dbid = dbid;
+	key.queryid = queryid;
+	TimestampTz now = GetCurrentTimestamp();
+
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	auto *entry = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_FIND, nullptr));
+	if (entry != nullptr) {
+		// Benign race: two backends may both bump usage; it only steers eviction.
+		entry->usage += 1.0;
+		entry->last_seen = now;
+		LWLockRelease(s_header->lock);
+		return;
+	}
+	LWLockRelease(s_header->lock);
+
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	if (hash_get_num_entries(s_queries) >= s_max_queries)
+		EvictQueries();
+	bool found = false;
+	entry = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_ENTER_NULL, &found));
+	if (entry != nullptr && !found) {
+		int len = Min(length, kQueryTextBytes - 1);
+		// Never cut a multi-byte character in half.
+		len = pg_mbcliplen(text, len, len);
+		memcpy(entry->text, text, len);
+		entry->text[len] = '\0';
+		entry->length = len;
+		entry->usage = 1.0;
+		entry->last_seen = now;
+	}
+	LWLockRelease(s_header->lock);
+}
+
+void
+StoreCountInternalError()
+{
+	if (s_header != nullptr)
+		pg_atomic_fetch_add_u64(&s_header->internal_errors, 1);
+}
+
+void
+StoreCountSampled()
+{
+	if (s_header != nullptr)
+		pg_atomic_fetch_add_u64(&s_header->statements_sampled, 1);
+}
+
+int
+StoreSnapshot(Oid dbid, ShapeEntry **out)
+{
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	long n = hash_get_num_entries(s_shapes);
+	auto *copy = static_cast<ShapeEntry *>(palloc(Max(n, 1L) * sizeof(ShapeEntry)));
+	int count = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_shapes);
+	ShapeEntry *entry;
+	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
+		if (dbid != InvalidOid && entry->key.dbid != dbid)
+			continue;
+		SpinLockAcquire(&entry->mutex);
+		copy[count++] = *entry;
+		SpinLockRelease(&entry->mutex);
+	}
+	LWLockRelease(s_header->lock);
+	*out = copy;
+	return count;
+}
+
+int
+StoreSnapshotQueries(Oid dbid, QueryEntry **out)
+{
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	long n = hash_get_num_entries(s_queries);
+	auto *copy = static_cast<QueryEntry *>(palloc(Max(n, 1L) * sizeof(QueryEntry)));
+	int count = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_queries);
+	QueryEntry *entry;
+	while ((entry = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr) {
+		if (dbid == InvalidOid || entry->key.dbid == dbid)
+			copy[count++] = *entry;
+	}
+	LWLockRelease(s_header->lock);
+	*out = copy;
+	return count;
+}
+
+void
+StoreReadCounters(StoreCounters *out)
+{
+	memset(out, 0, sizeof(*out));
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	out->entries = hash_get_num_entries(s_shapes);
+	out->queries = hash_get_num_entries(s_queries);
+	out->reset_at = s_header->reset_at;
+	LWLockRelease(s_header->lock);
+	out->max_entries = s_max_tracked;
+	out->max_queries = s_max_queries;
+	out->evictions = pg_atomic_read_u64(&s_header->evictions);
+	out->query_evictions = pg_atomic_read_u64(&s_header->query_evictions);
+	out->dropped = pg_atomic_read_u64(&s_header->dropped);
+	out->internal_errors = pg_atomic_read_u64(&s_header->internal_errors);
+	out->statements_sampled = pg_atomic_read_u64(&s_header->statements_sampled);
+}
+
+int64
+StoreReset()
+{
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	int64 removed = hash_get_num_entries(s_shapes);
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_shapes);
+	ShapeEntry *entry;
+	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr)
+		hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
+	hash_seq_init(&seq, s_queries);
+	QueryEntry *query;
+	while ((query = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr)
+		hash_search(s_queries, &query->key, HASH_REMOVE, nullptr);
+	s_header->reset_at = GetCurrentTimestamp();
+	LWLockRelease(s_header->lock);
+	pg_atomic_write_u64(&s_header->evictions, 0);
+	pg_atomic_write_u64(&s_header->query_evictions, 0);
+	pg_atomic_write_u64(&s_header->dropped, 0);
+	pg_atomic_write_u64(&s_header->statements_sampled, 0);
+	return removed;
+}
+
+} // namespace indexpilot::capture
