@@ -26,6 +26,7 @@ extern "C" {
 #include "nodes/execnodes.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
+#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -332,10 +333,32 @@ IsOuterParam(Node *node)
 	return node != nullptr && IsA(node, Param) && reinterpret_cast<Param *>(node)->paramkind == PARAM_EXEC;
 }
 
+/* True when the expression refers to the current row or an outer row: a Var, an outer parameter, a SubPlan. */
+static bool
+RefersToRows(Node *node, void *context)
+{
+	if (node == nullptr)
+		return false;
+	if (IsA(node, Var) || IsOuterParam(node) || IsA(node, SubPlan) || IsA(node, AlternativeSubPlan))
+		return true;
+	// PostgreSQL 15 declares walkers as bool (*)(); the cast goes through void (*)(void) on purpose.
+	return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)(void)>(RefersToRows)),
+								  context);
+}
+
+/*
+ * A value the planner could compare an index column with: a constant, a statement parameter, or any
+ * expression of them that does not depend on rows and is not volatile ("now() - interval '1 day'",
+ * "($1 % 997)::text").
+ */
 static bool
 IsValueOperand(Node *node)
 {
-	return node != nullptr && (IsA(node, Const) || (IsA(node, Param) && !IsOuterParam(node)));
+	if (node == nullptr)
+		return false;
+	if (IsA(node, Const) || (IsA(node, Param) && !IsOuterParam(node)))
+		return true;
+	return !RefersToRows(node, nullptr) && !contain_volatile_functions(node);
 }
 
 static void AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx);

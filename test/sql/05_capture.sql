@@ -16,6 +16,8 @@ SELECT indexpilot_reset_live_stats() >= 0 AS reset;
 SELECT count(*) FROM cap_contacts WHERE tenant_id = 3 AND email = 'x42@example.com';
 SELECT count(*) FROM cap_contacts WHERE tenant_id = 3 AND email = 'x43@example.com';
 SELECT count(*) FROM cap_contacts WHERE created_at >= '2026-02-01' AND created_at < '2026-02-03';
+-- A stable expression is a value too (the same shape as above: its calls add up).
+SELECT count(*) FROM cap_contacts WHERE created_at > now() - interval '1000 years';
 SELECT count(*) FROM cap_contacts WHERE phone IN ('1', '2', '3');
 SELECT count(*) FROM cap_contacts WHERE email LIKE 'x1%';
 SELECT count(*) FROM cap_contacts WHERE email LIKE '%@example.org';
