@@ -75,3 +75,8 @@ demo:
 	bash test/scripts/demo.sh
 
 EXTRA_CLEAN = $(UNIT_BIN) test/unit/*.xml tmp_install tmp_check log
+
+# ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
+.PHONY: bench-overhead
+bench-overhead:
+	bash test/scripts/bench_overhead.sh

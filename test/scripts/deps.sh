@@ -16,6 +16,11 @@ PACKAGES=(
 	clang-format               # make format / format check
 )
 
+# Benchmarks compare against other extensions: `deps.sh --bench` adds them.
+if [ "${1:-}" = "--bench" ]; then
+	PACKAGES+=(postgresql-15-pg-qualstats)
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
