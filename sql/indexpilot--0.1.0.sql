@@ -230,10 +230,13 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF col ~ '["; ]' OR col <> lower(col) THEN
+        RAISE EXCEPTION '%: column "%" of table % does not exist', caller, col, indexpilot._qualified_name(rel)
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Column names are matched exactly as stored in pg_attribute: no quotes, no case folding.';
+    END IF;
     RAISE EXCEPTION '%: column "%" of table % does not exist', caller, col, indexpilot._qualified_name(rel)
-        USING ERRCODE = 'undefined_column',
-              HINT = CASE WHEN col ~ '["; ]' OR col <> lower(col)
-                          THEN 'Column names are matched exactly as stored in pg_attribute: no quotes, no case folding.' END;
+        USING ERRCODE = 'undefined_column';
 END
 $$;
 
@@ -364,7 +367,7 @@ DECLARE
 BEGIN
     PERFORM indexpilot._require(relation, 'relation', caller);
     PERFORM indexpilot._require(tenant_key_column, 'tenant_key_column', caller);
-    SELECT cl.relkind, cl.relpersistence, n.nspname INTO c
+    SELECT cl.relkind, cl.relpersistence, cl.relname, n.nspname INTO c
     FROM pg_catalog.pg_class cl JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
     WHERE cl.oid = relation;
     IF NOT FOUND THEN
@@ -375,8 +378,12 @@ BEGIN
         RAISE EXCEPTION '%: % is not a table', caller, qname
             USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary and partitioned tables can be managed.';
     END IF;
-    IF c.relpersistence = 't' OR c.nspname IN ('pg_catalog', 'information_schema', 'pg_toast', 'indexpilot') THEN
-        RAISE EXCEPTION '%: % cannot be managed: temporary, system and IndexPilot tables are not supported', caller, qname
+    IF c.relpersistence = 't' THEN
+        RAISE EXCEPTION '%: temporary table % cannot be managed', caller, quote_ident(c.relname)
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    IF c.nspname IN ('pg_catalog', 'information_schema', 'pg_toast', 'indexpilot') THEN
+        RAISE EXCEPTION '%: % cannot be managed: system and IndexPilot tables are not supported', caller, qname
             USING ERRCODE = 'feature_not_supported';
     END IF;
     IF EXISTS (SELECT 1 FROM indexpilot.genome_tables g WHERE g.relid = relation) THEN
@@ -407,16 +414,15 @@ $$;
 COMMENT ON FUNCTION indexpilot_register(regclass, name, text) IS 'Adds a table to the genome (all fields core); returns its number of fields';
 
 -- Compares one managed table with the system catalog and records every difference; returns their number.
-CREATE FUNCTION indexpilot_sync(relation regclass)
+CREATE FUNCTION indexpilot._sync(relation regclass, caller text)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    caller CONSTANT text := 'indexpilot_sync';
-    t      indexpilot.genome_tables;
-    id     bigint;
-    n      integer;
+    t  indexpilot.genome_tables;
+    id bigint;
+    n  integer;
 BEGIN
     PERFORM indexpilot._require(relation, 'relation', caller);
     t := indexpilot._managed(relation, caller);
@@ -429,6 +435,12 @@ BEGIN
     RETURN n;
 END
 $$;
+
+CREATE FUNCTION indexpilot_sync(relation regclass)
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT indexpilot._sync(relation, 'indexpilot_sync') $$;
 COMMENT ON FUNCTION indexpilot_sync(regclass) IS 'Brings a managed table''s genome in line with its columns; returns the number of changes';
 
 -- Syncs every managed table, and forgets managed tables that no longer exist; returns the number of changes.
@@ -448,7 +460,7 @@ BEGIN
             DELETE FROM indexpilot.genome_tables g WHERE g.relid = t.relid;
             n := n + 1;
         ELSE
-            n := n + indexpilot_sync(t.relid);
+            n := n + indexpilot._sync(t.relid, 'indexpilot_sync_all');
         END IF;
     END LOOP;
     RETURN n;
@@ -472,7 +484,7 @@ BEGIN
     SELECT count(*) INTO fields FROM indexpilot.genome_fields g WHERE g.relid = relation;
     PERFORM indexpilot._log_mutation('genome_unregister', t.table_name,
                 details => jsonb_build_object('fields', fields, 'tenant_expressions',
-                                              (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = relation))),
+                                              (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = relation)),
                 parent_id => t.head_mutation_id);
     DELETE FROM indexpilot.genome_tables g WHERE g.relid = relation;
     RETURN fields;
@@ -843,11 +855,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     caller CONSTANT text := 'indexpilot_lineage';
-    kind   "char";
-    names  text[];
+    relkind "char";
+    names   text[];
 BEGIN
     PERFORM indexpilot._require(target, 'target', caller);
-    SELECT c.relkind INTO kind FROM pg_catalog.pg_class c WHERE c.oid = target;
+    SELECT c.relkind INTO relkind FROM pg_catalog.pg_class c WHERE c.oid = target;
     IF NOT FOUND THEN
         RAISE EXCEPTION '%: relation with OID % does not exist', caller, target::oid USING ERRCODE = 'undefined_table';
     END IF;
@@ -868,7 +880,7 @@ BEGIN
     RETURN QUERY
     WITH RECURSIVE chain AS (
         SELECT m.* FROM indexpilot.mutation_log m
-        WHERE CASE WHEN kind IN ('i', 'I')
+        WHERE CASE WHEN relkind IN ('i', 'I')
                    THEN m.target_index = ANY (names)
                      OR m.target_index = (SELECT c.relname::text FROM pg_catalog.pg_class c WHERE c.oid = target)
                    ELSE m.target_table = ANY (names) AND (field IS NULL OR m.target_column = field) END
@@ -925,6 +937,7 @@ REVOKE ALL ON FUNCTION indexpilot._no_such_column(regclass, text, text) FROM PUB
 REVOKE ALL ON FUNCTION indexpilot._field(regclass, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._genome_changes(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._genome_apply(regclass, bigint, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._sync(regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._mark(regclass, name[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._tenant(regclass, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text) FROM PUBLIC;
@@ -942,3 +955,6 @@ REVOKE ALL ON FUNCTION indexpilot_express_bulk(regclass, name[], text[]) FROM PU
 REVOKE ALL ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_lineage(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot_lineage(regclass, name) TO pg_monitor;
+-- indexpilot_lineage() runs as its caller and uses these read-only helpers.
+GRANT EXECUTE ON FUNCTION indexpilot._require(anyelement, text, text), indexpilot._qualified_name(regclass),
+                          indexpilot._no_such_column(regclass, text, text) TO pg_monitor;
