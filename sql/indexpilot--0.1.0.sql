@@ -135,7 +135,10 @@ CREATE TABLE indexpilot.genome_tables (
     description      text,
     registered_at    timestamptz NOT NULL DEFAULT now(),
     registered_by    name        NOT NULL DEFAULT current_user,
-    head_mutation_id bigint      NOT NULL REFERENCES indexpilot.mutation_log (id)  -- registration or last sync
+    -- The table's registration or last sync: later changes to the table follow it in the lineage. (No
+    -- foreign key to mutation_log, whose rows are never removed: one would make TRUNCATE stop at the
+    -- foreign key instead of at the append-only trigger.)
+    head_mutation_id bigint      NOT NULL
 );
 COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with their tenant-key column';
 
@@ -556,7 +559,7 @@ CREATE TABLE indexpilot.expression_profile (
     tenant       text        NOT NULL,  -- the tenant key value in its canonical text form
     expressed_at timestamptz NOT NULL DEFAULT now(),
     expressed_by name        NOT NULL DEFAULT current_user,
-    mutation_id  bigint      NOT NULL REFERENCES indexpilot.mutation_log (id),
+    mutation_id  bigint      NOT NULL,  -- the field_expressed row in mutation_log
     PRIMARY KEY (relid, attnum, tenant),
     FOREIGN KEY (relid, attnum) REFERENCES indexpilot.genome_fields (relid, attnum) ON DELETE CASCADE
 );
