@@ -752,6 +752,8 @@ COMMENT ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) IS 'Switc
 -- DDL capture: event triggers keep the genome canonical and log column changes typed by hand.
 -- They run as the extension's owner (SECURITY DEFINER), so DDL by a role without access to schema
 -- indexpilot still works and is still recorded; they exit at once when no managed table is involved.
+-- They refuse one thing on purpose (dropping a managed table's tenant key); any other failure of their
+-- own bookkeeping is a WARNING, never an error that would undo the user's DDL (indexpilot_sync repairs).
 -- ---------------------------------------------------------------------------------------------------
 
 -- After ALTER TABLE, COMMENT and the like: diff every managed table the command touched (and managed
@@ -780,9 +782,19 @@ BEGIN
         WHERE g.relid::oid IN (SELECT touched.relid FROM touched)
         ORDER BY g.relid::oid
     LOOP
-        t := indexpilot._managed(r.relid, 'indexpilot DDL capture');
-        PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id,
-                    jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000)));
+        BEGIN
+            t := indexpilot._managed(r.relid, 'indexpilot DDL capture');
+            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id,
+                        jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000)));
+        EXCEPTION
+            WHEN object_not_in_prerequisite_state THEN
+                RAISE;  -- the table lost its tenant key (through a parent): refuse, as for the table itself
+            WHEN OTHERS THEN
+                -- A failure in IndexPilot's bookkeeping must not undo the user's DDL: warn, and let
+                -- indexpilot_sync() repair the genome later.
+                RAISE WARNING 'IndexPilot could not record this change to %: %', r.relid, SQLERRM
+                    USING HINT = 'Run indexpilot_sync() on the table.';
+        END;
     END LOOP;
 END
 $$;
@@ -810,13 +822,19 @@ BEGIN
              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
              ORDER BY d.objid
     LOOP
-        t := indexpilot._managed(r.objid::regclass, 'indexpilot DDL capture');
-        PERFORM indexpilot._log_mutation('table_dropped', t.table_name,
-                    details => context || jsonb_build_object(
-                        'fields', (SELECT count(*) FROM indexpilot.genome_fields g WHERE g.relid = t.relid),
-                        'tenant_expressions', (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = t.relid)),
-                    parent_id => t.head_mutation_id);
-        DELETE FROM indexpilot.genome_tables g WHERE g.relid = t.relid;
+        BEGIN
+            t := indexpilot._managed(r.objid::regclass, 'indexpilot DDL capture');
+            PERFORM indexpilot._log_mutation('table_dropped', t.table_name,
+                        details => context || jsonb_build_object(
+                            'fields', (SELECT count(*) FROM indexpilot.genome_fields g WHERE g.relid = t.relid),
+                            'tenant_expressions', (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = t.relid)),
+                        parent_id => t.head_mutation_id);
+            DELETE FROM indexpilot.genome_tables g WHERE g.relid = t.relid;
+        EXCEPTION WHEN OTHERS THEN
+            -- indexpilot_sync_all() forgets tables that no longer exist.
+            RAISE WARNING 'IndexPilot could not record the drop of a managed table: %', SQLERRM
+                USING HINT = 'Run indexpilot_sync_all().';
+        END;
     END LOOP;
     FOR r IN SELECT d.objid, d.objsubid FROM pg_catalog.pg_event_trigger_dropped_objects() d
              JOIN indexpilot.genome_fields g ON g.relid::oid = d.objid AND g.attnum = d.objsubid
@@ -831,11 +849,16 @@ BEGIN
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = 'Unregister the table first with indexpilot_unregister().';
         END IF;
-        SELECT count(*) INTO removed FROM indexpilot.expression_profile e WHERE e.relid = t.relid AND e.attnum = f.attnum;
-        PERFORM indexpilot._log_mutation('column_dropped', t.table_name, f.column_name,
-                    details => context || jsonb_build_object('data_type', f.data_type, 'tenant_expressions_removed', removed),
-                    parent_id => t.head_mutation_id);
-        DELETE FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = f.attnum;
+        BEGIN
+            SELECT count(*) INTO removed FROM indexpilot.expression_profile e WHERE e.relid = t.relid AND e.attnum = f.attnum;
+            PERFORM indexpilot._log_mutation('column_dropped', t.table_name, f.column_name,
+                        details => context || jsonb_build_object('data_type', f.data_type, 'tenant_expressions_removed', removed),
+                        parent_id => t.head_mutation_id);
+            DELETE FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = f.attnum;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'IndexPilot could not record the drop of column "%" of %: %', f.column_name, t.table_name, SQLERRM
+                USING HINT = 'Run indexpilot_sync() on the table.';
+        END;
     END LOOP;
 END
 $$;
