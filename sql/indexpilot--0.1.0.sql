@@ -757,7 +757,8 @@ COMMENT ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) IS 'Switc
 -- ---------------------------------------------------------------------------------------------------
 
 -- After ALTER TABLE, COMMENT and the like: diff every managed table the command touched (and managed
--- tables that inherit from it: a column added to a parent reaches its partitions) against pg_attribute.
+-- tables that inherit from it: a column added to a parent reaches its partitions; and the tables of a
+-- schema it altered) against pg_attribute.
 CREATE FUNCTION indexpilot._on_ddl_command_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -772,9 +773,13 @@ BEGIN
         RETURN;
     END IF;
     FOR r IN
-        WITH RECURSIVE touched (relid) AS (
-            SELECT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
-            WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        WITH RECURSIVE cmds AS (
+            SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+        ), touched (relid) AS (
+            SELECT cmds.objid FROM cmds WHERE cmds.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            UNION  -- ALTER SCHEMA ... RENAME renames the tables in it
+            SELECT pc.oid FROM pg_catalog.pg_class pc JOIN cmds ON pc.relnamespace = cmds.objid
+            WHERE cmds.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
             UNION
             SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN touched ON i.inhparent = touched.relid
         )

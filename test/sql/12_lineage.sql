@@ -41,6 +41,13 @@ SELECT count(*) AS genome_matches_catalog_now FROM indexpilot._genome_changes('c
 ALTER TABLE crm.contacts RENAME TO people;
 ALTER TABLE crm.people ADD COLUMN nickname text;
 ALTER TABLE crm.people RENAME TO contacts;
+ALTER SCHEMA crm RENAME TO crm_renamed;
+ALTER TABLE crm_renamed.contacts SET SCHEMA public;
+SELECT table_name FROM indexpilot.genome_tables WHERE relid = 'public.contacts'::regclass;
+ALTER TABLE public.contacts SET SCHEMA crm_renamed;
+ALTER SCHEMA crm_renamed RENAME TO crm;
+SELECT kind, target_table, details ->> 'old_name' AS old_name, details ->> 'command_tag' AS command_tag
+FROM recent WHERE kind = 'table_renamed';
 SELECT table_name FROM indexpilot.genome_tables WHERE relid = 'crm.contacts'::regclass;
 
 -- The lineage of one field, and of the whole table, oldest first; each row with what it follows.
