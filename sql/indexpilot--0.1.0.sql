@@ -176,3 +176,880 @@ GRANT EXECUTE ON FUNCTION indexpilot._live_queries() TO pg_read_all_stats;
 GRANT SELECT ON indexpilot.live_stats, indexpilot.capture_counters TO pg_monitor;
 GRANT SELECT ON indexpilot.live_queries TO pg_read_all_stats;
 GRANT USAGE ON SCHEMA indexpilot TO pg_read_all_stats;
+-- ===================================================================================================
+-- The catalog layer: genome, expression profiles, DDL capture, lineage and query statistics.
+-- Plain SQL and PL/pgSQL: every change is one transaction with its mutation_log rows, and the code can be
+-- read where it runs. Conventions: functions users call are indexpilot_*, in the extension's schema;
+-- everything else is in schema indexpilot. Every function pins search_path and schema-qualifies names.
+-- Control functions run as the caller (SECURITY INVOKER) and are revoked from PUBLIC; reading is
+-- granted to pg_monitor. Every change to one managed table first locks its genome_tables row, so
+-- concurrent changes to one table are serialized and the lineage stays a chain.
+-- Error codes: NULL argument 22004; unknown table 42P01 (from regclass input); unknown column 42703;
+-- table not managed 55000; already managed 42710; not a table 42809; temporary or system table 0A000;
+-- a bad or unknown tenant, a core field given where an optional one is needed, an empty list 22023.
+-- ===================================================================================================
+
+-- ---------------------------------------------------------------------------------------------------
+-- Genome: the canonical field-level schema of the managed tables.
+-- ---------------------------------------------------------------------------------------------------
+CREATE TABLE indexpilot.genome_tables (
+    relid            regclass    PRIMARY KEY,
+    table_name       text        NOT NULL,  -- schema-qualified, quoted as in mutation_log; follows renames
+    tenant_key       name        NOT NULL,  -- the column that says which tenant a row belongs to
+    description      text,
+    registered_at    timestamptz NOT NULL DEFAULT now(),
+    registered_by    name        NOT NULL DEFAULT current_user,
+    -- The table's registration or last sync: later changes to the table follow it in the lineage. (No
+    -- foreign key to mutation_log, whose rows are never removed: one would make TRUNCATE stop at the
+    -- foreign key instead of at the append-only trigger.)
+    head_mutation_id bigint      NOT NULL
+);
+COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with their tenant-key column';
+
+CREATE TABLE indexpilot.genome_fields (
+    relid         regclass    NOT NULL REFERENCES indexpilot.genome_tables (relid) ON DELETE CASCADE,
+    attnum        smallint    NOT NULL CHECK (attnum > 0),
+    column_name   name        NOT NULL,
+    data_type     text        NOT NULL,  -- format_type(atttypid, atttypmod)
+    not_null      boolean     NOT NULL,
+    is_core       boolean     NOT NULL DEFAULT true,  -- core: expressed for every tenant; else per tenant
+    description   text,                              -- the column's comment
+    registered_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relid, attnum),
+    -- checked at the end of each statement, so one UPDATE may swap two column names
+    CONSTRAINT genome_fields_name_key UNIQUE (relid, column_name) DEFERRABLE INITIALLY IMMEDIATE
+);
+COMMENT ON TABLE indexpilot.genome_fields IS 'Fields (columns) of the managed tables, core or optional';
+
+CREATE VIEW indexpilot.genome_catalog AS
+SELECT f.relid, t.table_name, f.column_name, f.attnum, f.data_type, f.not_null, f.is_core,
+       f.column_name = t.tenant_key AS is_tenant_key, t.tenant_key, f.description, f.registered_at
+FROM indexpilot.genome_fields f
+JOIN indexpilot.genome_tables t USING (relid);
+COMMENT ON VIEW indexpilot.genome_catalog IS 'The genome: one row per field of a managed table';
+
+-- The schema-qualified, quoted name of a relation, as mutation_log.target_table holds it.
+CREATE FUNCTION indexpilot._qualified_name(rel regclass)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('%I.%I', n.nspname, c.relname)
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = rel
+$$;
+
+-- Raises null_value_not_allowed naming the argument when value is NULL.
+CREATE FUNCTION indexpilot._require(value anyelement, argument text, caller text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '%: argument "%" must not be NULL', caller, argument
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+END
+$$;
+
+-- The same for an array: neither it nor any element may be NULL, and it may not be empty.
+CREATE FUNCTION indexpilot._require_list(value anyarray, argument text, caller text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL OR array_position(value, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '%: argument "%" must not be NULL or contain NULL', caller, argument
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF cardinality(value) = 0 THEN
+        RAISE EXCEPTION '%: argument "%" must not be empty', caller, argument
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$$;
+
+-- The genome_tables row of a managed table, locked for the change the caller is about to make.
+CREATE FUNCTION indexpilot._managed(rel regclass, caller text)
+RETURNS indexpilot.genome_tables
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t indexpilot.genome_tables;
+BEGIN
+    SELECT * INTO t FROM indexpilot.genome_tables g WHERE g.relid = rel FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: table % is not managed by IndexPilot', caller, coalesce(indexpilot._qualified_name(rel), rel::text)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Register it first with indexpilot_register().';
+    END IF;
+    RETURN t;
+END
+$$;
+
+-- Raises undefined_column for a column a table does not have; the hint explains exact matching.
+CREATE FUNCTION indexpilot._no_such_column(rel regclass, col text, caller text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF col ~ '["; ]' OR col <> lower(col) THEN
+        RAISE EXCEPTION '%: column "%" of table % does not exist', caller, col, indexpilot._qualified_name(rel)
+            USING ERRCODE = 'undefined_column',
+                  HINT = 'Column names are matched exactly as stored in pg_attribute: no quotes, no case folding.';
+    END IF;
+    RAISE EXCEPTION '%: column "%" of table % does not exist', caller, col, indexpilot._qualified_name(rel)
+        USING ERRCODE = 'undefined_column';
+END
+$$;
+
+-- The genome field of a managed table named col; raises undefined_column when there is none.
+CREATE FUNCTION indexpilot._field(rel regclass, col name, caller text)
+RETURNS indexpilot.genome_fields
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f indexpilot.genome_fields;
+BEGIN
+    SELECT * INTO f FROM indexpilot.genome_fields g WHERE g.relid = rel AND g.column_name = col;
+    IF NOT FOUND THEN
+        PERFORM indexpilot._no_such_column(rel, col, caller);
+    END IF;
+    RETURN f;
+END
+$$;
+
+-- The changes between a managed table as the system catalog has it now and as the genome has it:
+-- one row per column added, dropped, renamed or altered (type or nullability).
+CREATE FUNCTION indexpilot._genome_changes(rel regclass)
+RETURNS TABLE (change text, attnum smallint, old_name name, new_name name, old_type text, new_type text,
+               old_not_null boolean, new_not_null boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN g.attnum IS NULL THEN 'column_added'
+                WHEN a.attnum IS NULL THEN 'column_dropped'
+                WHEN g.column_name <> a.attname THEN 'column_renamed'
+                ELSE 'column_altered' END,
+           coalesce(a.attnum, g.attnum), g.column_name, a.attname, g.data_type, a.data_type, g.not_null, a.attnotnull
+    FROM (SELECT pa.attnum, pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod) AS data_type, pa.attnotnull
+          FROM pg_catalog.pg_attribute pa
+          WHERE pa.attrelid = rel AND pa.attnum > 0 AND NOT pa.attisdropped) a
+    FULL JOIN (SELECT * FROM indexpilot.genome_fields gf WHERE gf.relid = rel) g ON g.attnum = a.attnum
+    WHERE g.attnum IS NULL OR a.attnum IS NULL
+       OR g.column_name <> a.attname OR g.data_type <> a.data_type OR g.not_null <> a.attnotnull
+$$;
+
+-- Brings the genome of one managed table (locked by the caller) in line with the system catalog, logging
+-- each change as a child of parent_id with the given context in its details. Returns the number of changes.
+CREATE FUNCTION indexpilot._genome_apply(rel regclass, parent_id bigint, context jsonb)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t       indexpilot.genome_tables;
+    c       record;
+    n       integer := 0;
+    removed bigint;
+    newname text := indexpilot._qualified_name(rel);
+BEGIN
+    SELECT * INTO t FROM indexpilot.genome_tables g WHERE g.relid = rel;
+    IF t.table_name <> newname THEN
+        PERFORM indexpilot._log_mutation('table_renamed', newname,
+                    details => context || jsonb_build_object('old_name', t.table_name, 'new_name', newname),
+                    parent_id => parent_id);
+        UPDATE indexpilot.genome_tables g SET table_name = newname WHERE g.relid = rel;
+        n := n + 1;
+    END IF;
+
+    FOR c IN SELECT * FROM indexpilot._genome_changes(rel) ORDER BY 2 LOOP
+        IF c.change = 'column_dropped' AND c.old_name = t.tenant_key THEN
+            RAISE EXCEPTION 'the tenant key column "%" of managed table % no longer exists', c.old_name, newname
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Unregister the table with indexpilot_unregister() and register it again.';
+        END IF;
+        removed := NULL;
+        IF c.change = 'column_dropped' THEN
+            SELECT count(*) INTO removed FROM indexpilot.expression_profile e WHERE e.relid = rel AND e.attnum = c.attnum;
+        END IF;
+        PERFORM indexpilot._log_mutation(c.change, newname, coalesce(c.new_name, c.old_name)::text,
+                    details => context || jsonb_strip_nulls(jsonb_build_object(
+                        'old_name', CASE WHEN c.change = 'column_renamed' THEN c.old_name END,
+                        'old_type', CASE WHEN c.old_type IS DISTINCT FROM c.new_type THEN c.old_type END,
+                        'data_type', c.new_type,
+                        'old_not_null', CASE WHEN c.old_not_null IS DISTINCT FROM c.new_not_null THEN c.old_not_null END,
+                        'not_null', c.new_not_null,
+                        'tenant_expressions_removed', removed)),
+                    parent_id => parent_id);
+        n := n + 1;
+    END LOOP;
+
+    -- Apply: drops first (they free names), then renames and alterations in one statement (the name key
+    -- is checked at its end), then additions (which may reuse a name a rename freed).
+    DELETE FROM indexpilot.genome_fields g
+    WHERE g.relid = rel AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute pa
+                                        WHERE pa.attrelid = rel AND pa.attnum = g.attnum AND NOT pa.attisdropped);
+    UPDATE indexpilot.genome_tables g SET tenant_key = pa.attname
+    FROM indexpilot.genome_fields f, pg_catalog.pg_attribute pa
+    WHERE g.relid = rel AND f.relid = rel AND f.column_name = g.tenant_key
+      AND pa.attrelid = rel AND pa.attnum = f.attnum AND pa.attname <> g.tenant_key;
+    UPDATE indexpilot.genome_fields g
+    SET column_name = pa.attname,
+        data_type = pg_catalog.format_type(pa.atttypid, pa.atttypmod),
+        not_null = pa.attnotnull,
+        description = pg_catalog.col_description(rel, pa.attnum)
+    FROM pg_catalog.pg_attribute pa
+    WHERE g.relid = rel AND pa.attrelid = rel AND pa.attnum = g.attnum
+      AND (g.column_name, g.data_type, g.not_null, g.description)
+          IS DISTINCT FROM (pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull,
+                            pg_catalog.col_description(rel, pa.attnum));
+    INSERT INTO indexpilot.genome_fields (relid, attnum, column_name, data_type, not_null, description)
+    SELECT rel, pa.attnum, pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull,
+           pg_catalog.col_description(rel, pa.attnum)
+    FROM pg_catalog.pg_attribute pa
+    WHERE pa.attrelid = rel AND pa.attnum > 0 AND NOT pa.attisdropped
+      AND NOT EXISTS (SELECT 1 FROM indexpilot.genome_fields g WHERE g.relid = rel AND g.attnum = pa.attnum);
+    RETURN n;
+END
+$$;
+
+-- Registers a table: its columns enter the genome as core fields; tenant_key_column names the tenant key.
+CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller CONSTANT text := 'indexpilot_register';
+    c      record;
+    qname  text;
+    id     bigint;
+    fields integer;
+BEGIN
+    PERFORM indexpilot._require(relation, 'relation', caller);
+    PERFORM indexpilot._require(tenant_key_column, 'tenant_key_column', caller);
+    SELECT cl.relkind, cl.relpersistence, cl.relname, n.nspname INTO c
+    FROM pg_catalog.pg_class cl JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+    WHERE cl.oid = relation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: relation with OID % does not exist', caller, relation::oid USING ERRCODE = 'undefined_table';
+    END IF;
+    qname := indexpilot._qualified_name(relation);
+    IF c.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '%: % is not a table', caller, qname
+            USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary and partitioned tables can be managed.';
+    END IF;
+    IF c.relpersistence = 't' THEN
+        RAISE EXCEPTION '%: temporary table % cannot be managed', caller, quote_ident(c.relname)
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    IF c.nspname IN ('pg_catalog', 'information_schema', 'pg_toast', 'indexpilot') THEN
+        RAISE EXCEPTION '%: % cannot be managed: system and IndexPilot tables are not supported', caller, qname
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    IF EXISTS (SELECT 1 FROM indexpilot.genome_tables g WHERE g.relid = relation) THEN
+        RAISE EXCEPTION '%: table % is already managed', caller, qname
+            USING ERRCODE = 'duplicate_object', HINT = 'Use indexpilot_sync() to pick up schema changes.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute pa
+                   WHERE pa.attrelid = relation AND pa.attname = tenant_key_column AND pa.attnum > 0 AND NOT pa.attisdropped) THEN
+        PERFORM indexpilot._no_such_column(relation, tenant_key_column, caller);
+    END IF;
+
+    SELECT count(*) INTO fields FROM pg_catalog.pg_attribute pa
+    WHERE pa.attrelid = relation AND pa.attnum > 0 AND NOT pa.attisdropped;
+    table_description := coalesce(table_description, pg_catalog.obj_description(relation, 'pg_class'));
+    id := indexpilot._log_mutation('genome_register', qname,
+              details => jsonb_strip_nulls(jsonb_build_object('tenant_key', tenant_key_column, 'fields', fields,
+                                                              'description', table_description)));
+    INSERT INTO indexpilot.genome_tables (relid, table_name, tenant_key, description, head_mutation_id)
+    VALUES (relation, qname, tenant_key_column, table_description, id);
+    INSERT INTO indexpilot.genome_fields (relid, attnum, column_name, data_type, not_null, description)
+    SELECT relation, pa.attnum, pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull,
+           pg_catalog.col_description(relation, pa.attnum)
+    FROM pg_catalog.pg_attribute pa
+    WHERE pa.attrelid = relation AND pa.attnum > 0 AND NOT pa.attisdropped;
+    RETURN fields;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_register(regclass, name, text) IS 'Adds a table to the genome (all fields core); returns its number of fields';
+
+-- Compares one managed table with the system catalog and records every difference; returns their number.
+CREATE FUNCTION indexpilot._sync(relation regclass, caller text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t  indexpilot.genome_tables;
+    id bigint;
+    n  integer;
+BEGIN
+    PERFORM indexpilot._require(relation, 'relation', caller);
+    t := indexpilot._managed(relation, caller);
+    id := indexpilot._log_mutation('genome_sync', indexpilot._qualified_name(relation),
+              details => (SELECT jsonb_build_object('source', 'manual', 'changes', count(*))
+                          FROM indexpilot._genome_changes(relation)),
+              parent_id => t.head_mutation_id);
+    n := indexpilot._genome_apply(relation, id, jsonb_build_object('source', 'sync'));
+    UPDATE indexpilot.genome_tables g SET head_mutation_id = id WHERE g.relid = relation;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION indexpilot_sync(relation regclass)
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT indexpilot._sync(relation, 'indexpilot_sync') $$;
+COMMENT ON FUNCTION indexpilot_sync(regclass) IS 'Brings a managed table''s genome in line with its columns; returns the number of changes';
+
+-- Syncs every managed table, and forgets managed tables that no longer exist; returns the number of changes.
+CREATE FUNCTION indexpilot_sync_all()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t indexpilot.genome_tables;
+    n integer := 0;
+BEGIN
+    FOR t IN SELECT * FROM indexpilot.genome_tables ORDER BY relid::oid FOR UPDATE LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.relid) THEN
+            PERFORM indexpilot._log_mutation('table_dropped', t.table_name,
+                        details => jsonb_build_object('source', 'sync'), parent_id => t.head_mutation_id);
+            DELETE FROM indexpilot.genome_tables g WHERE g.relid = t.relid;
+            n := n + 1;
+        ELSE
+            n := n + indexpilot._sync(t.relid, 'indexpilot_sync_all');
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_sync_all() IS 'indexpilot_sync() for every managed table; forgets dropped ones';
+
+-- Removes a table from the genome, with its fields and expression profiles; returns the number of fields.
+CREATE FUNCTION indexpilot_unregister(relation regclass)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller CONSTANT text := 'indexpilot_unregister';
+    t      indexpilot.genome_tables;
+    fields integer;
+BEGIN
+    PERFORM indexpilot._require(relation, 'relation', caller);
+    t := indexpilot._managed(relation, caller);
+    SELECT count(*) INTO fields FROM indexpilot.genome_fields g WHERE g.relid = relation;
+    PERFORM indexpilot._log_mutation('genome_unregister', t.table_name,
+                details => jsonb_build_object('fields', fields, 'tenant_expressions',
+                                              (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = relation)),
+                parent_id => t.head_mutation_id);
+    DELETE FROM indexpilot.genome_tables g WHERE g.relid = relation;
+    RETURN fields;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_unregister(regclass) IS 'Removes a table from the genome; returns the number of fields it had';
+
+-- Marks fields core (make_core) or optional; returns the number of fields whose kind changed.
+CREATE FUNCTION indexpilot._mark(relation regclass, fields name[], make_core boolean, caller text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t       indexpilot.genome_tables;
+    f       indexpilot.genome_fields;
+    col     name;
+    n       integer := 0;
+    removed bigint;
+BEGIN
+    PERFORM indexpilot._require(relation, 'relation', caller);
+    PERFORM indexpilot._require_list(fields, 'fields', caller);
+    t := indexpilot._managed(relation, caller);
+    FOREACH col IN ARRAY fields LOOP  -- validate all before changing any
+        f := indexpilot._field(relation, col, caller);
+        IF NOT make_core AND col = t.tenant_key THEN
+            RAISE EXCEPTION '%: the tenant key "%" of % must stay core', caller, col, t.table_name
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    FOR f IN SELECT * FROM indexpilot.genome_fields g
+             WHERE g.relid = relation AND g.column_name = ANY (fields) AND g.is_core <> make_core
+             ORDER BY g.attnum LOOP
+        -- A field made core is expressed for everyone: its per-tenant rows would be dead weight.
+        DELETE FROM indexpilot.expression_profile e WHERE e.relid = relation AND e.attnum = f.attnum;
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        PERFORM indexpilot._log_mutation(CASE WHEN make_core THEN 'field_marked_core' ELSE 'field_marked_optional' END,
+                    t.table_name, f.column_name,
+                    details => CASE WHEN make_core THEN jsonb_build_object('tenant_expressions_removed', removed)
+                                    ELSE '{}'::jsonb END,
+                    parent_id => t.head_mutation_id);
+        UPDATE indexpilot.genome_fields g SET is_core = make_core WHERE g.relid = relation AND g.attnum = f.attnum;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION indexpilot_mark_core(relation regclass, VARIADIC fields name[])
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT indexpilot._mark(relation, fields, true, 'indexpilot_mark_core') $$;
+COMMENT ON FUNCTION indexpilot_mark_core(regclass, name[]) IS 'Marks fields core (expressed for every tenant); returns the number changed';
+
+CREATE FUNCTION indexpilot_mark_optional(relation regclass, VARIADIC fields name[])
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT indexpilot._mark(relation, fields, false, 'indexpilot_mark_optional') $$;
+COMMENT ON FUNCTION indexpilot_mark_optional(regclass, name[]) IS 'Marks fields optional (expressed per tenant); returns the number changed';
+
+-- ---------------------------------------------------------------------------------------------------
+-- Expression profiles: which optional fields each tenant has switched on.
+-- ---------------------------------------------------------------------------------------------------
+CREATE TABLE indexpilot.expression_profile (
+    relid        regclass    NOT NULL,
+    attnum       smallint    NOT NULL,
+    tenant       text        NOT NULL,  -- the tenant key value in its canonical text form
+    expressed_at timestamptz NOT NULL DEFAULT now(),
+    expressed_by name        NOT NULL DEFAULT current_user,
+    mutation_id  bigint      NOT NULL,  -- the field_expressed row in mutation_log
+    PRIMARY KEY (relid, attnum, tenant),
+    FOREIGN KEY (relid, attnum) REFERENCES indexpilot.genome_fields (relid, attnum) ON DELETE CASCADE
+);
+COMMENT ON TABLE indexpilot.expression_profile IS 'Optional fields switched on per tenant';
+CREATE INDEX expression_profile_tenant_idx ON indexpilot.expression_profile (relid, tenant);
+
+-- Effective expression: a core field once with tenant NULL (every tenant), an optional field once per tenant.
+CREATE VIEW indexpilot.effective_expression AS
+SELECT f.relid, t.table_name, f.column_name, f.attnum, NULL::text AS tenant, 'core'::text AS expressed_as
+FROM indexpilot.genome_fields f JOIN indexpilot.genome_tables t USING (relid)
+WHERE f.is_core
+UNION ALL
+SELECT f.relid, t.table_name, f.column_name, f.attnum, e.tenant, 'tenant'::text
+FROM indexpilot.expression_profile e
+JOIN indexpilot.genome_fields f USING (relid, attnum)
+JOIN indexpilot.genome_tables t USING (relid)
+WHERE NOT f.is_core;
+COMMENT ON VIEW indexpilot.effective_expression IS 'Fields in effect: core ones for every tenant (tenant NULL), optional ones per tenant';
+
+-- The fields the cost model may consider: core ones, and optional ones at least one tenant expresses.
+CREATE VIEW indexpilot.expressed_fields AS
+SELECT f.relid, t.table_name, f.column_name, f.attnum, f.is_core,
+       CASE WHEN f.is_core THEN NULL
+            ELSE (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum)
+       END AS tenants
+FROM indexpilot.genome_fields f JOIN indexpilot.genome_tables t USING (relid)
+WHERE f.is_core
+   OR EXISTS (SELECT 1 FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum);
+COMMENT ON VIEW indexpilot.expressed_fields IS 'Fields expressed by at least one tenant (tenants NULL: core, every tenant); only these are index candidates';
+
+-- A tenant value in canonical form, checked to exist. It must parse as the tenant key's type; it exists
+-- when the tenant key has a single-column foreign key and the referenced row exists (the tenants table
+-- is the authority, so a tenant can be set up before it has rows), else when some row of the table
+-- itself carries it.
+CREATE FUNCTION indexpilot._tenant(relation regclass, tenant_value text, caller text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    keycol  pg_catalog.pg_attribute;
+    typ     text;
+    canon   text;
+    ref_rel regclass;
+    ref_col name;
+    present boolean;
+BEGIN
+    SELECT pa.* INTO keycol
+    FROM indexpilot.genome_tables g
+    JOIN pg_catalog.pg_attribute pa ON pa.attrelid = g.relid AND pa.attname = g.tenant_key
+    WHERE g.relid = relation;
+    typ := pg_catalog.format_type(keycol.atttypid, keycol.atttypmod);
+    BEGIN
+        EXECUTE format('SELECT CAST($1 AS %s)::text', typ) INTO canon USING tenant_value;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION '%: tenant "%" is not a valid value of tenant key "%" (%)', caller, tenant_value, keycol.attname, typ
+            USING ERRCODE = 'invalid_parameter_value';
+    END;
+    SELECT c.confrelid, ra.attname INTO ref_rel, ref_col
+    FROM pg_catalog.pg_constraint c
+    JOIN pg_catalog.pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
+    WHERE c.conrelid = relation AND c.contype = 'f' AND c.conkey = ARRAY[keycol.attnum]
+    ORDER BY c.conname LIMIT 1;
+    IF ref_rel IS NOT NULL THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I = CAST($1 AS %s))', ref_rel, ref_col, typ)
+            INTO present USING canon;
+    ELSE
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I = CAST($1 AS %s))', relation, keycol.attname, typ)
+            INTO present USING canon;
+    END IF;
+    IF NOT present THEN
+        RAISE EXCEPTION '%: tenant "%" does not exist in %', caller, tenant_value,
+                        CASE WHEN ref_rel IS NOT NULL THEN format('%s.%I', indexpilot._qualified_name(ref_rel), ref_col)
+                             ELSE format('%s.%I', indexpilot._qualified_name(relation), keycol.attname) END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN canon;
+END
+$$;
+
+-- Switches optional fields on (express) or off for tenants; returns the number of (field, tenant) changes.
+CREATE FUNCTION indexpilot._set_expression(relation regclass, fields name[], tenant_values text[], express boolean, caller text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t       indexpilot.genome_tables;
+    f       indexpilot.genome_fields;
+    col     name;
+    tv      text;
+    canon   text[] := '{}';
+    attnums smallint[] := '{}';
+    a       smallint;
+    ten     text;
+    id      bigint;
+    n       integer := 0;
+BEGIN
+    PERFORM indexpilot._require(relation, 'relation', caller);
+    t := indexpilot._managed(relation, caller);
+    FOREACH col IN ARRAY fields LOOP  -- validate everything before changing anything
+        f := indexpilot._field(relation, col, caller);
+        IF f.is_core THEN
+            RAISE EXCEPTION '%: field "%" of % is core: it is expressed for every tenant', caller, col, t.table_name
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Only optional fields are expressed per tenant; see indexpilot_mark_optional().';
+        END IF;
+        IF NOT f.attnum = ANY (attnums) THEN
+            attnums := attnums || f.attnum;
+        END IF;
+    END LOOP;
+    FOREACH tv IN ARRAY tenant_values LOOP
+        ten := indexpilot._tenant(relation, tv, caller);
+        IF NOT ten = ANY (canon) THEN
+            canon := canon || ten;
+        END IF;
+    END LOOP;
+    FOREACH a IN ARRAY attnums LOOP
+        FOREACH ten IN ARRAY canon LOOP
+            CONTINUE WHEN express = EXISTS (SELECT 1 FROM indexpilot.expression_profile e
+                                            WHERE e.relid = relation AND e.attnum = a AND e.tenant = ten);
+            id := indexpilot._log_mutation(CASE WHEN express THEN 'field_expressed' ELSE 'field_suppressed' END,
+                      t.table_name, (SELECT g.column_name FROM indexpilot.genome_fields g WHERE g.relid = relation AND g.attnum = a),
+                      tenant => ten, parent_id => t.head_mutation_id);
+            IF express THEN
+                INSERT INTO indexpilot.expression_profile (relid, attnum, tenant, mutation_id) VALUES (relation, a, ten, id);
+            ELSE
+                DELETE FROM indexpilot.expression_profile e WHERE e.relid = relation AND e.attnum = a AND e.tenant = ten;
+            END IF;
+            n := n + 1;
+        END LOOP;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+CREATE FUNCTION indexpilot_express(relation regclass, field name, tenant_value text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM indexpilot._require(field, 'field', 'indexpilot_express');
+    PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_express');
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], true, 'indexpilot_express') > 0;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_express(regclass, name, text) IS 'Switches an optional field on for one tenant; false if it already was';
+
+CREATE FUNCTION indexpilot_suppress(relation regclass, field name, tenant_value text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM indexpilot._require(field, 'field', 'indexpilot_suppress');
+    PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_suppress');
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], false, 'indexpilot_suppress') > 0;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_suppress(regclass, name, text) IS 'Switches an optional field off for one tenant; false if it already was';
+
+CREATE FUNCTION indexpilot_express_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_express_bulk');
+    PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_express_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, true, 'indexpilot_express_bulk');
+END
+$$;
+COMMENT ON FUNCTION indexpilot_express_bulk(regclass, name[], text[]) IS 'Switches optional fields on for tenants (every pair); returns the number of changes';
+
+CREATE FUNCTION indexpilot_suppress_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_suppress_bulk');
+    PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_suppress_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, false, 'indexpilot_suppress_bulk');
+END
+$$;
+COMMENT ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) IS 'Switches optional fields off for tenants (every pair); returns the number of changes';
+
+-- ---------------------------------------------------------------------------------------------------
+-- DDL capture: event triggers keep the genome canonical and log column changes typed by hand.
+-- They run as the extension's owner (SECURITY DEFINER), so DDL by a role without access to schema
+-- indexpilot still works and is still recorded; they exit at once when no managed table is involved.
+-- They refuse one thing on purpose (dropping a managed table's tenant key); any other failure of their
+-- own bookkeeping is a WARNING, never an error that would undo the user's DDL (indexpilot_sync repairs).
+-- ---------------------------------------------------------------------------------------------------
+
+-- After ALTER TABLE, COMMENT and the like: diff every managed table the command touched (and managed
+-- tables that inherit from it: a column added to a parent reaches its partitions; and the tables of a
+-- schema it altered) against pg_attribute.
+CREATE FUNCTION indexpilot._on_ddl_command_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+    t indexpilot.genome_tables;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
+        RETURN;
+    END IF;
+    FOR r IN
+        WITH RECURSIVE cmds AS (
+            SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+        ), touched (relid) AS (
+            SELECT cmds.objid FROM cmds WHERE cmds.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            UNION  -- ALTER SCHEMA ... RENAME renames the tables in it
+            SELECT pc.oid FROM pg_catalog.pg_class pc JOIN cmds ON pc.relnamespace = cmds.objid
+            WHERE cmds.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+            UNION
+            SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN touched ON i.inhparent = touched.relid
+        )
+        SELECT g.relid FROM indexpilot.genome_tables g
+        WHERE g.relid::oid IN (SELECT touched.relid FROM touched)
+        ORDER BY g.relid::oid
+    LOOP
+        BEGIN
+            t := indexpilot._managed(r.relid, 'indexpilot DDL capture');
+            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id,
+                        jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000)));
+        EXCEPTION
+            WHEN object_not_in_prerequisite_state THEN
+                RAISE;  -- the table lost its tenant key (through a parent): refuse, as for the table itself
+            WHEN OTHERS THEN
+                -- A failure in IndexPilot's bookkeeping must not undo the user's DDL: warn, and let
+                -- indexpilot_sync() repair the genome later.
+                RAISE WARNING 'IndexPilot could not record this change to %: %', r.relid, SQLERRM
+                    USING HINT = 'Run indexpilot_sync() on the table.';
+        END;
+    END LOOP;
+END
+$$;
+
+-- After DROP: forget dropped managed tables and columns; refuse to drop a managed table's tenant key.
+CREATE FUNCTION indexpilot._on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r       record;
+    t       indexpilot.genome_tables;
+    f       indexpilot.genome_fields;
+    removed bigint;
+    context jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
+        RETURN;
+    END IF;
+    context := jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000));
+    FOR r IN SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+             JOIN indexpilot.genome_tables g ON g.relid::oid = d.objid
+             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+             ORDER BY d.objid
+    LOOP
+        BEGIN
+            t := indexpilot._managed(r.objid::regclass, 'indexpilot DDL capture');
+            PERFORM indexpilot._log_mutation('table_dropped', t.table_name,
+                        details => context || jsonb_build_object(
+                            'fields', (SELECT count(*) FROM indexpilot.genome_fields g WHERE g.relid = t.relid),
+                            'tenant_expressions', (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = t.relid)),
+                        parent_id => t.head_mutation_id);
+            DELETE FROM indexpilot.genome_tables g WHERE g.relid = t.relid;
+        EXCEPTION WHEN OTHERS THEN
+            -- indexpilot_sync_all() forgets tables that no longer exist.
+            RAISE WARNING 'IndexPilot could not record the drop of a managed table: %', SQLERRM
+                USING HINT = 'Run indexpilot_sync_all().';
+        END;
+    END LOOP;
+    FOR r IN SELECT d.objid, d.objsubid FROM pg_catalog.pg_event_trigger_dropped_objects() d
+             JOIN indexpilot.genome_fields g ON g.relid::oid = d.objid AND g.attnum = d.objsubid
+             WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid > 0
+             ORDER BY d.objid, d.objsubid
+    LOOP
+        t := indexpilot._managed(r.objid::regclass, 'indexpilot DDL capture');
+        SELECT * INTO f FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = r.objsubid;
+        IF f.column_name = t.tenant_key THEN
+            RAISE EXCEPTION 'cannot drop column "%" of % because it is the tenant key of a table IndexPilot manages',
+                            f.column_name, t.table_name
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Unregister the table first with indexpilot_unregister().';
+        END IF;
+        BEGIN
+            SELECT count(*) INTO removed FROM indexpilot.expression_profile e WHERE e.relid = t.relid AND e.attnum = f.attnum;
+            PERFORM indexpilot._log_mutation('column_dropped', t.table_name, f.column_name,
+                        details => context || jsonb_build_object('data_type', f.data_type, 'tenant_expressions_removed', removed),
+                        parent_id => t.head_mutation_id);
+            DELETE FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = f.attnum;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'IndexPilot could not record the drop of column "%" of %: %', f.column_name, t.table_name, SQLERRM
+                USING HINT = 'Run indexpilot_sync() on the table.';
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER indexpilot_ddl_command_end ON ddl_command_end
+    EXECUTE FUNCTION indexpilot._on_ddl_command_end();
+CREATE EVENT TRIGGER indexpilot_sql_drop ON sql_drop
+    EXECUTE FUNCTION indexpilot._on_sql_drop();
+
+-- ---------------------------------------------------------------------------------------------------
+-- Lineage: the chain of mutations behind an object.
+-- ---------------------------------------------------------------------------------------------------
+
+-- Every mutation that targets the table (under its current or any earlier name), the column of it, or the
+-- index, together with every mutation those follow from (parent_id, recursively); oldest first.
+CREATE FUNCTION indexpilot_lineage(target regclass, field name DEFAULT NULL)
+RETURNS SETOF indexpilot.mutation_log
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    caller CONSTANT text := 'indexpilot_lineage';
+    relkind "char";
+    names   text[];
+BEGIN
+    PERFORM indexpilot._require(target, 'target', caller);
+    SELECT c.relkind INTO relkind FROM pg_catalog.pg_class c WHERE c.oid = target;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: relation with OID % does not exist', caller, target::oid USING ERRCODE = 'undefined_table';
+    END IF;
+    -- The names the relation has had: mutation_log records names, and table_renamed rows link them.
+    WITH RECURSIVE known (name) AS (
+        SELECT indexpilot._qualified_name(target)
+        UNION
+        SELECT m.details ->> 'old_name' FROM indexpilot.mutation_log m JOIN known ON m.target_table = known.name
+        WHERE m.kind = 'table_renamed' AND m.details ? 'old_name'
+    )
+    SELECT array_agg(known.name) INTO names FROM known;
+    IF field IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute pa
+                       WHERE pa.attrelid = target AND pa.attname = field AND pa.attnum > 0 AND NOT pa.attisdropped)
+       AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log m WHERE m.target_table = ANY (names) AND m.target_column = field) THEN
+        PERFORM indexpilot._no_such_column(target, field, caller);
+    END IF;
+    RETURN QUERY
+    WITH RECURSIVE chain AS (
+        SELECT m.* FROM indexpilot.mutation_log m
+        WHERE CASE WHEN relkind IN ('i', 'I')
+                   THEN m.target_index = ANY (names)
+                     OR m.target_index = (SELECT c.relname::text FROM pg_catalog.pg_class c WHERE c.oid = target)
+                   ELSE m.target_table = ANY (names) AND (field IS NULL OR m.target_column = field) END
+        UNION
+        SELECT p.* FROM indexpilot.mutation_log p JOIN chain ON p.id = chain.parent_id
+    )
+    SELECT * FROM chain ORDER BY chain.id;
+END
+$$;
+COMMENT ON FUNCTION indexpilot_lineage(regclass, name) IS 'The mutations behind a table, one of its fields, or an index, with their ancestors; oldest first';
+
+-- ---------------------------------------------------------------------------------------------------
+-- Query statistics: what the cost model needs, per time bucket, table, column set, operator kind and
+-- tenant. The background worker flushes captured predicates here (one row per key and bucket).
+-- ---------------------------------------------------------------------------------------------------
+CREATE TABLE indexpilot.query_stats (
+    bucket_start    timestamptz      NOT NULL,   -- start of the time bucket the counters cover
+    bucket_width    interval         NOT NULL CHECK (bucket_width > interval '0'),
+    relid           regclass         NOT NULL,   -- the table the predicate filters (not necessarily managed)
+    attnums         smallint[]       NOT NULL,   -- the column set, sorted ascending, no duplicates
+    operator        text             NOT NULL,   -- operator kind: eq, in, range, prefix, pattern, is_null, join, sort
+    tenant          text,                        -- the tenant key value fixed by the query; NULL: not attributed
+    calls           bigint           NOT NULL DEFAULT 0 CHECK (calls >= 0),
+    rows_scanned    bigint           NOT NULL DEFAULT 0 CHECK (rows_scanned >= 0),
+    rows_returned   bigint           NOT NULL DEFAULT 0 CHECK (rows_returned >= 0),
+    total_time_ms   double precision NOT NULL DEFAULT 0 CHECK (total_time_ms >= 0),
+    max_time_ms     double precision NOT NULL DEFAULT 0 CHECK (max_time_ms >= 0),
+    seq_scan_calls  bigint           NOT NULL DEFAULT 0 CHECK (seq_scan_calls >= 0),  -- calls that read the table sequentially
+    cancelled_calls bigint           NOT NULL DEFAULT 0 CHECK (cancelled_calls >= 0), -- cancelled or timed out
+    sample_queryid  bigint,                      -- one query (pg_stat_statements queryid) that contributed
+    CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) >= 1 AND array_ndims(attnums) = 1
+                                                AND array_position(attnums, NULL) IS NULL),
+    CONSTRAINT query_stats_operator_check CHECK (operator ~ '^[a-z][a-z_]*$'),
+    CONSTRAINT query_stats_key UNIQUE NULLS NOT DISTINCT (bucket_start, relid, attnums, operator, tenant)
+);
+COMMENT ON TABLE indexpilot.query_stats IS 'Captured predicate statistics per time bucket, table, column set, operator kind and tenant';
+-- The cost model reads one table's recent history; retention deletes old buckets through the key.
+CREATE INDEX query_stats_relid_idx ON indexpilot.query_stats (relid, bucket_start);
+
+-- ---------------------------------------------------------------------------------------------------
+-- Catalog privileges: nothing for PUBLIC; reading for pg_monitor.
+-- ---------------------------------------------------------------------------------------------------
+REVOKE ALL ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.genome_catalog,
+              indexpilot.expression_profile, indexpilot.effective_expression, indexpilot.expressed_fields,
+              indexpilot.query_stats FROM PUBLIC;
+GRANT SELECT ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.genome_catalog,
+                indexpilot.expression_profile, indexpilot.effective_expression, indexpilot.expressed_fields,
+                indexpilot.query_stats TO pg_monitor;
+REVOKE ALL ON FUNCTION indexpilot._qualified_name(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._require(anyelement, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._require_list(anyarray, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._managed(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._no_such_column(regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._field(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._genome_changes(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._genome_apply(regclass, bigint, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._sync(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._mark(regclass, name[], boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._tenant(regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._on_ddl_command_end() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._on_sql_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_register(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_sync(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_sync_all() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_unregister(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_mark_core(regclass, name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_mark_optional(regclass, name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_express(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_suppress(regclass, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_express_bulk(regclass, name[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_lineage(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot_lineage(regclass, name) TO pg_monitor;
+-- indexpilot_lineage() runs as its caller and uses these read-only helpers.
+GRANT EXECUTE ON FUNCTION indexpilot._require(anyelement, text, text), indexpilot._qualified_name(regclass),
+                          indexpilot._no_such_column(regclass, text, text) TO pg_monitor;

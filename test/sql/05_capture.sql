@@ -52,7 +52,8 @@ SELECT relation, kind, columns, operators, tenant_scope, tenant, calls,
        seq_calls, index_calls, bitmap_calls, other_calls, cancelled_calls,
        instrumented_calls = calls - cancelled_calls AS rows_counted, rows_scanned >= rows_returned AS sane_rows
 FROM indexpilot.live_stats
-ORDER BY relation::text COLLATE "C", kind COLLATE "C", columns::text COLLATE "C", tenant COLLATE "C";
+ORDER BY relation::text COLLATE "C", kind COLLATE "C", columns::text COLLATE "C", operators::text COLLATE "C",
+         tenant COLLATE "C";
 
 -- The cancelled statement ran about as long as the timeout allowed.
 SELECT cancelled_ms BETWEEN 150 AND 1900 AS ran_until_cancelled
