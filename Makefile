@@ -49,7 +49,7 @@ CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
-$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS)
+$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS) $(wildcard test/unit/*.hpp)
 	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework
 
 .PHONY: unit

@@ -2,24 +2,14 @@
  * test_shape.cpp — predicate shapes: column merging and ordering, LIKE prefixes, sampling.
  */
 #include "indexpilot/core/shape.hpp"
+#include "printers.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
-#include <ostream>
 #include <string>
 
 using namespace indexpilot::core;
-
-namespace indexpilot::core
-{
-/* Lets Boost.Test print an OpKind in a failure message. */
-static std::ostream &
-operator<<(std::ostream &out, OpKind kind)
-{
-	return out << OpKindName(kind);
-}
-} // namespace indexpilot::core
 
 BOOST_AUTO_TEST_SUITE(core_shape)
 

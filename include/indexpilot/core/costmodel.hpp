@@ -1,0 +1,159 @@
+/*
+ * core/costmodel.hpp — IndexPilot's cost model: candidates from captured shapes, their costs, and the
+ * greedy choice under a storage budget. Pure C++ (no PostgreSQL headers), covered by test/unit.
+ *
+ * Units are the planner's cost units throughout; rates are per second. The planner itself (what-if
+ * costing with hypothetical indexes) is reached through the BenefitOracle callback, so this file can be
+ * tested with a model planner. docs/cost-model.md explains every formula with a worked example.
+ */
+#pragma once
+
+#include "indexpilot/core/shape.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace indexpilot::core
+{
+
+/* One managed table, as the advisor reads it from the catalogs. */
+struct TableInfo {
+	std::uint32_t relid = 0;
+	std::string name;                                /* qualified, for messages */
+	std::int16_t tenant_attnum = 0;                  /* 0: no tenant key */
+	std::vector<std::int16_t> expressed;             /* fields some tenant expresses (or core): the only candidates */
+	std::vector<std::vector<std::int16_t>> existing; /* key columns of valid, non-partial indexes */
+	double tuples = 0;                               /* live rows */
+	double pages = 0;                                /* heap pages */
+	double writes_per_second = 0;                    /* inserts + updates + deletes */
+	int indexpilot_indexes = 0;                      /* indexes IndexPilot already built on it */
+};
+
+/* A captured shape, aggregated over the statistics window. */
+struct ShapeStat {
+	std::uint32_t relid = 0;
+	bool join = false;
+	std::vector<std::int16_t> attnums;
+	std::vector<OpKind> ops;
+	std::string tenant; /* empty: not attributed to one tenant */
+	double calls = 0;
+	double total_ms = 0;
+	std::int64_t queryid = 0; /* the representative statement, 0 if none */
+};
+
+enum class CandidateKind { Single, TenantComposite, MultiColumn, Partial };
+const char *CandidateKindName(CandidateKind kind) noexcept;
+
+struct Candidate {
+	std::uint32_t relid = 0;
+	std::vector<std::int16_t> columns; /* index key order */
+	std::vector<OpKind> ops;           /* how the shapes constrain each column (parallel to columns) */
+	std::string partial_tenant;        /* non-empty: WHERE <tenant key> = this value */
+	CandidateKind kind = CandidateKind::Single;
+	double calls = 0;                   /* calls of the shapes it could serve */
+	std::vector<std::int64_t> queryids; /* statements to re-plan */
+	bool operator==(const Candidate &other) const
+	{
+		return relid == other.relid && columns == other.columns && partial_tenant == other.partial_tenant;
+	}
+};
+
+struct CandidateOptions {
+	double min_calls = 50;          /* a shape seen fewer times in the window is rare: no candidate */
+	double partial_dominance = 0.5; /* one tenant with this share of a shape's calls gets a partial index */
+	int max_partial_per_table = 2;
+	int max_columns = 4;
+};
+
+/*
+ * Candidates for the filter and join shapes with at least min_calls calls, on managed tables, over
+ * expressed fields only: single columns, tenant-leading composites, the conjunction (equality columns
+ * before one range column) and partial indexes for dominant tenants. Candidates an existing index already
+ * serves (its leading columns equal the candidate's, or the same set for equality-only candidates) are
+ * left out. Deterministic order.
+ */
+std::vector<Candidate> GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
+										  const CandidateOptions &options);
+
+/*
+ * True when an index with key columns `index` serves everything `candidate` would: its leading columns are
+ * the candidate's (a partial candidate: the tenant key, then the candidate's), or, for a candidate whose
+ * columns are all equality-constrained, the same set in another order.
+ */
+bool Covers(const std::vector<std::int16_t> &index, const Candidate &candidate, std::int16_t tenant_attnum);
+
+/* Planner cost settings the formulas use (the server's values are passed in). */
+struct CostSettings {
+	double seq_page_cost = 1.0;
+	double random_page_cost = 4.0;
+	double cpu_tuple_cost = 0.01;
+	double cpu_index_tuple_cost = 0.005;
+	double cpu_operator_cost = 0.0025;
+};
+
+/* One-time cost of building an index: read the heap, sort the keys, write the index. */
+double BuildCost(double heap_pages, double tuples, double index_pages, int ncolumns, const CostSettings &settings);
+
+/* Cost of maintaining an index per written row: descend the tree and insert one tuple. */
+double WriteCostPerRow(double index_pages, double tuples, int ncolumns, const CostSettings &settings);
+
+struct ModelOptions {
+	double horizon_seconds = 86400; /* benefits and write costs are weighed over this span */
+	double window_seconds = 3600;   /* the statistics window the calls were counted in */
+	double min_improvement = 0.10;  /* a candidate must cut its queries' cost by at least this fraction */
+	double max_total_bytes = 1e18;  /* storage budget for IndexPilot's indexes, all tables */
+	int max_per_table = 5;          /* IndexPilot indexes per table */
+};
+
+/* What the planner says about one candidate given those already chosen. */
+struct Benefit {
+	double cost_without = 0; /* sum over the candidate's statements of cost x calls, with the chosen set */
+	double cost_with = 0;    /* the same with the candidate added */
+	double calls = 0;        /* calls of those statements in the window */
+	bool used = false;       /* the planner used the candidate for at least one statement */
+};
+
+/* Candidate i given the chosen ones (indexes into the candidate list). */
+using BenefitOracle = std::function<Benefit(int candidate, const std::vector<int> &chosen)>;
+/* Estimated size (bytes, pages) of candidate i. */
+struct SizeEstimate {
+	double bytes = 0;
+	double pages = 0;
+};
+using SizeOracle = std::function<SizeEstimate(int candidate)>;
+
+enum class Verdict { Chosen, NotUsed, TooRare, BelowFloor, TooLittleGain, NotWorthIt, OverBudget, TableFull };
+const char *VerdictName(Verdict verdict) noexcept;
+
+/* Every number behind a decision; stored with it in mutation_log. */
+struct Evaluation {
+	int candidate = -1;
+	Verdict verdict = Verdict::NotUsed;
+	int round = 0; /* greedy round in which it was chosen or last evaluated */
+	Benefit benefit;
+	SizeEstimate size;
+	double benefit_per_second = 0; /* (cost_without - cost_with) / window */
+	double write_cost_per_second = 0;
+	double build_cost = 0;
+	double net_value = 0;   /* (benefit - write) x horizon - build */
+	double floor_value = 0; /* calls x average query cost, the original rule's left side */
+	double score = 0;       /* net value per byte, the greedy order */
+};
+
+/*
+ * Greedy choice: each round costs every remaining candidate given those already chosen, picks the one
+ * with the best net value per byte among those that clear every test, and repeats until none does.
+ * Tests, in order: the planner uses it; calls in the window at least min_calls (rare fields get
+ * nothing); the floor rule calls x query cost > build cost; improvement >= min_improvement; net value
+ * over the horizon > 0; the storage budget and the per-table maximum. Returns one evaluation per
+ * candidate (its final state), chosen ones in the order picked first.
+ */
+std::vector<Evaluation> ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables,
+									  const ModelOptions &model, const CandidateOptions &candidate_options,
+									  const CostSettings &settings, const BenefitOracle &benefit,
+									  const SizeOracle &size);
+
+} // namespace indexpilot::core

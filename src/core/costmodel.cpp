@@ -1,0 +1,390 @@
+/*
+ * core/costmodel.cpp — candidates, costs and the greedy choice (see core/costmodel.hpp and
+ * docs/cost-model.md).
+ */
+#include "indexpilot/core/costmodel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace indexpilot::core
+{
+
+const char *
+CandidateKindName(CandidateKind kind) noexcept
+{
+	switch (kind) {
+		case CandidateKind::Single:
+			return "single";
+		case CandidateKind::TenantComposite:
+			return "tenant_composite";
+		case CandidateKind::MultiColumn:
+			return "multi_column";
+		case CandidateKind::Partial:
+			return "partial";
+	}
+	return "single";
+}
+
+const char *
+VerdictName(Verdict verdict) noexcept
+{
+	switch (verdict) {
+		case Verdict::Chosen:
+			return "chosen";
+		case Verdict::NotUsed:
+			return "planner_does_not_use_it";
+		case Verdict::TooRare:
+			return "too_rare";
+		case Verdict::BelowFloor:
+			return "below_floor";
+		case Verdict::TooLittleGain:
+			return "too_little_gain";
+		case Verdict::NotWorthIt:
+			return "not_worth_its_cost";
+		case Verdict::OverBudget:
+			return "over_storage_budget";
+		case Verdict::TableFull:
+			return "table_has_max_indexes";
+	}
+	return "unknown";
+}
+
+static bool
+Contains(const std::vector<std::int16_t> &v, std::int16_t x)
+{
+	return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool
+Covers(const std::vector<std::int16_t> &index, const Candidate &candidate, std::int16_t tenant_attnum)
+{
+	std::vector<std::int16_t> wanted;
+	if (!candidate.partial_tenant.empty() && tenant_attnum > 0)
+		wanted.push_back(tenant_attnum);
+	wanted.insert(wanted.end(), candidate.columns.begin(), candidate.columns.end());
+	if (wanted.empty() || index.size() < wanted.size())
+		return false;
+	if (std::equal(wanted.begin(), wanted.end(), index.begin()))
+		return true;
+	bool equality_only = std::all_of(candidate.ops.begin(), candidate.ops.end(),
+									 [](OpKind op) { return op == OpKind::Eq || op == OpKind::In; });
+	if (!equality_only)
+		return false;
+	std::set<std::int16_t> a(wanted.begin(), wanted.end());
+	std::set<std::int16_t> b(index.begin(), index.begin() + static_cast<long>(wanted.size()));
+	return a == b;
+}
+
+namespace
+{
+
+/* A shape without its tenant: the unit candidates are generated from. */
+struct ShapeGroup {
+	std::uint32_t relid;
+	bool join;
+	std::vector<std::int16_t> attnums;
+	std::vector<OpKind> ops;
+	double calls = 0;
+	std::map<std::string, double> tenant_calls;
+	std::set<std::int64_t> queryids;
+};
+
+using GroupKey = std::tuple<std::uint32_t, bool, std::vector<std::int16_t>, std::vector<int>>;
+
+bool
+Indexable(OpKind op)
+{
+	return op == OpKind::Eq || op == OpKind::In || op == OpKind::Range || op == OpKind::LikePrefix ||
+		   op == OpKind::IsNull || op == OpKind::Join;
+}
+
+bool
+IsEquality(OpKind op)
+{
+	return op == OpKind::Eq || op == OpKind::In || op == OpKind::Join;
+}
+
+class Builder
+{
+public:
+	Builder(const std::vector<TableInfo> &tables, const CandidateOptions &options) : tables_(tables), options_(options)
+	{
+	}
+
+	void Add(const ShapeGroup &group)
+	{
+		const TableInfo *table = Find(group.relid);
+		if (table == nullptr)
+			return; /* not a managed table */
+		std::vector<std::pair<std::int16_t, OpKind>> eq, range;
+		bool has_tenant = false;
+		for (std::size_t i = 0; i < group.attnums.size(); i++) {
+			std::int16_t col = group.attnums[i];
+			OpKind op = group.ops[i];
+			if (col == table->tenant_attnum && table->tenant_attnum > 0) {
+				has_tenant = has_tenant || op == OpKind::Eq;
+				continue;
+			}
+			if (!Indexable(op) || !Contains(table->expressed, col))
+				continue; /* an unexpressed field is never indexed */
+			(IsEquality(op) ? eq : range).emplace_back(col, op);
+		}
+		std::vector<std::pair<std::int16_t, OpKind>> all = eq;
+		all.insert(all.end(), range.begin(), range.end());
+		if (all.empty())
+			return;
+		const std::int16_t tenant = table->tenant_attnum;
+
+		for (const auto &[col, op] : all)
+			Emit(group, {col}, {op}, "", CandidateKind::Single);
+		if (has_tenant) {
+			for (const auto &[col, op] : all)
+				Emit(group, {tenant, col}, {OpKind::Eq, op}, "", CandidateKind::TenantComposite);
+		}
+		if (all.size() >= 2 || (has_tenant && !range.empty() && !eq.empty())) {
+			std::vector<std::int16_t> cols;
+			std::vector<OpKind> ops;
+			if (has_tenant) {
+				cols.push_back(tenant);
+				ops.push_back(OpKind::Eq);
+			}
+			for (const auto &[col, op] : eq) {
+				cols.push_back(col);
+				ops.push_back(op);
+			}
+			if (!range.empty()) { /* one range column, last: the ones after it could not narrow the scan */
+				cols.push_back(range.front().first);
+				ops.push_back(range.front().second);
+			}
+			if (cols.size() > static_cast<std::size_t>(options_.max_columns)) {
+				cols.resize(options_.max_columns);
+				ops.resize(options_.max_columns);
+			}
+			Emit(group, cols, ops, "", CandidateKind::MultiColumn);
+		}
+		if (has_tenant && group.calls > 0) {
+			for (const auto &[value, calls] : group.tenant_calls) {
+				if (calls < options_.min_calls || calls < options_.partial_dominance * group.calls)
+					continue;
+				std::vector<std::int16_t> cols;
+				std::vector<OpKind> ops;
+				for (const auto &[col, op] : all) {
+					cols.push_back(col);
+					ops.push_back(op);
+				}
+				if (cols.size() > static_cast<std::size_t>(options_.max_columns)) {
+					cols.resize(options_.max_columns);
+					ops.resize(options_.max_columns);
+				}
+				Emit(group, cols, ops, value, CandidateKind::Partial);
+			}
+		}
+	}
+
+	std::vector<Candidate> Finish()
+	{
+		std::vector<Candidate> out;
+		std::map<std::uint32_t, int> partials;
+		for (auto &c : candidates_) {
+			const TableInfo *table = Find(c.relid);
+			bool covered = std::any_of(table->existing.begin(), table->existing.end(),
+									   [&](const auto &index) { return Covers(index, c, table->tenant_attnum); });
+			if (covered)
+				continue;
+			if (c.kind == CandidateKind::Partial && partials[c.relid]++ >= options_.max_partial_per_table)
+				continue;
+			std::sort(c.queryids.begin(), c.queryids.end());
+			c.queryids.erase(std::unique(c.queryids.begin(), c.queryids.end()), c.queryids.end());
+			out.push_back(c);
+		}
+		return out;
+	}
+
+private:
+	const TableInfo *Find(std::uint32_t relid) const
+	{
+		for (const auto &t : tables_)
+			if (t.relid == relid)
+				return &t;
+		return nullptr;
+	}
+
+	void Emit(const ShapeGroup &group, std::vector<std::int16_t> cols, std::vector<OpKind> ops,
+			  const std::string &partial, CandidateKind kind)
+	{
+		Candidate c;
+		c.relid = group.relid;
+		c.columns = std::move(cols);
+		c.ops = std::move(ops);
+		c.partial_tenant = partial;
+		c.kind = kind;
+		for (auto &existing : candidates_) {
+			if (existing == c) {
+				existing.calls += group.calls;
+				for (std::size_t i = 0; i < existing.ops.size() && i < c.ops.size(); i++)
+					existing.ops[i] = MergeOpKind(existing.ops[i], c.ops[i]);
+				existing.queryids.insert(existing.queryids.end(), group.queryids.begin(), group.queryids.end());
+				return;
+			}
+		}
+		c.calls = group.calls;
+		c.queryids.assign(group.queryids.begin(), group.queryids.end());
+		candidates_.push_back(std::move(c));
+	}
+
+	const std::vector<TableInfo> &tables_;
+	const CandidateOptions &options_;
+	std::vector<Candidate> candidates_;
+};
+
+} // namespace
+
+std::vector<Candidate>
+GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
+				   const CandidateOptions &options)
+{
+	std::map<GroupKey, ShapeGroup> groups;
+	for (const auto &s : shapes) {
+		if (s.attnums.empty() || s.attnums.size() != s.ops.size())
+			continue;
+		std::vector<int> ops;
+		for (OpKind op : s.ops)
+			ops.push_back(static_cast<int>(op));
+		GroupKey key{s.relid, s.join, s.attnums, ops};
+		auto [it, inserted] = groups.try_emplace(key);
+		ShapeGroup &g = it->second;
+		if (inserted) {
+			g.relid = s.relid;
+			g.join = s.join;
+			g.attnums = s.attnums;
+			g.ops = s.ops;
+		}
+		g.calls += s.calls;
+		if (!s.tenant.empty())
+			g.tenant_calls[s.tenant] += s.calls;
+		if (s.queryid != 0)
+			g.queryids.insert(s.queryid);
+	}
+	Builder builder(tables, options);
+	for (const auto &[key, group] : groups) {
+		if (group.calls >= options.min_calls)
+			builder.Add(group);
+	}
+	return builder.Finish();
+}
+
+double
+BuildCost(double heap_pages, double tuples, double index_pages, int ncolumns, const CostSettings &s)
+{
+	double scan = heap_pages * s.seq_page_cost + tuples * s.cpu_tuple_cost;
+	double sort = tuples > 1 ? 2.0 * s.cpu_operator_cost * ncolumns * tuples * std::log2(tuples) : 0;
+	double write = 2.0 * index_pages * s.seq_page_cost;
+	return scan + sort + write;
+}
+
+double
+WriteCostPerRow(double index_pages, double tuples, int ncolumns, const CostSettings &s)
+{
+	// Descend the tree (fan-out ~256: 8 comparisons a level per key column), insert one tuple, and pay a
+	// random page read for the one leaf in ten that is not cached.
+	double height = index_pages > 1 ? std::ceil(std::log(index_pages) / std::log(256.0)) + 1 : 1;
+	(void)tuples;
+	return s.cpu_index_tuple_cost + height * 8.0 * ncolumns * s.cpu_operator_cost + 0.1 * s.random_page_cost;
+}
+
+std::vector<Evaluation>
+ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables, const ModelOptions &model,
+			  const CandidateOptions &candidate_options, const CostSettings &settings, const BenefitOracle &benefit,
+			  const SizeOracle &size)
+{
+	const int n = static_cast<int>(candidates.size());
+	std::vector<Evaluation> evals(n);
+	std::vector<bool> size_known(n, false);
+	std::vector<int> chosen;
+	std::map<std::uint32_t, int> per_table;
+	for (const auto &t : tables)
+		per_table[t.relid] = t.indexpilot_indexes;
+	double bytes_used = 0;
+	std::vector<int> remaining;
+	for (int i = 0; i < n; i++) {
+		evals[i].candidate = i;
+		remaining.push_back(i);
+	}
+	auto table_of = [&](std::uint32_t relid) -> const TableInfo * {
+		for (const auto &t : tables)
+			if (t.relid == relid)
+				return &t;
+		return nullptr;
+	};
+	const double window = model.window_seconds > 0 ? model.window_seconds : 1;
+
+	for (int round = 1; !remaining.empty(); round++) {
+		int best = -1;
+		for (int i : remaining) {
+			Evaluation &e = evals[i];
+			const Candidate &c = candidates[i];
+			const TableInfo *table = table_of(c.relid);
+			e.round = round;
+			if (c.calls < candidate_options.min_calls || table == nullptr) {
+				e.verdict = Verdict::TooRare;
+				continue;
+			}
+			if (!size_known[i]) {
+				e.size = size(i);
+				size_known[i] = true;
+			}
+			e.benefit = benefit(i, chosen);
+			const int ncols = static_cast<int>(c.columns.size());
+			const double saved = e.benefit.cost_without - e.benefit.cost_with;
+			e.benefit_per_second = saved / window;
+			e.write_cost_per_second =
+				table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, settings);
+			e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, settings);
+			e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
+			e.floor_value = e.benefit.cost_without; /* calls x average query cost */
+			e.score = 0;
+			if (!e.benefit.used)
+				e.verdict = Verdict::NotUsed;
+			else if (e.floor_value <= e.build_cost)
+				e.verdict = Verdict::BelowFloor;
+			else if (saved < model.min_improvement * e.benefit.cost_without)
+				e.verdict = Verdict::TooLittleGain;
+			else if (e.net_value <= 0)
+				e.verdict = Verdict::NotWorthIt;
+			else if (bytes_used + e.size.bytes > model.max_total_bytes)
+				e.verdict = Verdict::OverBudget;
+			else if (per_table[c.relid] >= model.max_per_table)
+				e.verdict = Verdict::TableFull;
+			else {
+				e.verdict = Verdict::Chosen; /* provisional: only the best of the round stays chosen */
+				e.score = e.net_value / std::max(e.size.bytes, 8192.0);
+				if (best < 0 || e.score > evals[best].score)
+					best = i;
+			}
+		}
+		for (int i : remaining) {
+			if (i != best && evals[i].verdict == Verdict::Chosen)
+				evals[i].verdict = Verdict::NotWorthIt; /* re-evaluated next round */
+		}
+		if (best < 0)
+			break;
+		chosen.push_back(best);
+		bytes_used += evals[best].size.bytes;
+		per_table[candidates[best].relid]++;
+		remaining.erase(std::find(remaining.begin(), remaining.end(), best));
+	}
+
+	std::vector<Evaluation> ordered;
+	for (int i : chosen)
+		ordered.push_back(evals[i]);
+	for (int i = 0; i < n; i++)
+		if (std::find(chosen.begin(), chosen.end(), i) == chosen.end())
+			ordered.push_back(evals[i]);
+	return ordered;
+}
+
+} // namespace indexpilot::core

@@ -1,0 +1,235 @@
+/*
+ * test_costmodel.cpp — candidates from shapes, cost formulas, and the greedy choice with a model planner.
+ */
+#include "indexpilot/core/costmodel.hpp"
+#include "printers.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <string>
+
+using namespace indexpilot::core;
+
+namespace
+{
+
+/* contacts(1 id, 2 tenant_id, 3 email, 4 phone, 5 title, 6 custom_text_1, 7 custom_text_2) */
+TableInfo
+Contacts()
+{
+	TableInfo t;
+	t.relid = 100;
+	t.name = "crm.contacts";
+	t.tenant_attnum = 2;
+	t.expressed = {1, 2, 3, 4, 5, 6}; /* custom_text_2 (7): no tenant expresses it */
+	t.existing = {{1}};               /* the primary key */
+	t.tuples = 1e6;
+	t.pages = 20000;
+	t.writes_per_second = 10;
+	return t;
+}
+
+ShapeStat
+Shape(std::vector<std::int16_t> cols, std::vector<OpKind> ops, double calls, std::string tenant = "",
+	  std::int64_t queryid = 1)
+{
+	ShapeStat s;
+	s.relid = 100;
+	s.attnums = std::move(cols);
+	s.ops = std::move(ops);
+	s.calls = calls;
+	s.tenant = std::move(tenant);
+	s.queryid = queryid;
+	return s;
+}
+
+bool
+Has(const std::vector<Candidate> &cs, std::vector<std::int16_t> cols, std::string partial = "")
+{
+	return std::any_of(cs.begin(), cs.end(),
+					   [&](const Candidate &c) { return c.columns == cols && c.partial_tenant == partial; });
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(core_costmodel)
+
+BOOST_AUTO_TEST_CASE(candidates_for_a_tenant_filter)
+{
+	CandidateOptions opt;
+	auto cs = GenerateCandidates({Contacts()}, {Shape({2, 3}, {OpKind::Eq, OpKind::Eq}, 300, "7")}, opt);
+	BOOST_TEST(Has(cs, {3}));      /* single */
+	BOOST_TEST(Has(cs, {2, 3}));   /* tenant-leading composite */
+	BOOST_TEST(!Has(cs, {2}));     /* the tenant key alone is not what the shape wants */
+	BOOST_TEST(Has(cs, {3}, "7")); /* tenant 7 makes all of the calls: a partial index */
+}
+
+BOOST_AUTO_TEST_CASE(conjunction_puts_equality_before_range)
+{
+	CandidateOptions opt;
+	auto cs =
+		GenerateCandidates({Contacts()}, {Shape({2, 4, 5}, {OpKind::Eq, OpKind::Range, OpKind::Eq}, 100, "1")}, opt);
+	BOOST_TEST(Has(cs, {2, 5, 4})); /* tenant, equality column, then the range column */
+}
+
+BOOST_AUTO_TEST_CASE(rare_unexpressed_and_covered_give_nothing)
+{
+	CandidateOptions opt;
+	TableInfo t = Contacts();
+	t.existing.push_back({2, 4}); /* an index on (tenant_id, phone) exists */
+	auto cs = GenerateCandidates({t},
+								 {Shape({5}, {OpKind::Eq}, 3),                          /* rare */
+								  Shape({2, 7}, {OpKind::Eq, OpKind::Eq}, 500, "", 2),  /* unexpressed */
+								  Shape({2, 4}, {OpKind::Eq, OpKind::Eq}, 500, "", 3)}, /* covered */
+								 opt);
+	BOOST_TEST(!Has(cs, {5}));
+	BOOST_TEST(!Has(cs, {7}));
+	BOOST_TEST(!Has(cs, {2, 7}));
+	BOOST_TEST(!Has(cs, {2, 4}));
+	BOOST_TEST(Has(cs, {4})); /* a single-column index on phone is another candidate: the planner decides */
+}
+
+BOOST_AUTO_TEST_CASE(covers_rules)
+{
+	Candidate c;
+	c.columns = {2, 3};
+	c.ops = {OpKind::Eq, OpKind::Eq};
+	BOOST_TEST(Covers({2, 3}, c, 2));
+	BOOST_TEST(Covers({2, 3, 9}, c, 2));
+	BOOST_TEST(Covers({3, 2}, c, 2)); /* equality only: any order serves */
+	BOOST_TEST(!Covers({3}, c, 2));
+	c.ops = {OpKind::Eq, OpKind::Range};
+	BOOST_TEST(!Covers({3, 2}, c, 2)); /* a range column must come last */
+	Candidate p;
+	p.columns = {3};
+	p.ops = {OpKind::Eq};
+	p.partial_tenant = "7";
+	BOOST_TEST(Covers({2, 3}, p, 2));  /* (tenant_id, email) serves email for one tenant */
+	BOOST_TEST(!Covers({3, 4}, p, 2)); /* without the tenant key it is another index */
+}
+
+BOOST_AUTO_TEST_CASE(partial_indexes_are_capped_per_table)
+{
+	CandidateOptions opt;
+	opt.max_partial_per_table = 1;
+	opt.min_calls = 10;
+	auto cs = GenerateCandidates(
+		{Contacts()},
+		{Shape({2, 3}, {OpKind::Eq, OpKind::Eq}, 100, "1", 1), Shape({2, 4}, {OpKind::Eq, OpKind::Eq}, 100, "2", 2)},
+		opt);
+	long partials = std::count_if(cs.begin(), cs.end(), [](const Candidate &c) { return !c.partial_tenant.empty(); });
+	BOOST_TEST(partials == 1);
+}
+
+BOOST_AUTO_TEST_CASE(cost_formulas_grow_with_size)
+{
+	CostSettings s;
+	BOOST_TEST(BuildCost(20000, 1e6, 3000, 2, s) > BuildCost(2000, 1e5, 300, 2, s));
+	BOOST_TEST(BuildCost(20000, 1e6, 3000, 2, s) > 20000.0); /* at least reading the heap */
+	BOOST_TEST(WriteCostPerRow(3000, 1e6, 2, s) > WriteCostPerRow(1, 10, 1, s));
+	BOOST_TEST(WriteCostPerRow(3000, 1e6, 2, s) < 1.0); /* a fraction of a page read */
+}
+
+/* A model planner: each candidate has a cost it brings the statements to; chosen indexes do not stack. */
+struct ModelPlanner {
+	std::vector<double> cost_with;
+	double cost_without = 25000; /* a sequential scan of contacts */
+	double calls = 3600;
+	Benefit operator()(int i, const std::vector<int> &chosen) const
+	{
+		double base = cost_without;
+		for (int c : chosen)
+			base = std::min(base, cost_with[c]);
+		Benefit b;
+		b.calls = calls;
+		b.cost_without = base * calls;
+		b.cost_with = std::min(base, cost_with[i]) * calls;
+		b.used = cost_with[i] < base;
+		return b;
+	}
+};
+
+BOOST_AUTO_TEST_CASE(greedy_picks_the_best_and_stops)
+{
+	std::vector<Candidate> cs(3);
+	for (int i = 0; i < 3; i++) {
+		cs[i].relid = 100;
+		cs[i].calls = 3600;
+		cs[i].columns = {static_cast<std::int16_t>(3 + i)};
+	}
+	ModelPlanner planner{{8.0, 9.0, 24000.0}}; /* two good ones that serve the same statements, one useless */
+	ModelOptions model;
+	CandidateOptions copt;
+	auto evals = ChooseIndexes(
+		cs, {Contacts()}, model, copt, CostSettings{},
+		[&](int i, const std::vector<int> &ch) { return planner(i, ch); },
+		[](int) {
+			return SizeEstimate{30e6, 3700};
+		});
+	BOOST_TEST(evals[0].candidate == 0);
+	BOOST_TEST(evals[0].verdict == Verdict::Chosen);
+	BOOST_TEST(evals[0].net_value > 0);
+	BOOST_TEST(evals[0].floor_value > evals[0].build_cost);
+	for (std::size_t i = 1; i < evals.size(); i++)
+		BOOST_TEST(evals[i].verdict != Verdict::Chosen); /* the others add nothing once 0 exists */
+}
+
+BOOST_AUTO_TEST_CASE(rare_and_budget_and_floor)
+{
+	std::vector<Candidate> cs(2);
+	cs[0].relid = cs[1].relid = 100;
+	cs[0].columns = {3};
+	cs[1].columns = {4};
+	cs[0].calls = 3600;
+	cs[1].calls = 5; /* rare */
+	ModelPlanner planner{{8.0, 8.0}};
+	ModelOptions model;
+	CandidateOptions copt;
+	auto run = [&](const ModelOptions &m, double calls_seen) {
+		ModelPlanner p = planner;
+		p.calls = calls_seen;
+		return ChooseIndexes(
+			cs, {Contacts()}, m, copt, CostSettings{}, [&](int i, const std::vector<int> &ch) { return p(i, ch); },
+			[](int) {
+				return SizeEstimate{30e6, 3700};
+			});
+	};
+	auto evals = run(model, 3600);
+	BOOST_TEST(evals[0].verdict == Verdict::Chosen);
+	BOOST_TEST(evals[1].verdict == Verdict::TooRare);
+
+	ModelOptions tight = model;
+	tight.max_total_bytes = 10e6; /* smaller than the index */
+	evals = run(tight, 3600);
+	BOOST_TEST(evals[0].verdict == Verdict::OverBudget);
+
+	evals = run(model, 1); /* one statement in the window: the original rule's floor is not met */
+	BOOST_TEST(evals[0].verdict == Verdict::BelowFloor);
+
+	ModelOptions full = model;
+	full.max_per_table = 0;
+	evals = run(full, 3600);
+	BOOST_TEST(evals[0].verdict == Verdict::TableFull);
+}
+
+BOOST_AUTO_TEST_CASE(heavy_writes_can_outweigh_benefit)
+{
+	std::vector<Candidate> cs(1);
+	cs[0].relid = 100;
+	cs[0].columns = {3};
+	cs[0].calls = 3600;
+	TableInfo t = Contacts();
+	t.writes_per_second = 1e6; /* a write-heavy table */
+	ModelPlanner planner{{8.0}};
+	auto evals = ChooseIndexes(
+		cs, {t}, ModelOptions{}, CandidateOptions{}, CostSettings{},
+		[&](int i, const std::vector<int> &ch) { return planner(i, ch); },
+		[](int) {
+			return SizeEstimate{30e6, 3700};
+		});
+	BOOST_TEST(evals[0].verdict == Verdict::NotWorthIt);
+	BOOST_TEST(evals[0].write_cost_per_second > evals[0].benefit_per_second);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
