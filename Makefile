@@ -49,15 +49,15 @@ CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
-$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS)
-	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework
+$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS) $(wildcard test/unit/*.hpp)
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework -lyaml-cpp
 
 .PHONY: unit
 unit: $(UNIT_BIN)
 	./$(UNIT_BIN) --report_level=short
 
 # ---- formatting ---------------------------------------------------------------------------------------
-FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp \
+FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp test/unit/*.hpp \
                                  test/unit/*.cpp test/sim/*.cpp test/sim/*.hpp))
 .PHONY: format format-check
 format:
