@@ -6,6 +6,7 @@
  * launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
  */
 #include "indexpilot/capture/hooks.hpp"
+#include "indexpilot/control/control.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
@@ -19,13 +20,21 @@ PGDLLEXPORT void _PG_init(void);
 extern "C" void
 _PG_init(void)
 {
+	// Startup bypass (docs/bypass.md): checked before anything else, so a faulty build cannot hurt startup.
+	if (indexpilot::control::StartupBypassFromEnvironment())
+		return;
+
 	indexpilot::pg::Entry([] {
 		indexpilot::worker::DefineGucs();
+		indexpilot::control::ControlInit();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 
 		if (!process_shared_preload_libraries_in_progress)
 			return;
+		if (!indexpilot::control::ControlLoad())
+			return; // the config file asked for the startup bypass
 
+		indexpilot::control::ControlShmemInit();
 		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
 		indexpilot::capture::InstallHooks();
 		indexpilot::worker::RegisterLauncher();

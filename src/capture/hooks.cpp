@@ -6,6 +6,7 @@
  * in PG_FINALLY so an ERROR inside a nested statement cannot leave it wrong.
  */
 #include "indexpilot/capture/hooks.hpp"
+#include "indexpilot/control/bypass.hpp"
 
 #include "indexpilot/pg/postgres.hpp"
 
@@ -32,6 +33,8 @@ NestingLevel()
 static void
 HookExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	if (!control::CaptureActive())
+		return s_prev_start ? s_prev_start(queryDesc, eflags) : standard_ExecutorStart(queryDesc, eflags);
 	if (s_prev_start)
 		s_prev_start(queryDesc, eflags);
 	else
@@ -41,6 +44,9 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 static void
 HookExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once)
 {
+	if (!control::CaptureActive())
+		return s_prev_run ? s_prev_run(queryDesc, direction, count, execute_once)
+						  : standard_ExecutorRun(queryDesc, direction, count, execute_once);
 	s_nesting_level++;
 	PG_TRY();
 	{
@@ -59,6 +65,8 @@ HookExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count, boo
 static void
 HookExecutorFinish(QueryDesc *queryDesc)
 {
+	if (!control::CaptureActive())
+		return s_prev_finish ? s_prev_finish(queryDesc) : standard_ExecutorFinish(queryDesc);
 	s_nesting_level++;
 	PG_TRY();
 	{
@@ -77,6 +85,8 @@ HookExecutorFinish(QueryDesc *queryDesc)
 static void
 HookExecutorEnd(QueryDesc *queryDesc)
 {
+	if (!control::CaptureActive())
+		return s_prev_end ? s_prev_end(queryDesc) : standard_ExecutorEnd(queryDesc);
 	if (s_prev_end)
 		s_prev_end(queryDesc);
 	else

@@ -184,11 +184,29 @@ ParseSwitchName(SwitchKind kind, std::string_view name)
 			continue;
 		if (info.kind == kind)
 			detail = std::string("Names are case-sensitive; did you mean \"") + info.name + "\"?";
+		else if (info.kind == SwitchKind::System)
+			detail = "\"system\" is the master switch: indexpilot_disable_system() and indexpilot_enable_system().";
 		else
 			detail =
 				std::string("\"") + info.name + "\" is a " + KindName(info.kind) + ", not a " + KindName(kind) + ".";
 	}
 	throw Error(sqlstate::kInvalidParameterValue, message, detail, hint);
+}
+
+Switch
+ParseAnySwitchName(std::string_view name)
+{
+	if (auto s = SwitchFromName(name))
+		return *s;
+	std::string valid;
+	std::string detail;
+	for (const auto &info : kSwitches) {
+		valid += (valid.empty() ? "" : ", ") + std::string(info.name);
+		if (EqualsIgnoreCase(name, info.name))
+			detail = std::string("Names are case-sensitive; did you mean \"") + info.name + "\"?";
+	}
+	throw Error(sqlstate::kInvalidParameterValue, "unknown switch \"" + std::string(name) + "\"", detail,
+				"Valid switch names are: " + valid + ".");
 }
 
 std::string

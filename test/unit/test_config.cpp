@@ -76,6 +76,17 @@ BOOST_AUTO_TEST_CASE(parse_switch_name_refuses_bad_names_listing_valid_ones)
 	BOOST_TEST(!ErrorText([] { ParseSwitchName(SwitchKind::Module, std::string("capture_hooks\0x", 15)); }).empty());
 }
 
+BOOST_AUTO_TEST_CASE(parse_any_switch_name)
+{
+	BOOST_TEST(ParseAnySwitchName("system") == Switch::System);
+	BOOST_TEST(ParseAnySwitchName("background_worker") == Switch::BackgroundWorker);
+	const std::string bad = ErrorText([] { ParseAnySwitchName("SYSTEM"); });
+	BOOST_TEST(Contains(bad, "unknown switch \"SYSTEM\""));
+	BOOST_TEST(Contains(bad, "did you mean \"system\""));
+	BOOST_TEST(Contains(bad, "system, stats_collection, advising, index_building, index_retirement, capture_hooks, "
+							 "background_worker"));
+}
+
 BOOST_AUTO_TEST_CASE(bools_and_modes)
 {
 	BOOST_TEST(ParseBool(" TRUE ").value() == true);

@@ -78,6 +78,9 @@ std::string ValidNames(SwitchKind kind);
  */
 Switch ParseSwitchName(SwitchKind kind, std::string_view name);
 
+/* Any switch by name ("system" or a feature or module name), or core::Error listing every valid name. */
+Switch ParseAnySwitchName(std::string_view name);
+
 /* Bit of a switch in the effective word. */
 constexpr std::uint32_t
 SwitchBit(Switch s) noexcept
