@@ -9,6 +9,7 @@
 
 #include "indexpilot/core/error.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <new>
 #include <set>
+#include <sstream>
 #include <cerrno>
 
 namespace indexpilot::core
@@ -354,27 +356,29 @@ public:
 		}
 		std::set<std::string> seen;
 		explicit_ = Layer::Empty();
-		for (auto it = root.begin(); it != root.end(); ++it) {
+		// Copies, not references: yaml-cpp's iterators hand out temporaries (it->second dangles).
+		for (const auto &entry : root) {
+			const YAML::Node key_node = entry.first;
+			const YAML::Node value = entry.second;
 			std::string key;
-			if (!KeyOf(it->first, "", &seen, &key))
+			if (!KeyOf(key_node, "", &seen, &key))
 				continue;
-			const YAML::Node &value = it->second;
 			if (key == "bypass_mode") {
 				std::string text;
-				if (!ScalarOf(it->first, value, key, &text))
+				if (!ScalarOf(key_node, value, key, &text))
 					continue;
 				if (auto mode = ParseBypassMode(text))
 					out_->mode = *mode;
 				else
 					Report(value, key, "invalid value \"" + text + "\" (valid: none, features, system, startup)");
 			} else if (key == "system_enabled") {
-				ReadBool(it->first, value, key, Switch::System);
+				ReadBool(key_node, value, key, Switch::System);
 			} else if (key == "features") {
-				ReadSection(it->first, value, key, SwitchKind::Feature);
+				ReadSection(key_node, value, key, SwitchKind::Feature);
 			} else if (key == "modules") {
-				ReadSection(it->first, value, key, SwitchKind::Module);
+				ReadSection(key_node, value, key, SwitchKind::Module);
 			} else {
-				Report(it->first, key, "unknown key (valid: bypass_mode, system_enabled, features, modules)");
+				Report(key_node, key, "unknown key (valid: bypass_mode, system_enabled, features, modules)");
 			}
 		}
 		ApplyModeToLayer(out_->mode, &out_->layer);
@@ -446,17 +450,19 @@ private:
 			return;
 		}
 		std::set<std::string> seen;
-		for (auto it = section.begin(); it != section.end(); ++it) {
+		for (const auto &entry : section) {
+			const YAML::Node key_node = entry.first;
+			const YAML::Node value = entry.second;
 			std::string key;
-			if (!KeyOf(it->first, name + ".", &seen, &key))
+			if (!KeyOf(key_node, name + ".", &seen, &key))
 				continue;
 			const std::string bare = key.substr(name.size() + 1);
 			auto s = SwitchFromName(bare);
 			if (!s || KindOf(*s) != kind) {
-				Report(it->first, key, "unknown " + std::string(KindName(kind)) + " (valid: " + ValidNames(kind) + ")");
+				Report(key_node, key, "unknown " + std::string(KindName(kind)) + " (valid: " + ValidNames(kind) + ")");
 				continue;
 			}
-			ReadBool(it->first, it->second, key, *s);
+			ReadBool(key_node, value, key, *s);
 		}
 	}
 
@@ -464,6 +470,61 @@ private:
 	SourceConfig *out_;
 	Layer explicit_ = Layer::Empty();
 };
+
+/* Thrown by EventBudget when a document produces more parse events than its size can explain. */
+struct TooManyEvents {
+};
+
+/*
+ * Counts parse events and gives up past a budget. yaml-cpp 0.7 can loop forever on some malformed input
+ * (found by test/fuzz/fuzz_config.cpp), emitting events and allocating until memory runs out; a file we read
+ * in the postmaster must never do that. A real document has at most a few events per byte.
+ */
+class EventBudget : public YAML::EventHandler
+{
+public:
+	explicit EventBudget(std::size_t budget) : left_(budget) {}
+	void OnDocumentStart(const YAML::Mark &) override { Spend(); }
+	void OnDocumentEnd() override { Spend(); }
+	void OnNull(const YAML::Mark &, YAML::anchor_t) override { Spend(); }
+	void OnAlias(const YAML::Mark &, YAML::anchor_t) override { Spend(); }
+	void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t, const std::string &) override { Spend(); }
+	void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override
+	{
+		Spend();
+	}
+	void OnSequenceEnd() override { Spend(); }
+	void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override
+	{
+		Spend();
+	}
+	void OnMapEnd() override { Spend(); }
+
+private:
+	void Spend()
+	{
+		if (left_ == 0)
+			throw TooManyEvents();
+		left_--;
+	}
+	std::size_t left_;
+};
+
+/* Runs the event parser over text within a budget; false if the budget ran out. Throws yaml-cpp's errors. */
+bool
+WithinEventBudget(const std::string &text)
+{
+	std::istringstream in(text);
+	YAML::Parser parser(in);
+	EventBudget budget(8 * text.size() + 64);
+	try {
+		while (parser.HandleNextDocument(budget)) {
+		}
+	} catch (const TooManyEvents &) {
+		return false;
+	}
+	return true;
+}
 
 } // namespace
 
@@ -473,7 +534,15 @@ ParseConfigYaml(std::string_view text, const std::string &filename)
 	SourceConfig out;
 	try {
 		YamlReader reader(filename, &out);
-		const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+		const std::string copy(text);
+		if (!WithinEventBudget(copy)) {
+			out.diagnostics.push_back(Diagnostic{filename, 0, "",
+												 "invalid YAML: the parser does not terminate on this "
+												 "input (more events than the text can hold)"});
+			out.layer = Layer::Empty();
+			return out;
+		}
+		const std::vector<YAML::Node> docs = YAML::LoadAll(copy);
 		if (docs.size() > 1)
 			reader.Report(docs[1], "", "only one YAML document is allowed");
 		else if (docs.size() == 1)

@@ -204,6 +204,13 @@ BOOST_AUTO_TEST_CASE(hostile_input_does_not_crash)
 	BOOST_TEST(Parse("x_: &f {advising: false}\n").diagnostics.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(input_that_makes_yaml_cpp_loop_is_refused)
+{
+	// Found by the fuzzer: yaml-cpp 0.7 emits events forever on this file (and allocates until memory runs out).
+	const SourceConfig c = LoadConfigFile("test/unit/data/yaml_cpp_loop.yaml");
+	BOOST_TEST(Contains(OnlyDiagnostic(c), "the parser does not terminate"));
+}
+
 BOOST_AUTO_TEST_CASE(files_missing_too_large_and_fine)
 {
 	const SourceConfig missing = LoadConfigFile("/nonexistent/indexpilot.yaml");
