@@ -5,6 +5,7 @@
 #   make test                  everything: deps, format check, unit, private install, throwaway cluster, regress, TAP
 #   make demo                  throwaway cluster with the extension, shows version and worker status
 #   make unit                  Boost.Test unit tests for src/core only (no server)
+#   make fuzz-config           libFuzzer on the config parsers for FUZZ_SECONDS (default 300)
 #   make format / format-check clang-format over our C++ sources
 
 EXTENSION   = indexpilot
@@ -50,14 +51,33 @@ UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
 $(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS) $(wildcard test/unit/*.hpp)
-	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework -lyaml-cpp
 
 .PHONY: unit
 unit: $(UNIT_BIN)
 	./$(UNIT_BIN) --report_level=short
 
+# ---- fuzzing the config parser (libFuzzer; clang and libclang-rt-14-dev) ---------------------------------
+# `make fuzz-config FUZZ_SECONDS=300` fuzzes for that long; make test runs it for a few seconds. New inputs go
+# to a temporary directory (the seeds in test/fuzz/seeds stay as they are); a crash lands in log/fuzz-*.
+FUZZ_BIN     = test/fuzz/fuzz_config
+FUZZ_SECONDS ?= 300
+FUZZ_CXX     ?= $(firstword $(shell command -v clang++-14 clang++ 2>/dev/null) clang++)
+
+$(FUZZ_BIN): test/fuzz/fuzz_config.cpp $(CORE_SRCS) $(HEADERS)
+	$(FUZZ_CXX) -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DINDEXPILOT_CORE_ONLY -Iinclude -o $@ test/fuzz/fuzz_config.cpp $(CORE_SRCS) -lyaml-cpp
+
+.PHONY: fuzz-config
+fuzz-config: $(FUZZ_BIN)
+	@mkdir -p log
+	@corpus=$$(mktemp -d); \
+	./$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(CURDIR)/log/fuzz- -print_final_stats=1 $$corpus test/fuzz/seeds; rc=$$?; \
+	rm -rf $$corpus; exit $$rc
+
 # ---- formatting ---------------------------------------------------------------------------------------
-FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp \
+FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp test/unit/*.hpp test/fuzz/*.cpp \
                                  test/unit/*.cpp test/sim/*.cpp test/sim/*.hpp))
 .PHONY: format format-check
 format:
@@ -74,7 +94,7 @@ test:
 demo:
 	bash test/scripts/demo.sh
 
-EXTRA_CLEAN = $(UNIT_BIN) test/unit/*.xml tmp_install tmp_check log
+EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log
 
 # ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
 .PHONY: bench-overhead

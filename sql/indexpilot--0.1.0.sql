@@ -1053,3 +1053,108 @@ GRANT EXECUTE ON FUNCTION indexpilot_lineage(regclass, name) TO pg_monitor;
 -- indexpilot_lineage() runs as its caller and uses these read-only helpers.
 GRANT EXECUTE ON FUNCTION indexpilot._require(anyelement, text, text), indexpilot._qualified_name(regclass),
                           indexpilot._no_such_column(regclass, text, text) TO pg_monitor;
+-- Bypass and status (docs/bypass.md). Runtime switches: persisted per database in bypass_switches,
+-- mirrored into shared memory at commit, recorded in mutation_log. Executable by superusers only; a
+-- superuser may GRANT EXECUTE to a delegated role (docs/bypass.md suggests indexpilot_admin).
+-- ---------------------------------------------------------------------------------------------------
+CREATE TABLE indexpilot.bypass_switches (
+    switch      text        PRIMARY KEY,
+    enabled     boolean,    -- NULL: the override was reset, weaker sources decide
+    changed_at  timestamptz NOT NULL,
+    changed_by  name        NOT NULL,
+    mutation_id bigint,     -- the indexpilot.mutation_log row of the change (no foreign key: that log is append-only)
+    CONSTRAINT bypass_switches_switch_check CHECK (switch IN ('system', 'stats_collection', 'advising',
+        'index_building', 'index_retirement', 'capture_hooks', 'background_worker'))
+);
+COMMENT ON TABLE indexpilot.bypass_switches IS
+    'Runtime bypass switches set from this database; the latest change across databases wins after a restart';
+SELECT pg_catalog.pg_extension_config_dump('indexpilot.bypass_switches', '');
+REVOKE ALL ON indexpilot.bypass_switches FROM PUBLIC;
+GRANT SELECT ON indexpilot.bypass_switches TO pg_monitor;
+
+CREATE FUNCTION indexpilot_disable_system() RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_disable_system'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_disable_system() IS 'Level 3 bypass: every IndexPilot feature and module off';
+
+CREATE FUNCTION indexpilot_enable_system() RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_enable_system'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_enable_system() IS 'Turns the IndexPilot system switch on';
+
+CREATE FUNCTION indexpilot_disable_feature(name text) RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_disable_feature'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_disable_feature(text) IS
+    'Turns a feature off: stats_collection, advising, index_building, index_retirement';
+
+CREATE FUNCTION indexpilot_enable_feature(name text) RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_enable_feature'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_enable_feature(text) IS
+    'Turns a feature on: stats_collection, advising, index_building, index_retirement';
+
+CREATE FUNCTION indexpilot_disable_module(name text) RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_disable_module'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_disable_module(text) IS 'Turns a module off: capture_hooks, background_worker';
+
+CREATE FUNCTION indexpilot_enable_module(name text) RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_enable_module'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_enable_module(text) IS 'Turns a module on: capture_hooks, background_worker';
+
+CREATE FUNCTION indexpilot_reset_switch(name text) RETURNS void
+AS 'MODULE_PATHNAME', 'indexpilot_reset_switch'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION indexpilot_reset_switch(text) IS
+    'Drops the runtime SQL override of a switch: environment, config file and GUCs decide again';
+
+-- Shortcuts known from the original IndexPilot: thin aliases of the functions above.
+CREATE FUNCTION indexpilot_disable_stats_collection() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_disable_feature('stats_collection'); END;
+CREATE FUNCTION indexpilot_enable_stats_collection() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_enable_feature('stats_collection'); END;
+CREATE FUNCTION indexpilot_disable_advising() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_disable_feature('advising'); END;
+CREATE FUNCTION indexpilot_enable_advising() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_enable_feature('advising'); END;
+CREATE FUNCTION indexpilot_disable_index_building() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_disable_feature('index_building'); END;
+CREATE FUNCTION indexpilot_enable_index_building() RETURNS void
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC SELECT indexpilot_enable_feature('index_building'); END;
+
+CREATE FUNCTION indexpilot_status(
+    OUT kind text,
+    OUT name text,
+    OUT setting text,
+    OUT enabled boolean,
+    OUT source text,
+    OUT detail text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION indexpilot_status() IS
+    'Every IndexPilot switch with its value, whether it is in effect and the source that decided it; capture counters';
+
+REVOKE ALL ON FUNCTION indexpilot_disable_system() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_system() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_disable_feature(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_feature(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_disable_module(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_module(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_reset_switch(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_disable_stats_collection() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_stats_collection() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_disable_advising() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_advising() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_disable_index_building() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_enable_index_building() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot_status() TO pg_monitor;

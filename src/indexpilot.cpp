@@ -7,6 +7,7 @@
  */
 #include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/capture/store.hpp"
+#include "indexpilot/control/control.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
@@ -20,15 +21,23 @@ PGDLLEXPORT void _PG_init(void);
 extern "C" void
 _PG_init(void)
 {
+	// Startup bypass (docs/bypass.md): checked before anything else, so a faulty build cannot hurt startup.
+	if (indexpilot::control::StartupBypassFromEnvironment())
+		return;
+
 	indexpilot::pg::Entry([] {
 		indexpilot::worker::DefineGucs();
 		indexpilot::capture::DefineCaptureGucs();
+		indexpilot::control::ControlInit();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 
 		if (!process_shared_preload_libraries_in_progress)
 			return;
+		if (!indexpilot::control::ControlLoad())
+			return; // the config file asked for the startup bypass
 
 		indexpilot::capture::RequestStore();
+		indexpilot::control::ControlShmemInit();
 		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
 		indexpilot::capture::InstallHooks();
 		indexpilot::worker::RegisterLauncher();

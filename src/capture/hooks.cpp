@@ -11,7 +11,8 @@
  * reaches ExecutorEnd (an error, statement_timeout, a cancel) is recorded as cancelled, with the time it
  * ran, from the (sub)transaction abort callback: slow statements that were cut short count too.
  *
- * Hot path: an unsampled statement costs one PRNG draw at top level and a few branches. Nothing here may
+ * Hot path: with capture bypassed (indexpilot_status()), a statement costs one atomic load per hook and
+ * the nesting counter; an unsampled statement adds one PRNG draw at top level. Nothing here may
  * raise an error into the user's statement: the capture work runs under PG_TRY, and a failure is counted
  * (indexpilot.capture_counters) and skipped. Plain C-style code: no C++ exceptions are possible here.
  */
@@ -19,6 +20,7 @@
 
 #include "indexpilot/capture/predicates.hpp"
 #include "indexpilot/capture/store.hpp"
+#include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/postgres.hpp"
 
 extern "C" {
@@ -203,7 +205,8 @@ static void
 HookExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	bool capture = false;
-	if (StoreAvailable() && !IsParallelWorker()) {
+	// The bypass switches (system, capture hooks module, stats collection feature) are one atomic load.
+	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker()) {
 		if (s_nesting_level == 0)
 			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
 		capture = s_statement_sampled && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;

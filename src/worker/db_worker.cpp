@@ -8,6 +8,8 @@
  */
 #include "indexpilot/worker/worker.hpp"
 
+#include "indexpilot/control/bypass.hpp"
+#include "indexpilot/control/control.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
 
@@ -113,12 +115,14 @@ WorkerMain(Oid dboid)
 		proc_exit(0); /* nothing to serve here; the launcher looks again after a naptime */
 
 	ereport(LOG, (errmsg("indexpilot worker started for database \"%s\"", s_dbname)));
+	control::ReloadConfig(); // publish the config file and GUCs as they are now
 
 	for (;;) {
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending) {
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			control::ReloadConfig();
 			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" reloaded its configuration", s_dbname),
 						  errdetail("naptime is %d ms", g_naptime_ms)));
 		}
@@ -128,7 +132,11 @@ WorkerMain(Oid dboid)
 			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" exits: the extension was dropped", s_dbname)));
 			proc_exit(0);
 		}
-		pgstat_report_activity(STATE_IDLE, nullptr);
+		control::WorkerCycle(); // persisted switches of this database, periodic status line
+		// The cycle's work (later modules) runs only while the system and this module are on; else it idles.
+		pgstat_report_activity(STATE_IDLE, control::ModuleEnabled(control::Module::BackgroundWorker)
+											   ? nullptr
+											   : "idle: background_worker module or system switched off");
 
 		LWLockAcquire(g_shared->lock, LW_SHARED);
 		g_shared->slots[s_slot].last_activity = GetCurrentTimestamp();

@@ -14,6 +14,8 @@ PACKAGES=(
 	libboost-test-dev          # unit tests
 	libipc-run-perl            # PostgreSQL::Test::Cluster (TAP)
 	clang-format               # make format / format check
+	clang-14                   # fuzz target (libFuzzer)
+	libclang-rt-14-dev         # libFuzzer and sanitizer runtimes for clang-14
 )
 
 # Benchmarks compare against other extensions: `deps.sh --bench` adds them.

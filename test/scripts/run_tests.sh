@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # run_tests.sh — `make test`: every test IndexPilot has, in order, ending with one line "N passed, N failed".
 #
-#   deps -> format check -> build -> unit (Boost.Test) -> private install -> throwaway cluster ->
+#   deps -> format check -> build -> unit (Boost.Test) -> fuzz (libFuzzer) -> private install -> throwaway cluster ->
 #   pg_regress (make installcheck) -> isolation -> TAP (prove)
 #
 # Every server it starts is stopped on exit, also on failure or interrupt.
 #
-# For quicker runs while developing: STAGES="unit regress" make test  (stages: format unit regress tap;
+# For quicker runs while developing: STAGES="unit regress" make test  (stages: format unit fuzz regress tap;
 # the build always runs) and TAP_FILES="001_worker.pl" to pick TAP scripts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ ROOT=$(pwd)
 
 PASSED=0
 FAILED=0
-STAGES=${STAGES:-format unit regress tap}
+STAGES=${STAGES:-format unit fuzz regress tap}
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 WORK=""
 DATADIR=""
@@ -88,6 +88,18 @@ if want unit; then
 	else
 		tail -40 "$LOGDIR/unit-build.log"
 		tally "unit (build)" 0 1
+	fi
+fi
+
+# The config parser under libFuzzer for a few seconds (longer: make fuzz-config FUZZ_SECONDS=300): one test.
+if want fuzz; then
+	echo "== fuzz (libFuzzer, config parser, ${IP_FUZZ_SECONDS:-5} s)"
+	if make -s fuzz-config FUZZ_SECONDS="${IP_FUZZ_SECONDS:-5}" >"$LOGDIR/fuzz.log" 2>&1; then
+		grep -E '^(Done|stat::number_of_executed_units)' "$LOGDIR/fuzz.log" || true
+		tally "fuzz" 1 0
+	else
+		grep -vE '^(INFO|#[0-9])' "$LOGDIR/fuzz.log" | tail -30
+		tally "fuzz" 0 1
 	fi
 fi
 

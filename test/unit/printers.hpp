@@ -8,7 +8,8 @@
 
 #include <ostream>
 
-namespace indexpilot::core {
+namespace indexpilot::core
+{
 
 inline std::ostream &
 operator<<(std::ostream &out, OpKind kind)
