@@ -125,6 +125,18 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
 LANGUAGE C STRICT VOLATILE;
 
+-- The same shapes for this database only, removed from the store as they are read: the flush's input.
+CREATE FUNCTION indexpilot._take_live_stats(
+    OUT dbid oid, OUT relid oid, OUT kind text, OUT attnums int2[], OUT operators text[],
+    OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
+    OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
+    OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION indexpilot._take_live_stats() FROM PUBLIC;
+
 CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_queries'
@@ -992,38 +1004,58 @@ COMMENT ON FUNCTION indexpilot_lineage(regclass, name) IS 'The mutations behind 
 -- tenant. The background worker flushes captured predicates here (one row per key and bucket).
 -- ---------------------------------------------------------------------------------------------------
 CREATE TABLE indexpilot.query_stats (
-    bucket_start    timestamptz      NOT NULL,   -- start of the time bucket the counters cover
-    bucket_width    interval         NOT NULL CHECK (bucket_width > interval '0'),
-    relid           regclass         NOT NULL,   -- the table the predicate filters (not necessarily managed)
-    attnums         smallint[]       NOT NULL,   -- the column set, sorted ascending, no duplicates
-    operator        text             NOT NULL,   -- operator kind: eq, in, range, prefix, pattern, is_null, join, sort
-    tenant          text,                        -- the tenant key value fixed by the query; NULL: not attributed
-    calls           bigint           NOT NULL DEFAULT 0 CHECK (calls >= 0),
-    rows_scanned    bigint           NOT NULL DEFAULT 0 CHECK (rows_scanned >= 0),
-    rows_returned   bigint           NOT NULL DEFAULT 0 CHECK (rows_returned >= 0),
-    total_time_ms   double precision NOT NULL DEFAULT 0 CHECK (total_time_ms >= 0),
-    max_time_ms     double precision NOT NULL DEFAULT 0 CHECK (max_time_ms >= 0),
-    seq_scan_calls  bigint           NOT NULL DEFAULT 0 CHECK (seq_scan_calls >= 0),  -- calls that read the table sequentially
-    cancelled_calls bigint           NOT NULL DEFAULT 0 CHECK (cancelled_calls >= 0), -- cancelled or timed out
-    sample_queryid  bigint,                      -- one query (pg_stat_statements queryid) that contributed
-    CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) >= 1 AND array_ndims(attnums) = 1
+    bucket_start       timestamptz      NOT NULL,   -- start of the time bucket the counters cover
+    bucket_width       interval         NOT NULL CHECK (bucket_width > interval '0'),
+    relid              regclass         NOT NULL,   -- the table the predicate filters (not necessarily managed)
+    kind               text             NOT NULL DEFAULT 'filter' CHECK (kind IN ('filter', 'join')),
+    attnums            smallint[]       NOT NULL,   -- the columns constrained together, sorted, no duplicates
+    operators          text[]           NOT NULL,   -- how each column is constrained (parallel to attnums)
+    tenant_scope       text             NOT NULL DEFAULT 'none'
+                                        CHECK (tenant_scope IN ('none', 'tenant', 'other_tenants')),
+    tenant             text             NOT NULL DEFAULT '',  -- the tenant key value when tenant_scope = 'tenant'
+    calls              bigint           NOT NULL DEFAULT 0 CHECK (calls >= 0),
+    seq_scan_calls     bigint           NOT NULL DEFAULT 0 CHECK (seq_scan_calls >= 0),   -- served by reading the table
+    index_calls        bigint           NOT NULL DEFAULT 0 CHECK (index_calls >= 0),      -- served by an index scan
+    bitmap_calls       bigint           NOT NULL DEFAULT 0 CHECK (bitmap_calls >= 0),     -- served by a bitmap scan
+    cancelled_calls    bigint           NOT NULL DEFAULT 0 CHECK (cancelled_calls >= 0),  -- cancelled or timed out
+    instrumented_calls bigint           NOT NULL DEFAULT 0 CHECK (instrumented_calls >= 0),
+    rows_scanned       bigint           NOT NULL DEFAULT 0 CHECK (rows_scanned >= 0),
+    rows_returned      bigint           NOT NULL DEFAULT 0 CHECK (rows_returned >= 0),
+    total_time_ms      double precision NOT NULL DEFAULT 0 CHECK (total_time_ms >= 0),
+    max_time_ms        double precision NOT NULL DEFAULT 0 CHECK (max_time_ms >= 0),
+    cancelled_time_ms  double precision NOT NULL DEFAULT 0 CHECK (cancelled_time_ms >= 0),
+    sample_queryid     bigint,                      -- a statement that showed it (indexpilot.query_samples)
+    CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) BETWEEN 1 AND 8 AND array_ndims(attnums) = 1
                                                 AND array_position(attnums, NULL) IS NULL),
-    CONSTRAINT query_stats_operator_check CHECK (operator ~ '^[a-z][a-z_]*$'),
-    CONSTRAINT query_stats_key UNIQUE NULLS NOT DISTINCT (bucket_start, relid, attnums, operator, tenant)
+    CONSTRAINT query_stats_operators_check CHECK (
+        cardinality(operators) = cardinality(attnums)
+        AND operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join']),
+    CONSTRAINT query_stats_tenant_check CHECK ((tenant_scope = 'tenant') = (tenant <> '')),
+    CONSTRAINT query_stats_key UNIQUE (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant)
 );
-COMMENT ON TABLE indexpilot.query_stats IS 'Captured predicate statistics per time bucket, table, column set, operator kind and tenant';
+COMMENT ON TABLE indexpilot.query_stats IS 'Captured predicate statistics per time bucket, table, column set, operators and tenant';
 -- The cost model reads one table's recent history; retention deletes old buckets through the key.
 CREATE INDEX query_stats_relid_idx ON indexpilot.query_stats (relid, bucket_start);
+
+-- One representative statement per query id, with its constants: what the cost model re-plans.
+CREATE TABLE indexpilot.query_samples (
+    queryid    bigint      PRIMARY KEY,
+    query      text        NOT NULL,
+    first_seen timestamptz NOT NULL DEFAULT now(),
+    last_seen  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE indexpilot.query_samples IS 'A representative statement text per captured query id';
 
 -- ---------------------------------------------------------------------------------------------------
 -- Catalog privileges: nothing for PUBLIC; reading for pg_monitor.
 -- ---------------------------------------------------------------------------------------------------
 REVOKE ALL ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.genome_catalog,
               indexpilot.expression_profile, indexpilot.effective_expression, indexpilot.expressed_fields,
-              indexpilot.query_stats FROM PUBLIC;
+              indexpilot.query_stats, indexpilot.query_samples FROM PUBLIC;
 GRANT SELECT ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.genome_catalog,
                 indexpilot.expression_profile, indexpilot.effective_expression, indexpilot.expressed_fields,
                 indexpilot.query_stats TO pg_monitor;
+GRANT SELECT ON indexpilot.query_samples TO pg_read_all_stats;
 REVOKE ALL ON FUNCTION indexpilot._qualified_name(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._require(anyelement, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._require_list(anyarray, text, text) FROM PUBLIC;
@@ -1158,3 +1190,99 @@ REVOKE ALL ON FUNCTION indexpilot_disable_index_building() FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_enable_index_building() FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot_status() TO pg_monitor;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Flush: the worker moves this database's captured shapes into query_stats, one batched statement per
+-- flush, keeps the representative statements, rolls old minute buckets up into hours and drops what is
+-- older than the retention.
+-- ---------------------------------------------------------------------------------------------------
+CREATE FUNCTION indexpilot._bucket(ts timestamptz, width interval)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT to_timestamp(floor(extract(epoch FROM ts) / extract(epoch FROM width)) * extract(epoch FROM width))
+$$;
+
+CREATE FUNCTION indexpilot._flush(bucket_width interval, retention interval, rollup_after interval)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flushed bigint;
+BEGIN
+    IF bucket_width IS NULL OR retention IS NULL OR rollup_after IS NULL THEN
+        RAISE EXCEPTION 'indexpilot._flush: arguments must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF bucket_width <= interval '0' OR retention <= interval '0' OR rollup_after <= interval '0' THEN
+        RAISE EXCEPTION 'indexpilot._flush: intervals must be positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    WITH inserted AS (
+        INSERT INTO indexpilot.query_stats AS q
+            (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls,
+             seq_scan_calls, index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned,
+             rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid)
+        SELECT indexpilot._bucket(now(), bucket_width), bucket_width, t.relid, t.kind, t.attnums, t.operators,
+               t.tenant_scope, CASE WHEN t.tenant_scope = 'tenant' THEN t.tenant ELSE '' END, t.calls,
+               t.seq_calls, t.index_calls, t.bitmap_calls, t.cancelled_calls, t.instrumented_calls,
+               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid
+        FROM indexpilot._take_live_stats() t
+        JOIN pg_catalog.pg_class c ON c.oid = t.relid   -- a table dropped since is forgotten
+        ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
+        SET calls = q.calls + excluded.calls,
+            seq_scan_calls = q.seq_scan_calls + excluded.seq_scan_calls,
+            index_calls = q.index_calls + excluded.index_calls,
+            bitmap_calls = q.bitmap_calls + excluded.bitmap_calls,
+            cancelled_calls = q.cancelled_calls + excluded.cancelled_calls,
+            instrumented_calls = q.instrumented_calls + excluded.instrumented_calls,
+            rows_scanned = q.rows_scanned + excluded.rows_scanned,
+            rows_returned = q.rows_returned + excluded.rows_returned,
+            total_time_ms = q.total_time_ms + excluded.total_time_ms,
+            max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
+            cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
+            sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid)
+        RETURNING 1)
+    SELECT count(*) INTO flushed FROM inserted;
+
+    INSERT INTO indexpilot.query_samples AS s (queryid, query, first_seen, last_seen)
+    SELECT l.queryid, l.query, l.last_seen, l.last_seen FROM indexpilot.live_queries l
+    ON CONFLICT (queryid) DO UPDATE SET last_seen = greatest(s.last_seen, excluded.last_seen);
+
+    -- Minute buckets older than rollup_after become hourly ones.
+    WITH old AS (
+        DELETE FROM indexpilot.query_stats
+        WHERE query_stats.bucket_width < interval '1 hour' AND bucket_start < now() - rollup_after
+        RETURNING *)
+    INSERT INTO indexpilot.query_stats AS q
+        (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls, seq_scan_calls,
+         index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned, rows_returned,
+         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid)
+    SELECT date_trunc('hour', o.bucket_start), interval '1 hour', o.relid, o.kind, o.attnums, o.operators,
+           o.tenant_scope, o.tenant, sum(o.calls), sum(o.seq_scan_calls), sum(o.index_calls), sum(o.bitmap_calls),
+           sum(o.cancelled_calls), sum(o.instrumented_calls), sum(o.rows_scanned), sum(o.rows_returned),
+           sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid)
+    FROM old o
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
+    SET calls = q.calls + excluded.calls,
+        seq_scan_calls = q.seq_scan_calls + excluded.seq_scan_calls,
+        index_calls = q.index_calls + excluded.index_calls,
+        bitmap_calls = q.bitmap_calls + excluded.bitmap_calls,
+        cancelled_calls = q.cancelled_calls + excluded.cancelled_calls,
+        instrumented_calls = q.instrumented_calls + excluded.instrumented_calls,
+        rows_scanned = q.rows_scanned + excluded.rows_scanned,
+        rows_returned = q.rows_returned + excluded.rows_returned,
+        total_time_ms = q.total_time_ms + excluded.total_time_ms,
+        max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
+        cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
+        sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid);
+
+    DELETE FROM indexpilot.query_stats WHERE bucket_start < now() - retention;
+    DELETE FROM indexpilot.query_samples WHERE last_seen < now() - retention;
+    RETURN flushed;
+END
+$$;
+REVOKE ALL ON FUNCTION indexpilot._bucket(timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._flush(interval, interval, interval) FROM PUBLIC;

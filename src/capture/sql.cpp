@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -60,14 +61,15 @@ TenantScope(uint8 kind)
 	return "none";
 }
 
+/* Emits shapes; `take` removes this database's entries from the store as it reads them (the flush). */
 static void
-LiveStats(FunctionCallInfo fcinfo)
+LiveStats(FunctionCallInfo fcinfo, bool take)
 {
-	RequireStore("indexpilot._live_stats()");
+	RequireStore(take ? "indexpilot._take_live_stats()" : "indexpilot._live_stats()");
 	pg::InitMaterializedResult(fcinfo);
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	ShapeEntry *entries = nullptr;
-	int n = StoreSnapshot(InvalidOid, &entries);
+	int n = take ? StoreTake(MyDatabaseId, &entries) : StoreSnapshot(InvalidOid, &entries);
 	for (int i = 0; i < n; i++) {
 		const ShapeEntry &e = entries[i];
 		const ShapeCounters &c = e.counters;
@@ -155,7 +157,16 @@ CaptureCounters(FunctionCallInfo fcinfo)
 INDEXPILOT_FUNCTION(indexpilot_live_stats)
 {
 	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::LiveStats(fcinfo);
+		indexpilot::capture::LiveStats(fcinfo, false);
+		return (Datum)0;
+	});
+}
+
+/* indexpilot._take_live_stats(): this database's shapes, removed from the store (the worker's flush). */
+INDEXPILOT_FUNCTION(indexpilot_take_live_stats)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		indexpilot::capture::LiveStats(fcinfo, true);
 		return (Datum)0;
 	});
 }

@@ -374,6 +374,28 @@ StoreSnapshot(Oid dbid, ShapeEntry **out)
 }
 
 int
+StoreTake(Oid dbid, ShapeEntry **out)
+{
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	long n = hash_get_num_entries(s_shapes);
+	auto *copy = static_cast<ShapeEntry *>(palloc(Max(n, 1L) * sizeof(ShapeEntry)));
+	int count = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_shapes);
+	ShapeEntry *entry;
+	// Removing the element just returned by hash_seq_search is allowed by dynahash.
+	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
+		if (entry->key.dbid != dbid)
+			continue;
+		copy[count++] = *entry; /* no spinlock needed: the exclusive lock keeps every bumper out */
+		hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
+	}
+	LWLockRelease(s_header->lock);
+	*out = copy;
+	return count;
+}
+
+int
 StoreSnapshotQueries(Oid dbid, QueryEntry **out)
 {
 	LWLockAcquire(s_header->lock, LW_SHARED);

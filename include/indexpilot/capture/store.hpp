@@ -133,6 +133,9 @@ int StoreSnapshot(Oid dbid, ShapeEntry **out);
 int StoreSnapshotQueries(Oid dbid, QueryEntry **out);
 void StoreReadCounters(StoreCounters *out);
 
+/* Like StoreSnapshot for one database, and removes what it returns (the worker's flush). */
+int StoreTake(Oid dbid, ShapeEntry **out);
+
 /* Removes every entry and text; returns how many shapes were removed. */
 int64 StoreReset();
 
