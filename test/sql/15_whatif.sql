@@ -106,6 +106,26 @@ SELECT count(*) AS locks_left FROM pg_locks WHERE locktype = 'relation' AND rela
   AND pid = pg_backend_pid() AND mode <> 'AccessShareLock';
 COMMIT;
 
+-- Many calls, failing or not, leave neither memory nor locks behind.
+CREATE FUNCTION whatif_churn(n integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+    FOR i IN 1..n LOOP
+        SELECT * INTO r FROM indexpilot_whatif('SELECT * FROM whatif_t WHERE tenant_id = 42 AND email = $1',
+                                               'whatif_t', '{email}', 'tenant_id = 42');
+        PERFORM whatif_error($q$SELECT indexpilot_whatif('SELEC', 'whatif_t', '{email}')$q$);
+    END LOOP;
+END $$;
+SELECT whatif_churn(100);
+SELECT sum(total_bytes) AS memory_before FROM pg_backend_memory_contexts \gset
+BEGIN;
+SELECT whatif_churn(1000);
+SELECT sum(total_bytes) - :memory_before < 1024 * 1024 AS memory_flat FROM pg_backend_memory_contexts;
+SELECT count(*) AS locks_left FROM pg_locks WHERE locktype = 'relation' AND relation = 'whatif_t'::regclass
+  AND pid = pg_backend_pid() AND mode <> 'AccessShareLock';
+COMMIT;
+DROP FUNCTION whatif_churn(integer);
+
 -- The estimated size is close to the real index's, built afterwards.
 CREATE TEMP TABLE whatif_sizes AS
 SELECT c.cols, w.estimated_bytes, w.estimated_pages
