@@ -101,6 +101,8 @@ EXPLAIN (COSTS OFF) SELECT * FROM whatif_t WHERE name = 'c4ca4238a0b923820dcc509
 BEGIN;
 SELECT index_used FROM indexpilot_whatif($$SELECT * FROM whatif_t WHERE name = 'x'$$, 'whatif_t', '{name}');
 SELECT whatif_error($$SELECT indexpilot_whatif('SELEC', 'whatif_t', '{name}')$$);
+-- Planning an UPDATE takes RowExclusiveLock; the call releases it (locks_left below).
+SELECT index_used FROM indexpilot_whatif($$UPDATE whatif_t SET note = 'y' WHERE name = 'x'$$, 'whatif_t', '{name}');
 EXPLAIN (COSTS OFF) SELECT * FROM whatif_t WHERE name = 'x';
 SELECT count(*) AS locks_left FROM pg_locks WHERE locktype = 'relation' AND relation = 'whatif_t'::regclass
   AND pid = pg_backend_pid() AND mode <> 'AccessShareLock';
