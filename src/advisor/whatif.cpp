@@ -48,6 +48,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/plancat.h"
+#include "parser/analyze.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_collate.h"
 #include "parser/parse_expr.h"
@@ -141,7 +142,11 @@ ParsePredicate(Relation rel, const char *text)
 	error_context_stack = &errcb;
 
 	/* A PL/pgSQL expression is "SELECT <text>": accept exactly one bare target and nothing else. */
+#if PG_VERSION_NUM >= 140000
 	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+#else
+	List *raw = raw_parser(psprintf("SELECT %s", text));
+#endif
 	SelectStmt *select = nullptr;
 	if (list_length(raw) == 1 && IsA(linitial_node(RawStmt, raw)->stmt, SelectStmt))
 		select = reinterpret_cast<SelectStmt *>(linitial_node(RawStmt, raw)->stmt);
@@ -470,7 +475,7 @@ AnalyzeVarParams(RawStmt *raw, const char *sql)
 #if PG_VERSION_NUM >= 150000
 	return pg_analyze_and_rewrite_varparams(raw, sql, &param_types, &nparams, nullptr);
 #else
-	return pg_analyze_and_rewrite_params(raw, sql, (ParserSetupHook)setup_parse_variable_parameters, nullptr, nullptr);
+	return pg_rewrite_query(parse_analyze_varparams(raw, sql, &param_types, &nparams));
 #endif
 }
 
