@@ -1286,3 +1286,24 @@ END
 $$;
 REVOKE ALL ON FUNCTION indexpilot._bucket(timestamptz, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._flush(interval, interval, interval) FROM PUBLIC;
+
+-- ===================================================================================================
+-- What-if costing (src/advisor/whatif.cpp): plan a statement with a hypothetical btree index visible to
+-- the planner. Nothing is executed or built. Not for PUBLIC: it plans arbitrary statements.
+-- ===================================================================================================
+CREATE FUNCTION indexpilot_whatif(
+    query text,
+    relation regclass,
+    columns name[],
+    predicate text DEFAULT NULL,
+    OUT cost_without float8,
+    OUT cost_with float8,
+    OUT index_used boolean,
+    OUT estimated_pages float8,
+    OUT estimated_bytes float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'indexpilot_whatif'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION indexpilot_whatif(text, regclass, name[], text) IS
+    'Plans a statement without and with a hypothetical btree index; costs, whether it is used, its estimated size';
+REVOKE ALL ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM PUBLIC;

@@ -1,10 +1,11 @@
 /*
  * indexpilot.cpp — the library's entry: module magic and _PG_init.
  *
- * Without shared_preload_libraries only the GUCs are declared: SQL functions that need shared memory say
- * how to preload. With it, _PG_init requests shared memory, installs the executor hooks and registers the
- * launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
+ * Without shared_preload_libraries only the GUCs and the (inert) what-if planner hook are set up: SQL functions that
+ * need shared memory say how to preload. With it, _PG_init requests shared memory, installs the executor hooks and
+ * registers the launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
  */
+#include "indexpilot/advisor/whatif.hpp"
 #include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/control/control.hpp"
@@ -30,6 +31,8 @@ _PG_init(void)
 		indexpilot::capture::DefineCaptureGucs();
 		indexpilot::control::ControlInit();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
+		// What-if costing works in any backend, preloaded or not: its hook is inert outside a what-if call.
+		indexpilot::advisor::WhatIfInit();
 
 		if (!process_shared_preload_libraries_in_progress)
 			return;

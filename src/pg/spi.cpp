@@ -12,7 +12,8 @@ extern "C" {
 #include "utils/snapmgr.h"
 }
 
-namespace indexpilot::pg {
+namespace indexpilot::pg
+{
 
 void
 BeginWork(const char *activity)
@@ -81,7 +82,12 @@ LogMutation(const char *kind, const char *target_table, const char *target_colum
 {
 	char parent_text[32];
 	snprintf(parent_text, sizeof(parent_text), INT64_FORMAT, parent);
-	const char *args[7] = {kind, target_table, target_column, target_index, tenant, details ? details : "{}",
+	const char *args[7] = {kind,
+						   target_table,
+						   target_column,
+						   target_index,
+						   tenant,
+						   details ? details : "{}",
 						   parent > 0 ? parent_text : nullptr};
 	return SpiInt64("SELECT indexpilot._log_mutation($1, $2, $3, $4, $5, $6::jsonb, $7::bigint)", 7, args);
 }

@@ -8,7 +8,8 @@
 
 #include "indexpilot/pg/postgres.hpp"
 
-namespace indexpilot::pg {
+namespace indexpilot::pg
+{
 
 /* In a background worker: start a transaction with a snapshot and connect SPI. */
 void BeginWork(const char *activity);

@@ -1,0 +1,64 @@
+/*
+ * advisor/whatif.hpp — what-if costing with the server's own planner.
+ *
+ * Hypothetical btree indexes are shown to the planner through get_relation_info_hook, only while
+ * PlanWithHypotheticalIndexes runs in this backend: normal planning never sees them. No HypoPG needed.
+ *
+ * Memory: everything is allocated in a child of CurrentMemoryContext that is deleted before returning;
+ * the results are plain values. Locks taken while planning are released (the work runs in an internal
+ * subtransaction that is always rolled back), except the AccessShareLock EstimateIndex takes.
+ */
+#pragma once
+
+#include "indexpilot/pg/postgres.hpp"
+
+namespace indexpilot::advisor
+{
+
+inline constexpr int kMaxHypoColumns = 8;
+inline constexpr int kMaxHypoIndexes = 32; /* one bit each in PlanResult::used_mask */
+
+struct HypoIndex {
+	Oid relid;
+	int ncols;                      /* 1..8 key columns */
+	int16 attnums[kMaxHypoColumns]; /* heap attribute numbers, in index order */
+	const char *predicate;          /* nullptr, or a partial-index predicate over the table's columns */
+};
+
+struct HypoEstimate {
+	double pages;
+	double tuples;
+	double bytes;
+};
+
+/*
+ * Estimated size of a btree index built on the relation now: rows from the planner's estimate of the
+ * table (reltuples scaled to its current size), key widths, NULL fractions and distinct counts from
+ * pg_statistic, fillfactor 90, tuple and page overheads, deduplication when the opclasses allow it, and
+ * the predicate's selectivity for a partial index. Raises a PostgreSQL ERROR on bad input (unknown
+ * relation or column, not a table, bad predicate): callers in C++ wrap it in pg::Call.
+ */
+HypoEstimate EstimateIndex(const HypoIndex &index);
+
+struct PlanResult {
+	bool ok;
+	double total_cost;
+	double startup_cost;
+	uint32 used_mask; /* bit i: the plan uses hypothetical index i */
+	char error[256];  /* when !ok: the error's message */
+	int sqlerrcode;   /* when !ok: its SQLSTATE (an ERRCODE_ value) */
+};
+
+/*
+ * Parses, analyzes and plans ONE statement (SELECT/INSERT/UPDATE/DELETE; $n parameters are allowed and
+ * planned generically with their types inferred, like PREPARE) with the given hypothetical btree indexes
+ * visible to the planner besides the real ones (count 0..kMaxHypoIndexes). Never raises: an ERROR while
+ * parsing, checking privileges or planning is caught in an internal subtransaction and reported with
+ * ok = false. Executes nothing. Call inside a transaction with an active snapshot.
+ */
+PlanResult PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count);
+
+/* Installs get_relation_info_hook (chained). Called once from _PG_init. */
+void WhatIfInit();
+
+} // namespace indexpilot::advisor

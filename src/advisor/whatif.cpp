@@ -1,0 +1,690 @@
+/*
+ * advisor/whatif.cpp — what-if costing: plans a statement with hypothetical btree indexes visible to the
+ * server's own planner, and estimates the size such an index would have.
+ *
+ * How the planner sees them: get_relation_info_hook (installed once by WhatIfInit, chained) appends an
+ * IndexOptInfo marked `hypothetical` for each hypothetical index of the relation being planned, but only
+ * while PlanWithHypotheticalIndexes runs in this backend (s_active, restored in PG_FINALLY). Normal
+ * planning never sees them. selfuncs.c skips hypothetical indexes where it would open a real one
+ * (get_actual_variable_range); nothing else in the planner opens an index by its OID.
+ *
+ * Fake index OIDs: hypothetical index i of a call gets kFakeOidBase + i. The range is the top of the
+ * OIDs genbki assigns at initdb to catalog rows without an explicit OID ([FirstGenbkiObjectId,
+ * FirstUnpinnedObjectId)): no relation, hence no real index, ever has one, and user indexes are always
+ * >= FirstNormalObjectId. The OIDs live only inside one planner call, where they identify which
+ * hypothetical index a plan node uses (PlanResult::used_mask).
+ *
+ * Errors and memory: the work runs in an internal subtransaction, in a child of the caller's memory
+ * context; the subtransaction is always rolled back (an error is caught and reported; after success it
+ * releases the locks planning took, e.g. RowExclusiveLock for an UPDATE) and the context deleted.
+ * Plain C-style code: no C++ objects with destructors live across these PostgreSQL calls.
+ */
+#include "indexpilot/advisor/whatif.hpp"
+#include "indexpilot/core/btree_size.hpp"
+#include "indexpilot/core/error.hpp"
+#include "indexpilot/pg/args.hpp"
+#include "indexpilot/pg/guard.hpp"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/relation.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/plancat.h"
+#include "parser/analyze.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "rewrite/rewriteManip.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+}
+
+#include <cstring>
+#include <string>
+
+namespace indexpilot::advisor
+{
+
+static_assert(kMaxHypoIndexes <= 32, "used_mask has 32 bits");
+static_assert(kMaxHypoColumns <= INDEX_MAX_KEYS, "more key columns than PostgreSQL allows");
+
+static constexpr Oid kFakeOidBase = FirstUnpinnedObjectId - kMaxHypoIndexes;
+static_assert(kFakeOidBase >= FirstGenbkiObjectId, "fake OIDs stay in the genbki range");
+
+/* Everything the hook needs about one hypothetical index, resolved before planning. */
+struct PreparedColumn {
+	AttrNumber attnum;
+	Oid typid;
+	int32 typmod;
+	Oid collation;
+	Oid opfamily;
+	Oid opcintype;
+};
+
+struct PreparedIndex {
+	Oid relid;
+	Oid fake_oid;
+	int ncols;
+	PreparedColumn cols[kMaxHypoColumns];
+	List *pred;     /* implicit-AND predicate with varno 1, or NIL */
+	bool bitmap_ok; /* the table AM supports bitmap scans */
+	HypoEstimate est;
+	int tree_height;
+};
+
+struct ActiveSet {
+	PreparedIndex *indexes;
+	int count;
+	IndexAmRoutine *am;
+};
+
+/* The hypothetical indexes of the PlanWithHypotheticalIndexes call running now, or nullptr. */
+static ActiveSet *s_active = nullptr;
+static get_relation_info_hook_type s_prev_get_relation_info = nullptr;
+static bool s_installed = false;
+
+/* ---- predicates -------------------------------------------------------------------------------- */
+
+/* Reports an error position inside the predicate text rather than in the statement that passed it. */
+static void
+PredicateErrorCallback(void *arg)
+{
+	const char *text = static_cast<const char *>(arg);
+	int pos = geterrposition();
+	if (pos > 0) {
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(text);
+	}
+	errcontext("hypothetical index predicate");
+}
+
+/*
+ * Parses a partial-index predicate over `rel` the way CREATE INDEX ... WHERE and the relcache do: one
+ * boolean expression, immutable functions only; returned as an implicit-AND list with varno 1, in the
+ * form RelationGetIndexPredicate gives the planner (so predicate_implied_by can prove it).
+ */
+static List *
+ParsePredicate(Relation rel, const char *text)
+{
+	ErrorContextCallback errcb;
+	errcb.callback = PredicateErrorCallback;
+	errcb.arg = const_cast<char *>(text);
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	/* A PL/pgSQL expression is "SELECT <text>": accept exactly one bare target and nothing else. */
+#if PG_VERSION_NUM >= 140000
+	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+#else
+	List *raw = raw_parser(psprintf("SELECT %s", text));
+#endif
+	SelectStmt *select = nullptr;
+	if (list_length(raw) == 1 && IsA(linitial_node(RawStmt, raw)->stmt, SelectStmt))
+		select = reinterpret_cast<SelectStmt *>(linitial_node(RawStmt, raw)->stmt);
+	if (select == nullptr || select->op != SETOP_NONE || list_length(select->targetList) != 1 ||
+		select->distinctClause != NIL || select->intoClause != nullptr || select->fromClause != NIL ||
+		select->whereClause != nullptr || select->groupClause != NIL || select->havingClause != nullptr ||
+		select->windowClause != NIL || select->valuesLists != NIL || select->sortClause != NIL ||
+		select->limitOffset != nullptr || select->limitCount != nullptr || select->lockingClause != NIL ||
+		select->withClause != nullptr || linitial_node(ResTarget, select->targetList)->name != nullptr)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("a hypothetical index predicate must be one boolean expression")));
+
+	ParseState *pstate = make_parsestate(nullptr);
+	pstate->p_sourcetext = text;
+	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	Node *expr = transformExpr(pstate, linitial_node(ResTarget, select->targetList)->val, EXPR_KIND_INDEX_PREDICATE);
+	expr = coerce_to_boolean(pstate, expr, "WHERE");
+	assign_expr_collations(pstate, expr);
+	free_parsestate(pstate);
+	if (contain_mutable_functions(expr))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						errmsg("functions in index predicate must be marked IMMUTABLE")));
+
+	error_context_stack = errcb.previous;
+
+	expr = eval_const_expressions(nullptr, expr);
+	expr = reinterpret_cast<Node *>(canonicalize_qual(reinterpret_cast<Expr *>(expr), false));
+	List *pred = make_ands_implicit(reinterpret_cast<Expr *>(expr));
+	fix_opfuncids(reinterpret_cast<Node *>(pred));
+	return pred;
+}
+
+/* The fraction of rel's rows that satisfy pred (varno 1), by the planner's own selectivity functions. */
+static double
+PredicateSelectivity(Relation rel, List *pred)
+{
+	Query *parse = makeNode(Query);
+	parse->commandType = CMD_SELECT;
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = AccessShareLock;
+	rte->inh = false;
+	rte->inFromCl = true;
+	parse->rtable = list_make1(rte);
+
+	PlannerInfo *root = makeNode(PlannerInfo);
+	root->parse = parse;
+	root->glob = makeNode(PlannerGlobal);
+	root->query_level = 1;
+	root->planner_cxt = CurrentMemoryContext;
+	root->wt_param_id = -1;
+	setup_simple_rel_arrays(root);
+	build_simple_rel(root, 1, nullptr);
+	return clauselist_selectivity(root, pred, 1, JOIN_INNER, nullptr);
+}
+
+/* ---- describing and sizing an index ------------------------------------------------------------ */
+
+/*
+ * Validates `index` and resolves everything about it: column types and default btree opclasses, the
+ * parsed predicate, the size estimate. Raises an ERROR on bad input. Allocates in CurrentMemoryContext.
+ */
+static void
+DescribeIndex(const HypoIndex &index, PreparedIndex *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (index.ncols < 1 || index.ncols > kMaxHypoColumns)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("a hypothetical index has 1 to %d columns, not %d", kMaxHypoColumns, index.ncols)));
+
+	Relation rel = try_relation_open(index.relid, AccessShareLock);
+	if (rel == nullptr)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", index.relid)));
+	const char relkind = rel->rd_rel->relkind;
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot cost a hypothetical index on partitioned table \"%s\"", RelationGetRelationName(rel)),
+				 errhint("Cost it on each partition.")));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("\"%s\" is not a table or materialized view", RelationGetRelationName(rel))));
+
+	BlockNumber curpages = 0;
+	double rows = 0;
+	double allvisfrac = 0;
+	estimate_rel_size(rel, nullptr, &curpages, &rows, &allvisfrac);
+
+	core::BtreeKeyColumn keys[kMaxHypoColumns];
+	bool deduplicate = true;
+	TupleDesc desc = RelationGetDescr(rel);
+	for (int i = 0; i < index.ncols; i++) {
+		const AttrNumber attnum = index.attnums[i];
+		if (attnum < 1 || attnum > desc->natts || TupleDescAttr(desc, attnum - 1)->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column number %d of relation \"%s\" does not exist",
+															   attnum, RelationGetRelationName(rel))));
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		PreparedColumn &col = out->cols[i];
+		col.attnum = attnum;
+		col.typid = att->atttypid;
+		col.typmod = att->atttypmod;
+		col.collation = att->attcollation;
+		Oid opclass = GetDefaultOpClass(col.typid, BTREE_AM_OID);
+		if (!OidIsValid(opclass))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("data type %s of column \"%s\" has no default operator class for access method \"btree\"",
+							format_type_be(col.typid), NameStr(att->attname))));
+		col.opfamily = get_opclass_family(opclass);
+		col.opcintype = get_opclass_input_type(opclass);
+
+		/* Deduplication needs every opclass to say equal means image-equal (_bt_allequalimage). */
+		Oid equalimage = get_opfamily_proc(col.opfamily, col.opcintype, col.opcintype, BTEQUALIMAGE_PROC);
+		if (!OidIsValid(equalimage) ||
+			!DatumGetBool(OidFunctionCall1Coll(equalimage, col.collation, ObjectIdGetDatum(col.opcintype))))
+			deduplicate = false;
+
+		core::BtreeKeyColumn &key = keys[i];
+		key.typlen = att->attlen;
+		key.align = att->attalign;
+		key.avg_width = get_attavgwidth(index.relid, attnum);
+		if (key.avg_width <= 0)
+			key.avg_width = get_typavgwidth(col.typid, col.typmod);
+		key.null_frac = 0;
+		key.distinct = 0;
+		HeapTuple stats =
+			SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(index.relid), Int16GetDatum(attnum), BoolGetDatum(false));
+		if (HeapTupleIsValid(stats)) {
+			auto *s = reinterpret_cast<Form_pg_statistic>(GETSTRUCT(stats));
+			key.null_frac = s->stanullfrac;
+			/* stadistinct < 0: minus the number of distinct values divided by the rows */
+			key.distinct = s->stadistinct >= 0 ? s->stadistinct : -s->stadistinct * rows;
+			ReleaseSysCache(stats);
+		}
+	}
+
+	out->relid = index.relid;
+	out->ncols = index.ncols;
+	out->bitmap_ok = rel->rd_tableam != nullptr && rel->rd_tableam->scan_bitmap_next_block != nullptr;
+	double selectivity = 1.0;
+	if (index.predicate != nullptr) {
+		out->pred = ParsePredicate(rel, index.predicate);
+		selectivity = PredicateSelectivity(rel, out->pred);
+	}
+
+	core::BtreeParams params;
+	params.fillfactor = BTREE_DEFAULT_FILLFACTOR;
+	params.block_size = BLCKSZ;
+	params.deduplicate = deduplicate;
+	params.selectivity = selectivity;
+	core::BtreeEstimate e = core::EstimateBtree(keys, index.ncols, rows, params);
+	out->est.pages = e.pages;
+	out->est.tuples = e.index_rows;
+	out->est.bytes = e.bytes;
+	out->tree_height = e.tree_height;
+
+	relation_close(rel, NoLock); /* the lock stays until the end of the transaction, as the planner's do */
+}
+
+HypoEstimate
+EstimateIndex(const HypoIndex &index)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "indexpilot index estimate", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PreparedIndex prepared;
+	DescribeIndex(index, &prepared); /* on ERROR, cxt goes with its parent */
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return prepared.est;
+}
+
+/* ---- the hook ---------------------------------------------------------------------------------- */
+
+/* The planner's description of a hypothetical index on `rel`, as plancat.c builds it for a real one. */
+static IndexOptInfo *
+MakeIndexOptInfo(RelOptInfo *rel, const PreparedIndex &p, const IndexAmRoutine *am)
+{
+	const int n = p.ncols;
+	IndexOptInfo *info = makeNode(IndexOptInfo);
+	info->indexoid = p.fake_oid;
+	info->reltablespace = rel->reltablespace;
+	info->rel = rel;
+	info->ncolumns = n;
+	info->nkeycolumns = n;
+	info->indexkeys = static_cast<int *>(palloc(sizeof(int) * n));
+	info->indexcollations = static_cast<Oid *>(palloc(sizeof(Oid) * n));
+	info->opfamily = static_cast<Oid *>(palloc(sizeof(Oid) * n));
+	info->opcintype = static_cast<Oid *>(palloc(sizeof(Oid) * n));
+	info->canreturn = static_cast<bool *>(palloc(sizeof(bool) * n));
+	info->reverse_sort = static_cast<bool *>(palloc0(sizeof(bool) * n));
+	info->nulls_first = static_cast<bool *>(palloc0(sizeof(bool) * n));
+	info->opclassoptions = static_cast<bytea **>(palloc0(sizeof(bytea *) * n));
+	List *tlist = NIL;
+	for (int i = 0; i < n; i++) {
+		const PreparedColumn &c = p.cols[i];
+		info->indexkeys[i] = c.attnum;
+		info->indexcollations[i] = type_is_collatable(c.typid) ? c.collation : InvalidOid;
+		info->opfamily[i] = c.opfamily;
+		info->opcintype[i] = c.opcintype;
+		info->canreturn[i] = true; /* btree can return every key column (index-only scans) */
+		Var *var = makeVar(rel->relid, c.attnum, c.typid, c.typmod, c.collation, 0);
+		tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr *>(var), i + 1, nullptr, false));
+	}
+	info->sortopfamily = info->opfamily; /* btree: ascending, NULLS LAST */
+	info->relam = BTREE_AM_OID;
+	info->indexprs = NIL;
+	if (p.pred != NIL) {
+		info->indpred = static_cast<List *>(copyObjectImpl(p.pred));
+		if (rel->relid != 1)
+			ChangeVarNodes(reinterpret_cast<Node *>(info->indpred), 1, rel->relid, 0);
+	}
+	info->indextlist = tlist;
+	info->indrestrictinfo = NIL; /* set later by check_index_predicates */
+	info->predOK = false;
+	info->unique = false;
+	info->immediate = true;
+	info->hypothetical = true;
+
+	/* Size: a partial index holds the rows its predicate selects, never more than the table. */
+	info->pages = static_cast<BlockNumber>(p.est.pages);
+	info->tuples = p.pred != NIL ? Min(p.est.tuples, rel->tuples) : rel->tuples;
+	info->tree_height = p.tree_height;
+
+	info->amcanorderbyop = am->amcanorderbyop;
+	info->amoptionalkey = am->amoptionalkey;
+	info->amsearcharray = am->amsearcharray;
+	info->amsearchnulls = am->amsearchnulls;
+	info->amcanparallel = am->amcanparallel;
+	info->amhasgettuple = am->amgettuple != nullptr;
+	info->amhasgetbitmap = am->amgetbitmap != nullptr && p.bitmap_ok;
+	info->amcanmarkpos = am->ammarkpos != nullptr && am->amrestrpos != nullptr;
+	info->amcostestimate = reinterpret_cast<void (*)()>(am->amcostestimate);
+	return info;
+}
+
+static void
+HookGetRelationInfo(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
+{
+	if (s_prev_get_relation_info != nullptr)
+		s_prev_get_relation_info(root, relid, inhparent, rel);
+	const ActiveSet *set = s_active;
+	if (set == nullptr || inhparent)
+		return;
+	for (int i = 0; i < set->count; i++)
+		if (set->indexes[i].relid == relid)
+			rel->indexlist = lappend(rel->indexlist, MakeIndexOptInfo(rel, set->indexes[i], set->am));
+}
+
+void
+WhatIfInit()
+{
+	if (s_installed)
+		return;
+	s_prev_get_relation_info = get_relation_info_hook;
+	get_relation_info_hook = HookGetRelationInfo;
+	s_installed = true;
+}
+
+/* ---- planning ---------------------------------------------------------------------------------- */
+
+static void CollectUsedIndexes(Plan *plan, uint32 *mask);
+
+static void
+CollectUsedInList(List *plans, uint32 *mask)
+{
+	ListCell *lc;
+	foreach (lc, plans)
+		CollectUsedIndexes(static_cast<Plan *>(lfirst(lc)), mask);
+}
+
+/* Sets bit i of *mask for each scan of hypothetical index i in the plan tree. */
+static void
+CollectUsedIndexes(Plan *plan, uint32 *mask)
+{
+	if (plan == nullptr)
+		return;
+	check_stack_depth();
+	Oid indexid = InvalidOid;
+	switch (nodeTag(plan)) {
+		case T_IndexScan:
+			indexid = reinterpret_cast<IndexScan *>(plan)->indexid;
+			break;
+		case T_IndexOnlyScan:
+			indexid = reinterpret_cast<IndexOnlyScan *>(plan)->indexid;
+			break;
+		case T_BitmapIndexScan:
+			indexid = reinterpret_cast<BitmapIndexScan *>(plan)->indexid;
+			break;
+		case T_Append:
+			CollectUsedInList(reinterpret_cast<Append *>(plan)->appendplans, mask);
+			break;
+		case T_MergeAppend:
+			CollectUsedInList(reinterpret_cast<MergeAppend *>(plan)->mergeplans, mask);
+			break;
+		case T_BitmapAnd:
+			CollectUsedInList(reinterpret_cast<BitmapAnd *>(plan)->bitmapplans, mask);
+			break;
+		case T_BitmapOr:
+			CollectUsedInList(reinterpret_cast<BitmapOr *>(plan)->bitmapplans, mask);
+			break;
+		case T_SubqueryScan:
+			CollectUsedIndexes(reinterpret_cast<SubqueryScan *>(plan)->subplan, mask);
+			break;
+		case T_CustomScan:
+			CollectUsedInList(reinterpret_cast<CustomScan *>(plan)->custom_plans, mask);
+			break;
+		default:
+			break;
+	}
+	if (indexid >= kFakeOidBase && indexid < kFakeOidBase + kMaxHypoIndexes)
+		*mask |= 1u << (indexid - kFakeOidBase);
+	CollectUsedIndexes(plan->lefttree, mask);
+	CollectUsedIndexes(plan->righttree, mask);
+}
+
+/* Parse analysis with $n types inferred, as PREPARE does. */
+static List *
+AnalyzeVarParams(RawStmt *raw, const char *sql)
+{
+	Oid *param_types = nullptr;
+	int nparams = 0;
+#if PG_VERSION_NUM >= 150000
+	return pg_analyze_and_rewrite_varparams(raw, sql, &param_types, &nparams, nullptr);
+#else
+	return pg_rewrite_query(parse_analyze_varparams(raw, sql, &param_types, &nparams));
+#endif
+}
+
+/* The body of PlanWithHypotheticalIndexes, inside its subtransaction: raises on any failure. */
+static void
+PlanOrRaise(const char *sql, const HypoIndex *indexes, int count, PlanResult *result)
+{
+	ActiveSet set;
+	set.count = count;
+	set.indexes = static_cast<PreparedIndex *>(palloc0(sizeof(PreparedIndex) * Max(count, 1)));
+	set.am = count > 0 ? GetIndexAmRoutineByAmId(BTREE_AM_OID, false) : nullptr;
+	for (int i = 0; i < count; i++) {
+		DescribeIndex(indexes[i], &set.indexes[i]);
+		set.indexes[i].fake_oid = kFakeOidBase + i;
+	}
+
+	List *raw = pg_parse_query(sql);
+	if (list_length(raw) != 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("what-if costing plans exactly one statement, not %d", list_length(raw))));
+	RawStmt *stmt = linitial_node(RawStmt, raw);
+	switch (nodeTag(stmt->stmt)) {
+		case T_SelectStmt:
+		case T_InsertStmt:
+		case T_UpdateStmt:
+		case T_DeleteStmt:
+			break;
+		default:
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("what-if costing plans SELECT, INSERT, UPDATE and DELETE statements only")));
+	}
+	List *queries = AnalyzeVarParams(stmt, sql);
+	if (list_length(queries) != 1 || linitial_node(Query, queries)->commandType == CMD_UTILITY)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("the statement is rewritten into %d statements; what-if costing plans one",
+							   list_length(queries))));
+	Query *query = linitial_node(Query, queries);
+	/* Plan only what the caller may run: EXPLAIN checks the same privileges. */
+#if PG_VERSION_NUM >= 160000
+	ExecCheckPermissions(query->rtable, query->rteperminfos, true);
+#else
+	ExecCheckRTPerms(query->rtable, true);
+#endif
+
+	ActiveSet *previous = s_active;
+	PlannedStmt *planned = nullptr;
+	s_active = count > 0 ? &set : nullptr;
+	PG_TRY();
+	{
+		planned = pg_plan_query(query, sql, CURSOR_OPT_PARALLEL_OK, nullptr);
+	}
+	PG_FINALLY();
+	{
+		s_active = previous;
+	}
+	PG_END_TRY();
+
+	result->total_cost = planned->planTree->total_cost;
+	result->startup_cost = planned->planTree->startup_cost;
+	uint32 mask = 0;
+	CollectUsedIndexes(planned->planTree, &mask);
+	CollectUsedInList(planned->subplans, &mask);
+	result->used_mask = mask;
+	result->ok = true;
+}
+
+static void
+SetError(PlanResult *result, int sqlerrcode, const char *message)
+{
+	result->ok = false;
+	result->sqlerrcode = sqlerrcode;
+	strlcpy(result->error, message != nullptr ? message : "unknown error", sizeof(result->error));
+}
+
+PlanResult
+PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count)
+{
+	PlanResult result;
+	memset(&result, 0, sizeof(result));
+	if (sql == nullptr || count < 0 || count > kMaxHypoIndexes || (count > 0 && indexes == nullptr)) {
+		SetError(&result, ERRCODE_INVALID_PARAMETER_VALUE, "what-if costing needs a statement and 0 to 32 indexes");
+		return result;
+	}
+	if (!IsTransactionState() || !ActiveSnapshotSet() || IsInParallelMode()) {
+		SetError(&result, ERRCODE_INVALID_TRANSACTION_STATE,
+				 "what-if costing needs a transaction with an active snapshot, outside parallel mode");
+		return result;
+	}
+
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	MemoryContext volatile work_cxt = nullptr;
+
+	BeginInternalSubTransaction(nullptr);
+	PG_TRY();
+	{
+		work_cxt = AllocSetContextCreate(caller_cxt, "indexpilot what-if", ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(work_cxt);
+		PlanOrRaise(sql, indexes, count, &result);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller_cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		SetError(&result, edata->sqlerrcode, edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+
+	/* Always roll back: after an error that is required; after success it releases planning's locks. */
+	MemoryContextSwitchTo(caller_cxt);
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(caller_cxt);
+	CurrentResourceOwner = caller_owner;
+	if (work_cxt != nullptr)
+		MemoryContextDelete(work_cxt);
+	return result;
+}
+
+/* ---- SQL interface ----------------------------------------------------------------------------- */
+
+static void
+RequirePlanned(const PlanResult &r, const char *which)
+{
+	if (r.ok)
+		return;
+	const char *state = r.sqlerrcode != 0 ? unpack_sql_state(r.sqlerrcode) : core::sqlstate::kInvalidParameterValue;
+	throw core::Error(state, std::string("could not plan the query ") + which + ": " + r.error);
+}
+
+/*
+ * indexpilot_whatif(query, relation, columns, predicate) plans `query` without and with a hypothetical
+ * btree index on relation(columns) [WHERE predicate] and returns both costs, whether the plan uses it,
+ * and its estimated size.
+ */
+static Datum
+WhatIf(FunctionCallInfo fcinfo)
+{
+	pg::RequireNotNull(fcinfo, 0, "query");
+	pg::RequireNotNull(fcinfo, 1, "relation");
+	pg::RequireNotNull(fcinfo, 2, "columns");
+	const char *sql = pg::Call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
+	const Oid relid = PG_GETARG_OID(1);
+	const char *relname = pg::Call([&] { return get_rel_name(relid); });
+	if (relname == nullptr)
+		throw core::Error(core::sqlstate::kUndefinedTable,
+						  "relation with OID " + std::to_string(relid) + " does not exist");
+	const AclResult acl = pg::Call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); });
+	if (acl != ACLCHECK_OK)
+		throw core::Error("42501", std::string("permission denied for table ") + relname);
+
+	ArrayType *array = pg::Call([&] { return PG_GETARG_ARRAYTYPE_P(2); });
+	if (ARR_NDIM(array) > 1)
+		throw core::Error(core::sqlstate::kInvalidParameterValue, "columns must be a one-dimensional array");
+	Datum *elems = nullptr;
+	bool *nulls = nullptr;
+	int n = 0;
+	pg::Call([&] { deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n); });
+	if (n < 1 || n > kMaxHypoColumns)
+		throw core::Error(core::sqlstate::kInvalidParameterValue, "a hypothetical index has 1 to " +
+																	  std::to_string(kMaxHypoColumns) +
+																	  " columns, not " + std::to_string(n));
+
+	HypoIndex index;
+	memset(&index, 0, sizeof(index));
+	index.relid = relid;
+	index.ncols = n;
+	for (int i = 0; i < n; i++) {
+		if (nulls[i])
+			throw core::Error(core::sqlstate::kNullValueNotAllowed, "columns must not contain NULL");
+		const char *colname = NameStr(*DatumGetName(elems[i]));
+		const AttrNumber attnum = pg::Call([&] { return get_attnum(relid, colname); });
+		if (attnum == InvalidAttrNumber)
+			throw core::Error(core::sqlstate::kUndefinedColumn,
+							  std::string("column \"") + colname + "\" of relation \"" + relname + "\" does not exist");
+		if (attnum < 0)
+			throw core::Error(core::sqlstate::kInvalidParameterValue,
+							  std::string("cannot index system column \"") + colname + "\"");
+		index.attnums[i] = attnum;
+	}
+	index.predicate = PG_ARGISNULL(3) ? nullptr : pg::Call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(3)); });
+
+	/* Raises the precise error (bad predicate, unsupported type) before any planning. */
+	const HypoEstimate estimate = pg::Call([&] { return EstimateIndex(index); });
+	const PlanResult without = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, 0); });
+	RequirePlanned(without, "without the index");
+	const PlanResult with = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, &index, 1); });
+	RequirePlanned(with, "with the index");
+
+	Datum values[5];
+	bool isnull[5] = {false, false, false, false, false};
+	values[0] = Float8GetDatum(without.total_cost);
+	values[1] = Float8GetDatum(with.total_cost);
+	values[2] = BoolGetDatum((with.used_mask & 1u) != 0);
+	values[3] = Float8GetDatum(estimate.pages);
+	values[4] = Float8GetDatum(estimate.bytes);
+	return pg::Call([&] {
+		TupleDesc desc;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "indexpilot_whatif must return a record");
+		desc = BlessTupleDesc(desc);
+		return HeapTupleGetDatum(heap_form_tuple(desc, values, isnull));
+	});
+}
+
+} // namespace indexpilot::advisor
+
+INDEXPILOT_FUNCTION(indexpilot_whatif)
+{
+	return indexpilot::pg::Entry([fcinfo] { return indexpilot::advisor::WhatIf(fcinfo); });
+}
