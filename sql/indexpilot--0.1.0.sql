@@ -1307,3 +1307,74 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION indexpilot_whatif(text, regclass, name[], text) IS
     'Plans a statement without and with a hypothetical btree index; costs, whether it is used, its estimated size';
 REVOKE ALL ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------------------------------
+-- The cost model: what it concludes (recommendations) and one whole cycle on demand (run_now).
+-- ---------------------------------------------------------------------------------------------------
+CREATE FUNCTION indexpilot_recommendations(
+    OUT table_name text, OUT columns text[], OUT predicate text, OUT kind text, OUT index_name text,
+    OUT verdict text, OUT action text, OUT calls float8, OUT cost_without float8, OUT cost_with float8,
+    OUT benefit_per_second float8, OUT write_cost_per_second float8, OUT build_cost float8,
+    OUT net_value float8, OUT estimated_bytes float8, OUT statement text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_recommendations'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION indexpilot_recommendations() IS 'The cost model''s conclusions now, with every number behind them; changes nothing';
+
+CREATE FUNCTION indexpilot_run_now(
+    OUT table_name text, OUT columns text[], OUT predicate text, OUT kind text, OUT index_name text,
+    OUT verdict text, OUT action text, OUT calls float8, OUT cost_without float8, OUT cost_with float8,
+    OUT benefit_per_second float8, OUT write_cost_per_second float8, OUT build_cost float8,
+    OUT net_value float8, OUT estimated_bytes float8, OUT statement text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'indexpilot_run_now'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION indexpilot_run_now() IS 'One whole cycle now: flush, cost model, lineage and, in auto mode, the start of a build';
+
+REVOKE ALL ON FUNCTION indexpilot_recommendations() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot_run_now() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot_recommendations() TO pg_monitor;
+
+-- Write rates of the managed tables, for the cost of keeping an index up to date: measured between two
+-- samples at least 10 seconds apart; before the second sample, the average since server start.
+CREATE TABLE indexpilot.table_activity (
+    relid             regclass         PRIMARY KEY,
+    sampled_at        timestamptz      NOT NULL,
+    writes            bigint           NOT NULL,  -- inserts + updates + deletes since statistics reset
+    writes_per_second double precision NOT NULL
+);
+COMMENT ON TABLE indexpilot.table_activity IS 'The last sample of each managed table''s write counters and the rate measured';
+
+CREATE FUNCTION indexpilot._write_rates(record boolean)
+RETURNS TABLE (relid oid, writes_per_second double precision)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF record THEN
+        INSERT INTO indexpilot.table_activity AS a (relid, sampled_at, writes, writes_per_second)
+        SELECT t.relid, now(), coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0),
+               coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
+                   / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
+        FROM indexpilot.genome_tables t
+        LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid
+        ON CONFLICT ON CONSTRAINT table_activity_pkey DO UPDATE
+        SET writes_per_second = greatest(excluded.writes - a.writes, 0)
+                                / extract(epoch FROM excluded.sampled_at - a.sampled_at),
+            writes = excluded.writes,
+            sampled_at = excluded.sampled_at
+        WHERE excluded.sampled_at - a.sampled_at >= interval '10 seconds';
+    END IF;
+    RETURN QUERY
+    SELECT t.relid::oid,
+           coalesce(a.writes_per_second,
+                    coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
+                        / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1))::double precision
+    FROM indexpilot.genome_tables t
+    LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid
+    LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid;
+END
+$$;
+REVOKE ALL ON indexpilot.table_activity FROM PUBLIC;
+GRANT SELECT ON indexpilot.table_activity TO pg_monitor;
+REVOKE ALL ON FUNCTION indexpilot._write_rates(boolean) FROM PUBLIC;

@@ -6,12 +6,14 @@
  * registers the launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
  */
 #include "indexpilot/advisor/whatif.hpp"
+#include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/control/control.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/builder.hpp"
 #include "indexpilot/worker/worker.hpp"
 
 extern "C" {
@@ -30,6 +32,8 @@ _PG_init(void)
 		indexpilot::worker::DefineGucs();
 		indexpilot::capture::DefineCaptureGucs();
 		indexpilot::control::ControlInit();
+		indexpilot::advisor::DefineAdvisorGucs();
+		indexpilot::worker::DefineBuilderGucs();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 		// What-if costing works in any backend, preloaded or not: its hook is inert outside a what-if call.
 		indexpilot::advisor::WhatIfInit();
@@ -41,6 +45,7 @@ _PG_init(void)
 
 		indexpilot::capture::RequestStore();
 		indexpilot::control::ControlShmemInit();
+		indexpilot::worker::RequestBuilder();
 		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
 		indexpilot::capture::InstallHooks();
 		indexpilot::worker::RegisterLauncher();

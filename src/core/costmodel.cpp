@@ -49,6 +49,8 @@ VerdictName(Verdict verdict) noexcept
 			return "over_storage_budget";
 		case Verdict::TableFull:
 			return "table_has_max_indexes";
+		case Verdict::Redundant:
+			return "redundant_with_a_chosen_index";
 	}
 	return "unknown";
 }
@@ -322,42 +324,51 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 	};
 	const double window = model.window_seconds > 0 ? model.window_seconds : 1;
 
+	// Costs candidate i against the set `others` and says whether it clears every test but the budgets.
+	auto evaluate = [&](int i, const std::vector<int> &others, Evaluation &e) {
+		const Candidate &c = candidates[i];
+		const TableInfo *table = table_of(c.relid);
+		if (c.calls < candidate_options.min_calls || table == nullptr) {
+			e.verdict = Verdict::TooRare;
+			return false;
+		}
+		if (!size_known[i]) {
+			e.size = size(i);
+			size_known[i] = true;
+		}
+		e.benefit = benefit(i, others);
+		const int ncols = static_cast<int>(c.columns.size());
+		const double saved = e.benefit.cost_without - e.benefit.cost_with;
+		e.benefit_per_second = saved / window;
+		e.write_cost_per_second =
+			table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, settings);
+		e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, settings);
+		e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
+		e.floor_value = e.benefit.cost_without; /* calls x average query cost */
+		e.score = 0;
+		if (!e.benefit.used)
+			e.verdict = Verdict::NotUsed;
+		else if (e.floor_value <= e.build_cost)
+			e.verdict = Verdict::BelowFloor;
+		else if (saved < model.min_improvement * e.benefit.cost_without)
+			e.verdict = Verdict::TooLittleGain;
+		else if (e.net_value <= 0)
+			e.verdict = Verdict::NotWorthIt;
+		else
+			return true;
+		return false;
+	};
+
 	for (int round = 1; !remaining.empty(); round++) {
 		int best = -1;
 		for (int i : remaining) {
 			Evaluation &e = evals[i];
-			const Candidate &c = candidates[i];
-			const TableInfo *table = table_of(c.relid);
 			e.round = round;
-			if (c.calls < candidate_options.min_calls || table == nullptr) {
-				e.verdict = Verdict::TooRare;
+			if (!evaluate(i, chosen, e))
 				continue;
-			}
-			if (!size_known[i]) {
-				e.size = size(i);
-				size_known[i] = true;
-			}
-			e.benefit = benefit(i, chosen);
-			const int ncols = static_cast<int>(c.columns.size());
-			const double saved = e.benefit.cost_without - e.benefit.cost_with;
-			e.benefit_per_second = saved / window;
-			e.write_cost_per_second =
-				table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, settings);
-			e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, settings);
-			e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
-			e.floor_value = e.benefit.cost_without; /* calls x average query cost */
-			e.score = 0;
-			if (!e.benefit.used)
-				e.verdict = Verdict::NotUsed;
-			else if (e.floor_value <= e.build_cost)
-				e.verdict = Verdict::BelowFloor;
-			else if (saved < model.min_improvement * e.benefit.cost_without)
-				e.verdict = Verdict::TooLittleGain;
-			else if (e.net_value <= 0)
-				e.verdict = Verdict::NotWorthIt;
-			else if (bytes_used + e.size.bytes > model.max_total_bytes)
+			if (bytes_used + e.size.bytes > model.max_total_bytes)
 				e.verdict = Verdict::OverBudget;
-			else if (per_table[c.relid] >= model.max_per_table)
+			else if (per_table[candidates[i].relid] >= model.max_per_table)
 				e.verdict = Verdict::TableFull;
 			else {
 				e.verdict = Verdict::Chosen; /* provisional: only the best of the round stays chosen */
@@ -376,6 +387,21 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 		bytes_used += evals[best].size.bytes;
 		per_table[candidates[best].relid]++;
 		remaining.erase(std::find(remaining.begin(), remaining.end(), best));
+	}
+
+	// Pruning: a pick that a later, wider pick made useless goes.
+	for (int k = static_cast<int>(chosen.size()) - 1; k >= 0; k--) {
+		const int i = chosen[k];
+		std::vector<int> others;
+		for (int j : chosen)
+			if (j != i)
+				others.push_back(j);
+		Evaluation again = evals[i];
+		if (!evaluate(i, others, again)) {
+			evals[i] = again;
+			evals[i].verdict = Verdict::Redundant;
+			chosen.erase(chosen.begin() + k);
+		}
 	}
 
 	std::vector<Evaluation> ordered;

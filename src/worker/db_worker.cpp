@@ -10,7 +10,10 @@
 
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/control/control.hpp"
+#include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/pg/guard.hpp"
+#include "indexpilot/pg/spi.hpp"
+#include "indexpilot/worker/builder.hpp"
 #include "indexpilot/shmem.hpp"
 
 extern "C" {
@@ -32,6 +35,8 @@ namespace indexpilot::worker
 {
 
 static int s_slot = -1;
+static TimestampTz s_last_flush = 0;
+static TimestampTz s_last_advise = 0;
 static char s_dbname[NAMEDATALEN];
 
 /* Claims a free slot for dboid; false if another worker already serves it or all slots are taken. */
@@ -91,6 +96,55 @@ RememberDatabaseName(Oid dboid)
 	CommitTransactionCommand();
 }
 
+/* The C++ part of a cycle. Returns false, with the message, when it failed: the caller aborts the transaction. */
+static bool
+AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
+{
+	try {
+		if (flush)
+			advisor::Flush();
+		if (advise) {
+			std::vector<advisor::Recommendation> recs = advisor::Advise(true);
+			advisor::Act(recs, advisor::CurrentMode() == advisor::Mode::Auto &&
+								   control::FeatureEnabled(control::Feature::IndexBuilding));
+		}
+		return true;
+	} catch (const std::exception &e) {
+		strlcpy(error, e.what(), size);
+	} catch (...) {
+		strlcpy(error, "unknown error", size);
+	}
+	return false;
+}
+
+/* One cycle's work: clean up after interrupted builds, flush when due, run the cost model when due. */
+static void
+WorkCycle()
+{
+	if (!control::ModuleEnabled(control::Module::BackgroundWorker))
+		return;
+	CleanupInvalidIndexes();
+	TimestampTz now = GetCurrentTimestamp();
+	bool flush = TimestampDifferenceExceeds(s_last_flush, now, advisor::FlushIntervalMs());
+	bool advise = advisor::CurrentMode() != advisor::Mode::Off && control::FeatureEnabled(control::Feature::Advising) &&
+				  TimestampDifferenceExceeds(s_last_advise, now, advisor::AdviseIntervalMs()) &&
+				  !BuildRunning(MyDatabaseId);
+	if (!flush && !advise)
+		return;
+	pg::BeginWork(advise ? "indexpilot: flush and cost model" : "indexpilot: flush");
+	char error[512] = "";
+	if (AdvisorCycle(flush, advise, error, sizeof(error))) {
+		pg::EndWork();
+	} else {
+		AbortCurrentTransaction();
+		ereport(WARNING, (errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error)));
+	}
+	if (flush)
+		s_last_flush = now;
+	if (advise)
+		s_last_advise = now;
+}
+
 static void
 WorkerMain(Oid dboid)
 {
@@ -133,6 +187,7 @@ WorkerMain(Oid dboid)
 			proc_exit(0);
 		}
 		control::WorkerCycle(); // persisted switches of this database, periodic status line
+		WorkCycle();
 		// The cycle's work (later modules) runs only while the system and this module are on; else it idles.
 		pgstat_report_activity(STATE_IDLE, control::ModuleEnabled(control::Module::BackgroundWorker)
 											   ? nullptr

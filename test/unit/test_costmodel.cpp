@@ -175,6 +175,29 @@ BOOST_AUTO_TEST_CASE(greedy_picks_the_best_and_stops)
 		BOOST_TEST(evals[i].verdict != Verdict::Chosen); /* the others add nothing once 0 exists */
 }
 
+BOOST_AUTO_TEST_CASE(a_pick_made_useless_by_a_wider_one_is_pruned)
+{
+	// (email) is small and good; (tenant_id, email) is bigger and better (an index-only scan).
+	std::vector<Candidate> cs(2);
+	cs[0].relid = cs[1].relid = 100;
+	cs[0].columns = {3};
+	cs[1].columns = {2, 3};
+	cs[0].calls = cs[1].calls = 36000;
+	ModelPlanner planner{{35.0, 7.0}};
+	planner.calls = 36000; /* busy enough that even the cheaper statements repay a second build */
+	auto evals = ChooseIndexes(
+		cs, {Contacts()}, ModelOptions{}, CandidateOptions{}, CostSettings{},
+		[&](int i, const std::vector<int> &ch) { return planner(i, ch); },
+		[](int i) {
+			return SizeEstimate{i == 0 ? 10e6 : 30e6, i == 0 ? 1200.0 : 3700.0};
+		});
+	BOOST_TEST(evals[0].candidate == 1);
+	BOOST_TEST(evals[0].verdict == Verdict::Chosen);
+	BOOST_TEST(evals[1].candidate == 0);
+	BOOST_TEST(evals[1].verdict == Verdict::Redundant);
+	BOOST_TEST(evals[1].round == 1); /* it was picked first, then pruned */
+}
+
 BOOST_AUTO_TEST_CASE(rare_and_budget_and_floor)
 {
 	std::vector<Candidate> cs(2);

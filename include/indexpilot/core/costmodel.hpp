@@ -125,7 +125,17 @@ struct SizeEstimate {
 };
 using SizeOracle = std::function<SizeEstimate(int candidate)>;
 
-enum class Verdict { Chosen, NotUsed, TooRare, BelowFloor, TooLittleGain, NotWorthIt, OverBudget, TableFull };
+enum class Verdict {
+	Chosen,
+	NotUsed,
+	TooRare,
+	BelowFloor,
+	TooLittleGain,
+	NotWorthIt,
+	OverBudget,
+	TableFull,
+	Redundant
+};
 const char *VerdictName(Verdict verdict) noexcept;
 
 /* Every number behind a decision; stored with it in mutation_log. */
@@ -148,8 +158,10 @@ struct Evaluation {
  * with the best net value per byte among those that clear every test, and repeats until none does.
  * Tests, in order: the planner uses it; calls in the window at least min_calls (rare fields get
  * nothing); the floor rule calls x query cost > build cost; improvement >= min_improvement; net value
- * over the horizon > 0; the storage budget and the per-table maximum. Returns one evaluation per
- * candidate (its final state), chosen ones in the order picked first.
+ * over the horizon > 0; the storage budget and the per-table maximum. Then each chosen index is costed
+ * again against all the others chosen (latest pick first): one that no longer clears the tests (a later,
+ * wider pick serves its statements better) is dropped as redundant. Returns one evaluation per candidate
+ * (its final state), chosen ones in the order picked first.
  */
 std::vector<Evaluation> ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables,
 									  const ModelOptions &model, const CandidateOptions &candidate_options,
