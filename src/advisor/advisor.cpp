@@ -45,6 +45,7 @@ static int s_advise_interval_s = 60;
 static int s_stats_window_s = 3600;
 static int s_stats_retention_min = 7 * 24 * 60;
 static int s_min_calls = 50;
+static double s_min_call_share = 0.02;
 static int s_horizon_s = 24 * 3600;
 static double s_min_improvement = 0.10;
 static int s_max_index_size_mb = 10240;
@@ -77,6 +78,9 @@ DefineAdvisorGucs()
 	DefineCustomIntVariable("indexpilot.min_calls",
 							"Calls in the statistics window below which a shape is rare: no index for it.", nullptr,
 							&s_min_calls, 50, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomRealVariable("indexpilot.min_call_share",
+							 "Share of all captured calls below which a shape is rare: no index for it.", nullptr,
+							 &s_min_call_share, 0.02, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.benefit_horizon",
 							"Span over which an index's benefit and write cost are weighed against its build.", nullptr,
 							&s_horizon_s, 24 * 3600, 60, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
@@ -423,6 +427,7 @@ Advise(bool record)
 	Inputs in = ReadInputs(record);
 	core::CandidateOptions copt;
 	copt.min_calls = s_min_calls;
+	copt.min_call_share = s_min_call_share;
 	copt.max_partial_per_table = s_max_partial_per_table;
 	std::vector<core::Candidate> candidates = core::GenerateCandidates(in.tables, in.shapes, copt);
 

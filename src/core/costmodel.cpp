@@ -245,10 +245,20 @@ private:
 
 } // namespace
 
+bool
+IsRare(double calls, const CandidateOptions &options)
+{
+	return calls < options.min_calls || calls < options.min_call_share * options.total_calls;
+}
+
 std::vector<Candidate>
 GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
-				   const CandidateOptions &options)
+				   CandidateOptions &options)
 {
+	options.total_calls = 0;
+	for (const auto &s : shapes)
+		if (!s.join)
+			options.total_calls += s.calls;
 	std::map<GroupKey, ShapeGroup> groups;
 	for (const auto &s : shapes) {
 		if (s.attnums.empty() || s.attnums.size() != s.ops.size())
@@ -273,7 +283,7 @@ GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<Shape
 	}
 	Builder builder(tables, options);
 	for (const auto &[key, group] : groups) {
-		if (group.calls >= options.min_calls)
+		if (!IsRare(group.calls, options))
 			builder.Add(group);
 	}
 	return builder.Finish();
@@ -328,7 +338,7 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 	auto evaluate = [&](int i, const std::vector<int> &others, Evaluation &e) {
 		const Candidate &c = candidates[i];
 		const TableInfo *table = table_of(c.relid);
-		if (c.calls < candidate_options.min_calls || table == nullptr) {
+		if (IsRare(c.calls, candidate_options) || table == nullptr) {
 			e.verdict = Verdict::TooRare;
 			return false;
 		}

@@ -90,6 +90,21 @@ BOOST_AUTO_TEST_CASE(rare_unexpressed_and_covered_give_nothing)
 	BOOST_TEST(Has(cs, {4})); /* a single-column index on phone is another candidate: the planner decides */
 }
 
+BOOST_AUTO_TEST_CASE(rare_is_relative_too)
+{
+	CandidateOptions opt;
+	opt.min_calls = 10;
+	opt.min_call_share = 0.02;
+	/* 5000 calls on email, 60 on title: above the absolute floor, but 1.2% of the traffic */
+	auto cs = GenerateCandidates({Contacts()},
+								 {Shape({3}, {OpKind::Eq}, 5000, "", 1), Shape({5}, {OpKind::Eq}, 60, "", 2)}, opt);
+	BOOST_TEST(opt.total_calls == 5060.0);
+	BOOST_TEST(Has(cs, {3}));
+	BOOST_TEST(!Has(cs, {5}));
+	BOOST_TEST(IsRare(60, opt));
+	BOOST_TEST(!IsRare(200, opt));
+}
+
 BOOST_AUTO_TEST_CASE(covers_rules)
 {
 	Candidate c;

@@ -63,6 +63,8 @@ struct Candidate {
 
 struct CandidateOptions {
 	double min_calls = 50;          /* a shape seen fewer times in the window is rare: no candidate */
+	double min_call_share = 0.02;   /* ... or with less than this share of all calls in the window */
+	double total_calls = 0;         /* all calls in the window (GenerateCandidates fills it in) */
 	double partial_dominance = 0.5; /* one tenant with this share of a shape's calls gets a partial index */
 	int max_partial_per_table = 2;
 	int max_columns = 4;
@@ -76,7 +78,10 @@ struct CandidateOptions {
  * left out. Deterministic order.
  */
 std::vector<Candidate> GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
-										  const CandidateOptions &options);
+										  CandidateOptions &options);
+
+/* True when `calls` make a shape or candidate rare under the options (absolute or relative floor). */
+bool IsRare(double calls, const CandidateOptions &options);
 
 /*
  * True when an index with key columns `index` serves everything `candidate` would: its leading columns are
