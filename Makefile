@@ -3,7 +3,9 @@
 #   make / make install        build and install (install needs write access to pg_config's directories)
 #   make installcheck          pg_regress against a running server that preloads indexpilot (PGHOST/PGPORT/PGUSER)
 #   make test                  everything: deps, format check, unit, private install, throwaway cluster, regress, TAP
-#   make demo                  throwaway cluster with the extension, shows version and worker status
+#   make demo                  throwaway cluster, CRM seeded, baseline and autoindex runs, before/after report
+#   make sim                   the CRM simulator test/sim/crmsim (a libpq client, not part of indexpilot.so)
+#   make sim-baseline / sim-autoindex / report   one step of the demo (see README.md)
 #   make unit                  Boost.Test unit tests for src/core only (no server)
 #   make fuzz-config           libFuzzer on the config parsers for FUZZ_SECONDS (default 300)
 #   make format / format-check clang-format over our C++ sources
@@ -50,8 +52,12 @@ CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
-$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(HEADERS) $(wildcard test/unit/*.hpp)
-	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lboost_unit_test_framework -lyaml-cpp
+# The simulator's pure logic (test/sim/sim_logic.cpp, report.cpp: no libpq) is unit-tested here too.
+SIM_LOGIC_SRCS = test/sim/sim_logic.cpp test/sim/report.cpp
+SIM_HEADERS    = $(wildcard test/sim/*.hpp)
+
+$(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(SIM_LOGIC_SRCS) $(HEADERS) $(SIM_HEADERS) $(wildcard test/unit/*.hpp)
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -DINDEXPILOT_CORE_ONLY -DBOOST_TEST_DYN_LINK -Iinclude -Itest/sim -o $@ $(UNIT_SRCS) $(CORE_SRCS) $(SIM_LOGIC_SRCS) -lboost_unit_test_framework -lyaml-cpp
 
 .PHONY: unit
 unit: $(UNIT_BIN)
@@ -75,6 +81,23 @@ fuzz-config: $(FUZZ_BIN)
 	./$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix=$(CURDIR)/log/fuzz- -print_final_stats=1 $$corpus test/fuzz/seeds; rc=$$?; \
 	rm -rf $$corpus; exit $$rc
+# ---- the CRM simulator: a client program (libpq, threads), never part of the extension's OBJS -------------
+SIM_BIN  = test/sim/crmsim
+SIM_OUT ?= sim-out
+PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir)
+PG_LIBDIR     := $(shell $(PG_CONFIG) --libdir)
+
+$(SIM_BIN): test/sim/crmsim.cpp $(SIM_LOGIC_SRCS) $(SIM_HEADERS)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -pthread -Itest/sim -I$(PG_INCLUDEDIR) -o $@ test/sim/crmsim.cpp $(SIM_LOGIC_SRCS) -L$(PG_LIBDIR) -lpq
+
+.PHONY: sim sim-baseline sim-autoindex report
+sim: $(SIM_BIN)
+sim-baseline: $(SIM_BIN)
+	bash test/scripts/sim.sh baseline
+sim-autoindex: $(SIM_BIN)
+	bash test/scripts/sim.sh autoindex
+report: $(SIM_BIN)
+	./$(SIM_BIN) report --baseline $(SIM_OUT)/baseline.json --autoindex $(SIM_OUT)/autoindex.json --out-dir $(SIM_OUT)
 
 # ---- formatting ---------------------------------------------------------------------------------------
 FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp test/unit/*.hpp test/fuzz/*.cpp \
@@ -94,7 +117,7 @@ test:
 demo:
 	bash test/scripts/demo.sh
 
-EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log
+EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log $(SIM_BIN) $(SIM_OUT)
 
 # ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
 .PHONY: bench-overhead

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# demo.sh — `make demo`: builds IndexPilot, installs it into a private tree, starts a throwaway cluster
-# with the extension preloaded, creates it, shows the version and the background workers, and stops the
-# cluster (also on failure). Later stages (CRM seeding, simulation, report) grow from here.
+# demo.sh — `make demo`: builds IndexPilot and the CRM simulator, installs the extension into a private
+# tree, starts a throwaway cluster with it preloaded, creates it, shows the version and the background
+# workers, then creates, seeds and registers the mini-CRM, runs the baseline and the autoindex runs, writes
+# the before/after report into $SIM_OUT (default sim-out/), prints the success criteria, and stops the
+# cluster (also on failure). Scale and timing: the SIM_* settings described in sim.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/scripts/lib.sh
+. test/scripts/sim.sh
+DEMO_START=$(date +%s)
 
 WORK=""
 DATADIR=""
@@ -18,7 +22,7 @@ trap 'exit 130' INT TERM
 
 bash test/scripts/deps.sh
 echo "demo: building"
-make -s all
+make -s all sim
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-demo.XXXXXX")
 chmod 755 "$WORK"
 echo "demo: installing into a private tree"
@@ -28,6 +32,7 @@ DATADIR=$(ip_server_dir demo)
 PORT=$(ip_free_port)
 echo "demo: starting a throwaway cluster on 127.0.0.1:$PORT"
 ip_cluster_init "$DATADIR" "$PORT"
+ip_sim_conf "$DATADIR"
 ip_cluster_start "$DATADIR"
 
 psql_demo() { "$IP_BINDIR/psql" -X -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
@@ -42,4 +47,16 @@ psql_demo -c 'SELECT role, database, pid, started_at, loops FROM indexpilot_work
 psql_demo -c "SELECT pid, backend_type, datname, application_name FROM pg_stat_activity WHERE backend_type LIKE 'indexpilot%' ORDER BY backend_type"
 echo "demo: server log lines from IndexPilot"
 grep -E 'indexpilot' "$DATADIR/server.log" | grep -v ' statement: ' || true
-echo "demo: stopping the cluster"
+
+DSN="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
+echo "demo: creating, seeding and registering the mini-CRM ($SIM_TENANTS tenants x $SIM_CONTACTS contacts)"
+sim_setup "$DSN"
+echo "demo: baseline run (IndexPilot bypassed): warm-up $SIM_WARMUP s, measured $SIM_DURATION s"
+sim_run "$DSN" baseline
+echo "demo: autoindex run: warm-up $SIM_WARMUP s, IndexPilot decides and builds, measured $SIM_DURATION s"
+sim_run "$DSN" autoindex
+echo "demo: report"
+echo
+test/sim/crmsim report --baseline "$SIM_OUT/baseline.json" --autoindex "$SIM_OUT/autoindex.json" --out-dir "$SIM_OUT"
+echo
+echo "demo: finished in $(($(date +%s) - DEMO_START)) s; stopping the cluster"

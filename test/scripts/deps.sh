@@ -9,7 +9,8 @@ PACKAGES=(
 	postgresql-15              # the server the tests and the demo run
 	postgresql-contrib         # pgbench and contrib modules for benchmarks
 	postgresql-server-dev-15   # PGXS, server headers, pg_regress, TAP modules (pulls clang-14/llvm-14 for bitcode)
-	libpq-dev                  # client library for the simulator
+	libpq-dev                  # client library for the simulator (test/sim/crmsim)
+	nlohmann-json3-dev         # JSON for the simulator's runs and report (header-only)
 	libyaml-cpp-dev            # YAML configuration
 	libboost-test-dev          # unit tests
 	libipc-run-perl            # PostgreSQL::Test::Cluster (TAP)

@@ -66,7 +66,8 @@ if want format; then
 fi
 
 echo "== build"
-make -s all >"$LOGDIR/build.log" 2>&1 || { tail -40 "$LOGDIR/build.log"; abort "build"; }
+# the extension, and the CRM simulator (a libpq client the TAP tests run)
+make -s all sim >"$LOGDIR/build.log" 2>&1 || { tail -40 "$LOGDIR/build.log"; abort "build"; }
 if grep -E '(^|: )warning:' "$LOGDIR/build.log" >/dev/null; then
 	grep -E '(^|: )warning:' "$LOGDIR/build.log"
 	tally "build without warnings" 0 1
@@ -138,9 +139,12 @@ if want tap; then
 	echo "== TAP tests (prove, PostgreSQL::Test::Cluster)"
 	TAPDIR=$(ip_server_dir tap)
 	cp test/t/*.pl test/t/*.pm "$TAPDIR"/
-	chmod a+r "$TAPDIR"/*
+	# the simulator and its SQL files, where the server user can read them (the checkout may not be readable)
+	mkdir "$TAPDIR/sim"
+	cp test/sim/crmsim test/sim/crm_schema.sql test/sim/crm_register.sql "$TAPDIR/sim"/
+	chmod -R a+rX "$TAPDIR"
 	PGXS_DIR="$($PG_CONFIG --pkglibdir)/pgxs"
-	(cd "$TAPDIR" && ip_as_server_user env PATH="$IP_BINDIR:$PATH" PERL5LIB="$PGXS_DIR/src/test/perl:$TAPDIR" TESTDIR="$TAPDIR" \
+	(cd "$TAPDIR" && ip_as_server_user env PATH="$IP_BINDIR:$PATH" INDEXPILOT_SIM="$TAPDIR/sim/crmsim" PERL5LIB="$PGXS_DIR/src/test/perl:$TAPDIR" TESTDIR="$TAPDIR" \
 		PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" prove -v --timer ${TAP_FILES:-./*.pl}) >"$LOGDIR/tap.log" 2>&1
 	cat "$LOGDIR/tap.log" | grep -vE '^\s*#' || true
 	tp=$(grep -cE '^\s*ok [0-9]+' "$LOGDIR/tap.log")

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# sim.sh — the CRM simulator's steps, for `make demo`, `make sim-baseline` and `make sim-autoindex`.
+#
+#   sim.sh baseline | autoindex     one run, written to $SIM_OUT/<mode>.json
+#
+# With PGHOST or PGPORT set, it uses that running server (which must preload indexpilot): it creates the
+# extension if missing and, if schema crm does not exist, creates and seeds it (setup) first. Without
+# them, it starts its own throwaway cluster (private install, as demo.sh does), sets up the CRM, runs,
+# and stops the cluster.
+#
+# Settings (environment, with the demo's defaults): SIM_TENANTS=1000 SIM_CONTACTS=1000 SIM_CLIENTS=8
+# SIM_RATE=400 (statements/s over all clients: a fixed demand, so latencies compare service, not queueing)
+# SIM_DURATION=90 SIM_WARMUP=60 SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. test/scripts/lib.sh
+
+SIM_TENANTS=${SIM_TENANTS:-1000}
+SIM_CONTACTS=${SIM_CONTACTS:-1000}
+SIM_CLIENTS=${SIM_CLIENTS:-8}
+SIM_RATE=${SIM_RATE:-400}
+SIM_DURATION=${SIM_DURATION:-90}
+SIM_WARMUP=${SIM_WARMUP:-60}
+SIM_DECIDE_WAIT=${SIM_DECIDE_WAIT:-60}
+SIM_SCENARIO=${SIM_SCENARIO:-steady}
+SIM_SEED=${SIM_SEED:-42}
+SIM_OUT=${SIM_OUT:-sim-out}
+CRMSIM=$(pwd)/test/sim/crmsim
+
+# Server settings for a cluster the simulator runs on: room for the CRM in shared buffers, clients, builds.
+ip_sim_conf() {
+	ip_as_server_user tee -a "$1/postgresql.conf" >/dev/null <<CONF
+shared_buffers = '512MB'
+max_connections = 60
+maintenance_work_mem = '256MB'
+max_wal_size = '4GB'
+CONF
+}
+
+# sim_setup DSN: create and seed the CRM, register it with IndexPilot.
+sim_setup() {
+	"$CRMSIM" setup --dsn "$1" --tenants "$SIM_TENANTS" --contacts "$SIM_CONTACTS" --seed "$SIM_SEED"
+}
+
+# sim_run DSN MODE: one run, written to $SIM_OUT/MODE.json.
+sim_run() {
+	mkdir -p "$SIM_OUT"
+	"$CRMSIM" run --dsn "$1" --mode "$2" --scenario "$SIM_SCENARIO" --clients "$SIM_CLIENTS" --rate "$SIM_RATE" \
+		--duration "$SIM_DURATION" --warmup "$SIM_WARMUP" --decide-wait "$SIM_DECIDE_WAIT" --seed "$SIM_SEED" \
+		--out "$SIM_OUT/$2.json"
+}
+
+# Sourced by demo.sh for the functions above; run, it does one step.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+	return 0
+fi
+
+MODE=${1:-}
+case "$MODE" in
+	baseline | autoindex) ;;
+	*)
+		echo "usage: sim.sh baseline|autoindex" >&2
+		exit 2
+		;;
+esac
+make -s sim
+
+if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ]; then
+	echo "sim: using the running server at ${PGHOST:-default host}:${PGPORT:-5432}"
+	psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS indexpilot'
+	if [ "$(psql -X -Atc "SELECT count(*) FROM pg_namespace WHERE nspname = 'crm'")" = 0 ]; then
+		sim_setup ""
+	fi
+	sim_run "" "$MODE"
+	exit 0
+fi
+
+WORK=""
+DATADIR=""
+cleanup() {
+	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
+	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash test/scripts/deps.sh
+make -s all
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-sim.XXXXXX")
+chmod 755 "$WORK"
+ip_private_install "$WORK/install"
+DATADIR=$(ip_server_dir sim)
+PORT=$(ip_free_port)
+echo "sim: starting a throwaway cluster on 127.0.0.1:$PORT"
+ip_cluster_init "$DATADIR" "$PORT"
+ip_sim_conf "$DATADIR"
+ip_cluster_start "$DATADIR"
+DSN="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
+"$IP_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$DSN" -c 'CREATE EXTENSION indexpilot'
+sim_setup "$DSN"
+sim_run "$DSN" "$MODE"
+echo "sim: stopping the cluster"

@@ -1,0 +1,1076 @@
+/*
+ * crmsim.cpp — the CRM simulator: creates and seeds the mini-CRM, runs concurrent clients with a
+ * per-tenant query mix, records what IndexPilot did, and writes the before/after report.
+ *
+ *   crmsim setup   create schema crm, seed it with COPY, VACUUM ANALYZE, register it with IndexPilot
+ *   crmsim run     a baseline or autoindex run; writes one JSON file
+ *   crmsim report  Markdown, HTML and SVG from a baseline and an autoindex JSON file
+ *
+ * A client program, not server code: one libpq connection per client thread. Connection settings come
+ * from --dsn or libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE).
+ */
+#include "report.hpp"
+#include "sim_logic.hpp"
+
+#include <libpq-fe.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace
+{
+
+/* ---- command line ------------------------------------------------------------------------------------ */
+struct OptionSpec {
+	const char *name;
+	const char *def;
+	const char *help;
+};
+
+const OptionSpec kCommon[] = {
+	{"dsn", "", "libpq connection string (default: PGHOST, PGPORT, PGUSER, PGDATABASE)"},
+	{"seed", "42", "random seed; the same seed gives the same data and the same statement sequence"},
+};
+const OptionSpec kSetupOptions[] = {
+	{"tenants", "1000", "tenants"},
+	{"contacts", "1000", "contacts per tenant"},
+	{"orgs", "0", "organizations per tenant (0: a quarter of --contacts, at least 1)"},
+	{"interactions", "3", "interactions per contact"},
+	{"custom-percent", "5", "percent of tenants that use the optional field contacts.custom_text_1"},
+	{"jobs", "2", "parallel COPY connections (1 when not a superuser: foreign keys are then checked)"},
+	{"drop", "no", "yes: drop an existing schema crm first"},
+	{"sql-dir", "", "directory of crm_schema.sql and crm_register.sql (default: the program's directory)"},
+};
+const OptionSpec kRunOptions[] = {
+	{"mode", "baseline", "baseline (IndexPilot bypassed) or autoindex (warm-up, IndexPilot decides, measured run)"},
+	{"scenario", "steady",
+	 "steady (uniform tenants), spike (a quarter of the clients, all of them in the middle "
+	 "fifth of the run) or skew (Zipf over tenants)"},
+	{"clients", "4", "concurrent client connections"},
+	{"duration", "60", "seconds measured"},
+	{"warmup", "30", "seconds of traffic before the measured run, not measured (autoindex: before IndexPilot decides)"},
+	{"decide-wait", "60", "autoindex without indexpilot_run_now(): seconds to wait for the background worker"},
+	{"rate", "0", "target statements per second over all clients (0: as fast as they can)"},
+	{"zipf", "1.1", "skew: Zipf exponent over tenants"},
+	{"custom-percent", "5", "used only when IndexPilot is not installed: as given to setup"},
+	{"out", "", "the JSON file to write (default: <mode>.json)"},
+};
+const OptionSpec kReportOptions[] = {
+	{"baseline", "sim-out/baseline.json", "the baseline run's JSON"},
+	{"autoindex", "sim-out/autoindex.json", "the autoindex run's JSON"},
+	{"out-dir", "sim-out", "where report.md, report.html and the SVG plots go"},
+	{"min-ratio", "10", "hot patterns' p95 must improve at least this many times"},
+	{"strict", "no", "yes: exit with status 2 when a success criterion is not met"},
+};
+
+struct CommandSpec {
+	const char *name;
+	const char *summary;
+	const OptionSpec *options;
+	size_t count;
+};
+
+const CommandSpec kCommands[] = {
+	{"setup", "create schema crm, seed it with COPY, VACUUM ANALYZE, register it with IndexPilot", kSetupOptions,
+	 sizeof kSetupOptions / sizeof kSetupOptions[0]},
+	{"run", "run concurrent clients and write one JSON file", kRunOptions, sizeof kRunOptions / sizeof kRunOptions[0]},
+	{"report", "write the before/after report from two JSON files", kReportOptions,
+	 sizeof kReportOptions / sizeof kReportOptions[0]},
+};
+
+void
+PrintHelp(const CommandSpec *only)
+{
+	std::cout << "crmsim — IndexPilot's CRM simulator\n\nusage: crmsim COMMAND [--option value | --option=value ...]\n";
+	for (const auto &c : kCommands) {
+		if (only && only != &c)
+			continue;
+		std::cout << "\ncrmsim " << c.name << ": " << c.summary << "\n";
+		for (size_t i = 0; i < c.count; i++)
+			printf("  --%-16s %s%s%s%s\n", c.options[i].name, c.options[i].help, *c.options[i].def ? " (default: " : "",
+				   c.options[i].def, *c.options[i].def ? ")" : "");
+		if (strcmp(c.name, "report") != 0)
+			for (const auto &o : kCommon)
+				printf("  --%-16s %s%s%s%s\n", o.name, o.help, *o.def ? " (default: " : "", o.def, *o.def ? ")" : "");
+	}
+	std::cout << "\nExamples:\n  crmsim setup --tenants 1000 --contacts 1000\n"
+				 "  crmsim run --mode baseline --duration 60 --out sim-out/baseline.json\n"
+				 "  crmsim run --mode autoindex --scenario skew --out sim-out/autoindex.json\n"
+				 "  crmsim report --baseline sim-out/baseline.json --autoindex sim-out/autoindex.json\n";
+}
+
+class Options
+{
+public:
+	Options(const CommandSpec &cmd, int argc, char **argv, int first)
+	{
+		auto add = [&](const OptionSpec &o) { values_[o.name] = o.def; };
+		for (size_t i = 0; i < cmd.count; i++)
+			add(cmd.options[i]);
+		for (const auto &o : kCommon)
+			if (!values_.count(o.name))
+				add(o);
+		for (int i = first; i < argc; i++) {
+			std::string a = argv[i];
+			if (a == "--help" || a == "-h") {
+				PrintHelp(&cmd);
+				exit(0);
+			}
+			if (a.rfind("--", 0) != 0)
+				throw std::runtime_error("unexpected argument '" + a + "' (options start with --)");
+			std::string key = a.substr(2), value;
+			auto eq = key.find('=');
+			if (eq != std::string::npos) {
+				value = key.substr(eq + 1);
+				key = key.substr(0, eq);
+			} else if (i + 1 < argc) {
+				value = argv[++i];
+			} else {
+				throw std::runtime_error("option --" + key + " needs a value");
+			}
+			if (!values_.count(key))
+				throw std::runtime_error("unknown option --" + key + " for " + cmd.name + " (see crmsim " + cmd.name +
+										 " --help)");
+			values_[key] = value;
+		}
+	}
+	std::string Str(const std::string &k) const { return values_.at(k); }
+	bool Yes(const std::string &k) const
+	{
+		std::string v = values_.at(k);
+		if (v == "yes" || v == "true" || v == "1" || v == "on")
+			return true;
+		if (v == "no" || v == "false" || v == "0" || v == "off")
+			return false;
+		throw std::runtime_error("--" + k + " must be yes or no");
+	}
+	long Int(const std::string &k, long lo, long hi) const
+	{
+		const std::string &v = values_.at(k);
+		char *end = nullptr;
+		long n = strtol(v.c_str(), &end, 10);
+		if (v.empty() || *end || n < lo || n > hi)
+			throw std::runtime_error("--" + k + " must be an integer from " + std::to_string(lo) + " to " +
+									 std::to_string(hi) + ", not '" + v + "'");
+		return n;
+	}
+	double Real(const std::string &k, double lo, double hi) const
+	{
+		const std::string &v = values_.at(k);
+		char *end = nullptr;
+		double d = strtod(v.c_str(), &end);
+		if (v.empty() || *end || !(d >= lo && d <= hi))
+			throw std::runtime_error("--" + k + " must be a number from " + std::to_string(lo) + " to " +
+									 std::to_string(hi) + ", not '" + v + "'");
+		return d;
+	}
+
+private:
+	std::map<std::string, std::string> values_;
+};
+
+/* ---- libpq ------------------------------------------------------------------------------------------- */
+struct ResultDeleter {
+	void operator()(PGresult *r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+class Conn
+{
+public:
+	explicit Conn(const std::string &dsn)
+	{
+		const char *keys[] = {"dbname", "application_name", "fallback_application_name", nullptr};
+		const char *vals[] = {dsn.c_str(), nullptr, "crmsim", nullptr};
+		conn_ = PQconnectdbParams(keys, vals, 1);
+		if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+			std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
+			PQfinish(conn_);
+			throw std::runtime_error("cannot connect: " + msg);
+		}
+		PQclear(PQexec(conn_, "SET client_min_messages = warning"));
+	}
+	~Conn() { PQfinish(conn_); }
+	Conn(const Conn &) = delete;
+	Conn &operator=(const Conn &) = delete;
+	PGconn *Get() const { return conn_; }
+
+	/* Runs a statement with text parameters; throws on an error. */
+	Result Exec(const std::string &sql, const std::vector<std::string> &params = {}) const
+	{
+		std::vector<const char *> values;
+		for (const auto &p : params)
+			values.push_back(p.c_str());
+		Result r(PQexecParams(conn_, sql.c_str(), int(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+		auto st = PQresultStatus(r.get());
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			throw std::runtime_error(Trim(PQerrorMessage(conn_)) + "\n  in: " + sql.substr(0, 300));
+		return r;
+	}
+	/* Several statements in one string, no parameters (a SQL file). */
+	void ExecScript(const std::string &sql) const
+	{
+		Result r(PQexec(conn_, sql.c_str()));
+		auto st = PQresultStatus(r.get());
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			throw std::runtime_error(Trim(PQerrorMessage(conn_)));
+	}
+	std::string Value(const std::string &sql, const std::vector<std::string> &params = {}) const
+	{
+		Result r = Exec(sql, params);
+		return PQntuples(r.get()) > 0 && !PQgetisnull(r.get(), 0, 0) ? PQgetvalue(r.get(), 0, 0) : "";
+	}
+	bool Bool(const std::string &sql, const std::vector<std::string> &params = {}) const
+	{
+		return Value(sql, params) == "t";
+	}
+	std::string Ident(const std::string &name) const
+	{
+		char *q = PQescapeIdentifier(conn_, name.c_str(), name.size());
+		if (!q)
+			throw std::runtime_error(PQerrorMessage(conn_));
+		std::string s(q);
+		PQfreemem(q);
+		return s;
+	}
+	static std::string Trim(std::string s)
+	{
+		while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+			s.pop_back();
+		return s;
+	}
+
+private:
+	PGconn *conn_ = nullptr;
+};
+
+/* ---- progress ------------------------------------------------------------------------------------------ */
+class Progress
+{
+public:
+	Progress(std::string what, uint64_t total) : what_(std::move(what)), total_(total), tty_(isatty(2))
+	{
+		start_ = Clock::now();
+	}
+	std::atomic<uint64_t> done{0};
+	/* A bar redrawn in place on a terminal; a line every 10% otherwise. */
+	void Show(bool final = false)
+	{
+		uint64_t d = done.load();
+		double frac = total_ ? double(d) / double(total_) : 1.0;
+		double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+		double rate = secs > 0 ? double(d) / secs : 0;
+		if (tty_) {
+			int width = 30, filled = int(frac * width);
+			fprintf(stderr, "\r%s [%s%s] %3.0f%% %llu/%llu rows, %.0f rows/s   ", what_.c_str(),
+					std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
+					frac * 100, (unsigned long long)d, (unsigned long long)total_, rate);
+			if (final)
+				fprintf(stderr, "\n");
+		} else {
+			int decile = int(frac * 10);
+			if (decile > last_decile_ || (final && d != last_done_)) {
+				last_decile_ = decile;
+				last_done_ = d;
+				fprintf(stderr, "%s: %3.0f%% %llu/%llu rows, %.0f rows/s, %.1f s\n", what_.c_str(), frac * 100,
+						(unsigned long long)d, (unsigned long long)total_, rate, secs);
+			}
+		}
+	}
+	double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+private:
+	std::string what_;
+	uint64_t total_;
+	bool tty_;
+	int last_decile_ = 0;
+	uint64_t last_done_ = 0;
+	Clock::time_point start_;
+};
+
+std::string
+ReadFile(const std::string &path)
+{
+	std::ifstream f(path);
+	if (!f)
+		throw std::runtime_error("cannot read " + path);
+	std::stringstream s;
+	s << f.rdbuf();
+	return s.str();
+}
+
+std::string
+ProgramDir()
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0)
+		return ".";
+	std::string p(buf, size_t(n));
+	return p.substr(0, p.rfind('/'));
+}
+
+std::string
+NowIso()
+{
+	return sim::FormatTimestamp(int64_t(time(nullptr)));
+}
+
+/* ---- setup --------------------------------------------------------------------------------------------- */
+struct CopyChunk {
+	const char *table;
+	const char *columns;
+	uint64_t begin, end;
+	std::function<void(std::string &, uint64_t)> row;
+};
+
+void
+CopyWorker(const std::string &dsn, bool replica, std::vector<CopyChunk> &chunks, std::mutex &mu, size_t &next,
+		   Progress &progress, std::exception_ptr &error)
+{
+	try {
+		Conn c(dsn);
+		c.Exec("SET synchronous_commit = off");
+		if (replica) // the rows are consistent by construction: skip the per-row foreign-key triggers
+			c.Exec("SET session_replication_role = replica");
+		for (;;) {
+			size_t i;
+			{
+				std::lock_guard<std::mutex> g(mu);
+				if (error || next >= chunks.size())
+					return;
+				i = next++;
+			}
+			const CopyChunk &ch = chunks[i];
+			{
+				Result start(
+					PQexec(c.Get(), (std::string("COPY ") + ch.table + " (" + ch.columns + ") FROM STDIN").c_str()));
+				if (PQresultStatus(start.get()) != PGRES_COPY_IN)
+					throw std::runtime_error(std::string("COPY ") + ch.table + ": " + PQerrorMessage(c.Get()));
+			}
+			std::string buf;
+			uint64_t pending = 0;
+			auto flush = [&]() {
+				if (PQputCopyData(c.Get(), buf.data(), int(buf.size())) != 1)
+					throw std::runtime_error(std::string("COPY failed: ") + PQerrorMessage(c.Get()));
+				buf.clear();
+				progress.done += pending;
+				pending = 0;
+			};
+			for (uint64_t g = ch.begin; g < ch.end; g++) {
+				ch.row(buf, g);
+				pending++;
+				if (buf.size() > (1 << 20))
+					flush();
+			}
+			flush();
+			if (PQputCopyEnd(c.Get(), nullptr) != 1)
+				throw std::runtime_error(std::string("COPY failed: ") + PQerrorMessage(c.Get()));
+			Result r(PQgetResult(c.Get()));
+			if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+				throw std::runtime_error(std::string("COPY ") + ch.table + " failed: " + PQerrorMessage(c.Get()));
+			while (PGresult *extra = PQgetResult(c.Get()))
+				PQclear(extra);
+		}
+	} catch (...) {
+		std::lock_guard<std::mutex> g(mu);
+		if (!error)
+			error = std::current_exception();
+	}
+}
+
+int
+Setup(const Options &o)
+{
+	sim::Scale scale;
+	scale.tenants = uint32_t(o.Int("tenants", 1, 10000000));
+	scale.contacts_per_tenant = uint32_t(o.Int("contacts", 1, 10000000));
+	long orgs = o.Int("orgs", 0, 10000000);
+	scale.orgs_per_tenant = orgs ? uint32_t(orgs) : std::max<uint32_t>(1, scale.contacts_per_tenant / 4);
+	scale.interactions_per_contact = uint32_t(o.Int("interactions", 0, 1000));
+	scale.custom_percent = uint32_t(o.Int("custom-percent", 0, 100));
+	uint64_t seed = uint64_t(o.Int("seed", 0, LONG_MAX));
+	std::string dsn = o.Str("dsn");
+	std::string sql_dir = o.Str("sql-dir").empty() ? ProgramDir() : o.Str("sql-dir");
+	std::string schema_sql = ReadFile(sql_dir + "/crm_schema.sql");
+	std::string register_sql = ReadFile(sql_dir + "/crm_register.sql");
+
+	Conn c(dsn);
+	if (c.Bool("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'crm')")) {
+		if (!o.Yes("drop"))
+			throw std::runtime_error("schema crm exists already; pass --drop yes to replace it");
+		std::cerr << "setup: dropping schema crm\n";
+		c.Exec("DROP SCHEMA crm CASCADE");
+	}
+	c.ExecScript(schema_sql);
+	bool super = c.Bool("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+	int jobs = super ? int(o.Int("jobs", 1, 64)) : 1;
+	std::cerr << "setup: seeding " << scale.tenants << " tenants, " << scale.Orgs() << " organizations, "
+			  << scale.Contacts() << " contacts, " << scale.Interactions() << " interactions (seed " << seed << ", "
+			  << jobs << " COPY connection" << (jobs > 1 ? "s" : "") << ")\n";
+
+	// Tenants first (everything references them), then the other tables in chunks that connections share.
+	std::vector<CopyChunk> chunks;
+	chunks.push_back({"crm.tenants", sim::kTenantColumns, 1, uint64_t(scale.tenants) + 1,
+					  [&](std::string &b, uint64_t g) { sim::AppendTenantRow(b, scale, seed, uint32_t(g)); }});
+	const uint64_t kChunk = 200000;
+	auto add = [&](const char *table, const char *cols, uint64_t n,
+				   void (*fn)(std::string &, const sim::Scale &, uint64_t, uint64_t)) {
+		for (uint64_t b = 0; b < n; b += kChunk)
+			chunks.push_back({table, cols, b, std::min(n, b + kChunk),
+							  [&scale, seed, fn](std::string &s, uint64_t g) { fn(s, scale, seed, g); }});
+	};
+	add("crm.organizations", sim::kOrgColumns, scale.Orgs(), sim::AppendOrgRow);
+	add("crm.contacts", sim::kContactColumns, scale.Contacts(), sim::AppendContactRow);
+	add("crm.interactions", sim::kInteractionColumns, scale.Interactions(), sim::AppendInteractionRow);
+
+	Progress progress("setup: COPY", scale.TotalRows());
+	std::mutex mu;
+	std::exception_ptr error;
+	size_t next = 0;
+	// the tenants chunk alone first, so that no connection's rows wait for it
+	{
+		std::vector<CopyChunk> first(chunks.begin(), chunks.begin() + 1);
+		size_t n0 = 0;
+		CopyWorker(dsn, super, first, mu, n0, progress, error);
+		if (error)
+			std::rethrow_exception(error);
+		next = 1;
+	}
+	std::vector<std::thread> threads;
+	for (int i = 0; i < jobs; i++)
+		threads.emplace_back(CopyWorker, std::cref(dsn), super, std::ref(chunks), std::ref(mu), std::ref(next),
+							 std::ref(progress), std::ref(error));
+	std::atomic<bool> finished{false};
+	std::thread shower([&] {
+		while (!finished) {
+			progress.Show();
+			std::this_thread::sleep_for(std::chrono::milliseconds(250));
+		}
+	});
+	for (auto &t : threads)
+		t.join();
+	finished = true;
+	shower.join();
+	progress.Show(true);
+	if (error)
+		std::rethrow_exception(error);
+	double copy_secs = progress.Seconds();
+	fprintf(stderr, "setup: %llu rows in %.1f s (%.0f rows/s)\n", (unsigned long long)scale.TotalRows(), copy_secs,
+			double(scale.TotalRows()) / copy_secs);
+
+	// Explicit ids were loaded: move each identity past them, so the workload's inserts get fresh ones.
+	c.Exec("SELECT setval(pg_get_serial_sequence('crm.tenants', 'tenant_id'), $1)", {std::to_string(scale.tenants)});
+	c.Exec("SELECT setval(pg_get_serial_sequence('crm.organizations', 'org_id'), $1)",
+		   {std::to_string(std::max<uint64_t>(1, scale.Orgs()))});
+	c.Exec("SELECT setval(pg_get_serial_sequence('crm.contacts', 'contact_id'), $1)",
+		   {std::to_string(std::max<uint64_t>(1, scale.Contacts()))});
+	c.Exec("SELECT setval(pg_get_serial_sequence('crm.interactions', 'interaction_id'), $1)",
+		   {std::to_string(std::max<uint64_t>(1, scale.Interactions()))});
+
+	auto t0 = Clock::now();
+	std::cerr << "setup: VACUUM ANALYZE\n";
+	for (const char *t : {"crm.tenants", "crm.organizations", "crm.contacts", "crm.interactions"})
+		c.Exec(std::string("VACUUM (ANALYZE) ") + t);
+	// a checkpoint now, rather than in the middle of the first measured run
+	try {
+		c.Exec("CHECKPOINT");
+	} catch (const std::exception &e) {
+		std::cerr << "setup: no CHECKPOINT (" << e.what() << ")\n";
+	}
+	fprintf(stderr, "setup: VACUUM ANALYZE and CHECKPOINT took %.1f s\n",
+			std::chrono::duration<double>(Clock::now() - t0).count());
+
+	if (c.Bool("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'indexpilot')")) {
+		c.ExecScript(register_sql);
+		std::string tenants = "{";
+		uint32_t n = 0;
+		for (uint32_t t = 1; t <= scale.tenants; t++)
+			if (sim::TenantUsesCustom(t, scale.custom_percent)) {
+				tenants += (n++ ? "," : "") + std::to_string(t);
+			}
+		tenants += "}";
+		if (n)
+			c.Exec("SELECT indexpilot_express_bulk('crm.contacts'::regclass, ARRAY['custom_text_1']::name[], "
+				   "$1::text[])",
+				   {tenants});
+		std::cerr << "setup: registered the CRM with IndexPilot; " << n << " tenants express contacts.custom_text_1\n";
+	} else {
+		std::cerr << "setup: extension indexpilot is not installed in this database: the CRM is not registered\n";
+	}
+	return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------------------------- */
+struct Workload {
+	std::string dsn;
+	sim::Scale scale;
+	std::vector<uint32_t> custom_tenants;
+	std::string scenario;
+	int clients = 4;
+	double seconds = 60;
+	double rate = 0;
+	double zipf_s = 1.1;
+	uint64_t seed = 42;
+	std::string phase;
+};
+
+struct WorkloadResult {
+	std::array<sim::LatencySummary, sim::kPatternCount> patterns;
+	double seconds = 0;
+	uint64_t statements = 0;
+	std::vector<std::string> first_errors;
+};
+
+WorkloadResult
+RunWorkload(const Workload &w)
+{
+	const int base_clients = w.scenario == "spike" ? std::max(1, w.clients / 4) : w.clients;
+	sim::Mix mix(!w.custom_tenants.empty());
+	std::unique_ptr<sim::Zipf> zipf;
+	if (w.scenario == "skew")
+		zipf = std::make_unique<sim::Zipf>(w.scale.tenants, w.zipf_s);
+
+	struct ClientData {
+		std::array<std::vector<double>, sim::kPatternCount> samples;
+		std::array<uint64_t, sim::kPatternCount> errors{};
+		std::vector<std::string> messages;
+	};
+	std::vector<ClientData> data(size_t(w.clients));
+	std::atomic<uint64_t> done{0};
+	const auto start = Clock::now();
+	const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(w.seconds));
+	const auto burst_from = start + (end - start) * 2 / 5, burst_to = start + (end - start) * 3 / 5;
+
+	auto client = [&](int id) {
+		ClientData &d = data[size_t(id)];
+		sim::Rng rng(sim::Mix64(w.seed ^ (uint64_t(id + 1) << 20) ^ std::hash<std::string>{}(w.phase)));
+		bool bursty = id >= base_clients;
+		auto from = bursty ? burst_from : start, to = bursty ? burst_to : end;
+		std::this_thread::sleep_until(from);
+		std::unique_ptr<Conn> c;
+		try {
+			c = std::make_unique<Conn>(w.dsn);
+			c->Exec("SET statement_timeout = '30s'");
+		} catch (const std::exception &e) {
+			d.messages.push_back(e.what());
+			return;
+		}
+		const double interval = w.rate > 0 ? double(w.clients) / w.rate : 0;
+		auto next = Clock::now();
+		while (Clock::now() < to) {
+			if (interval > 0) {
+				next += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval));
+				auto now = Clock::now();
+				if (next > now)
+					std::this_thread::sleep_until(next);
+				else if (now - next > std::chrono::seconds(1))
+					next = now; // do not build up a debt of statements after a stall
+			}
+			sim::PatternId p = mix.Pick(rng.Uniform());
+			uint32_t tenant;
+			if (p == sim::kContactsByCustom1)
+				tenant = w.custom_tenants[rng.Below(w.custom_tenants.size())];
+			else if (zipf)
+				tenant = uint32_t(zipf->Sample(rng.Uniform()));
+			else
+				tenant = uint32_t(rng.Below(w.scale.tenants)) + 1;
+			std::vector<std::string> params = sim::PatternParams(p, w.scale, tenant, rng);
+			params.insert(params.begin(), std::to_string(tenant));
+			std::vector<const char *> values;
+			for (const auto &v : params)
+				values.push_back(v.c_str());
+			auto t0 = Clock::now();
+			PGresult *r = PQexecParams(c->Get(), sim::kPatterns[p].sql, int(values.size()), nullptr, values.data(),
+									   nullptr, nullptr, 0);
+			double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+			auto st = PQresultStatus(r);
+			PQclear(r);
+			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+				d.samples[p].push_back(ms);
+			else {
+				d.errors[p]++;
+				if (d.messages.size() < 3)
+					d.messages.push_back(std::string(sim::kPatterns[p].name) + ": " +
+										 Conn::Trim(PQerrorMessage(c->Get())));
+				if (PQstatus(c->Get()) == CONNECTION_BAD)
+					PQreset(c->Get());
+			}
+			done++;
+		}
+	};
+	std::vector<std::thread> threads;
+	for (int i = 0; i < w.clients; i++)
+		threads.emplace_back(client, i);
+	std::atomic<bool> finished{false};
+	std::thread shower([&] {
+		auto last = Clock::now();
+		while (!finished) {
+			std::this_thread::sleep_for(std::chrono::milliseconds(200));
+			if (Clock::now() - last >= std::chrono::seconds(10)) {
+				last = Clock::now();
+				double s = std::chrono::duration<double>(last - start).count();
+				fprintf(stderr, "run %s: %.0f/%.0f s, %llu statements, %.0f/s\n", w.phase.c_str(), s, w.seconds,
+						(unsigned long long)done.load(), double(done.load()) / s);
+			}
+		}
+	});
+	for (auto &t : threads)
+		t.join();
+	finished = true;
+	shower.join();
+
+	WorkloadResult res;
+	res.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+	for (size_t p = 0; p < sim::kPatternCount; p++) {
+		std::vector<double> all;
+		uint64_t errors = 0;
+		for (auto &d : data) {
+			all.insert(all.end(), d.samples[p].begin(), d.samples[p].end());
+			errors += d.errors[p];
+		}
+		res.patterns[p] = sim::Summarize(std::move(all), errors);
+		res.statements += res.patterns[p].count + errors;
+	}
+	for (auto &d : data)
+		for (auto &m : d.messages)
+			if (res.first_errors.size() < 10)
+				res.first_errors.push_back(m);
+	return res;
+}
+
+/* The schema of a function callable with `required` arguments (0: none), or "" when there is none. */
+std::string
+FunctionSchema(const Conn &c, const std::string &name, int required = 0)
+{
+	return c.Value("SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+				   "WHERE p.proname = $1 AND p.pronargs - p.pronargdefaults <= $2 AND p.pronargs >= $2 "
+				   "ORDER BY 1 LIMIT 1",
+				   {name, std::to_string(required)});
+}
+
+json
+Indexes(const Conn &c)
+{
+	Result r = c.Exec("SELECT i.tablename, i.indexname, i.indexdef, x.indisprimary, x.indisvalid, "
+					  "pg_relation_size(ic.oid) "
+					  "FROM pg_indexes i "
+					  "JOIN pg_namespace n ON n.nspname = i.schemaname "
+					  "JOIN pg_class ic ON ic.relnamespace = n.oid AND ic.relname = i.indexname "
+					  "JOIN pg_index x ON x.indexrelid = ic.oid "
+					  "WHERE i.schemaname = 'crm' ORDER BY 1, 2");
+	json list = json::array();
+	for (int i = 0; i < PQntuples(r.get()); i++)
+		list.push_back({{"table", std::string("crm.") + PQgetvalue(r.get(), i, 0)},
+						{"name", PQgetvalue(r.get(), i, 1)},
+						{"definition", PQgetvalue(r.get(), i, 2)},
+						{"primary", std::string(PQgetvalue(r.get(), i, 3)) == "t"},
+						{"valid", std::string(PQgetvalue(r.get(), i, 4)) == "t"},
+						{"size_bytes", std::stoll(PQgetvalue(r.get(), i, 5))}});
+	return list;
+}
+
+int64_t
+MaxMutationId(const Conn &c)
+{
+	std::string v = c.Value("SELECT coalesce(max(id), 0) FROM indexpilot.mutation_log");
+	return v.empty() ? 0 : std::stoll(v);
+}
+
+json
+Mutations(const Conn &c, int64_t after_id)
+{
+	Result r = c.Exec("SELECT row_to_json(m)::text FROM indexpilot.mutation_log m WHERE m.id > $1 ORDER BY m.id",
+					  {std::to_string(after_id)});
+	json list = json::array();
+	for (int i = 0; i < PQntuples(r.get()); i++)
+		list.push_back(json::parse(PQgetvalue(r.get(), i, 0)));
+	return list;
+}
+
+/* Counts what the decision machinery has done since the run began: build mutations and new indexes. */
+int64_t
+BuildsSince(const Conn &c, int64_t after_id, size_t indexes_before)
+{
+	int64_t builds = std::stoll(c.Value("SELECT count(*) FROM indexpilot.mutation_log WHERE id > $1 AND "
+										"(kind LIKE '%index_build%' OR kind = 'index_created')",
+										{std::to_string(after_id)}));
+	int64_t extra = int64_t(Indexes(c).size()) - int64_t(indexes_before);
+	return std::max(builds, extra);
+}
+
+/* Switches IndexPilot's decisions off (baseline) or on (autoindex) as far as this installation can. Returns
+ * a description and fills `restore` with what to run afterwards. */
+std::string
+SetDecisions(const Conn &c, bool on, std::vector<std::string> &restore)
+{
+	std::string fn = on ? "indexpilot_enable_system" : "indexpilot_disable_system";
+	std::string schema = FunctionSchema(c, fn);
+	if (!schema.empty()) {
+		c.Exec("SELECT " + c.Ident(schema) + "." + c.Ident(fn) + "()");
+		if (!on) {
+			std::string en = FunctionSchema(c, "indexpilot_enable_system");
+			if (!en.empty())
+				restore.push_back("SELECT " + c.Ident(en) + ".indexpilot_enable_system()");
+		}
+		return fn + "()";
+	}
+	std::string mode = c.Value("SELECT setting FROM pg_settings WHERE name = 'indexpilot.mode'");
+	std::string want = on ? "auto" : "off";
+	if (!mode.empty()) {
+		if (mode == want)
+			return "indexpilot.mode is already " + want;
+		try {
+			c.Exec("ALTER SYSTEM SET indexpilot.mode = '" + want + "'");
+			c.Exec("SELECT pg_reload_conf()");
+			std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+			restore.push_back("ALTER SYSTEM RESET indexpilot.mode");
+			restore.push_back("SELECT pg_reload_conf()");
+			return "indexpilot.mode set to " + want + " (was " + mode + ") for the run";
+		} catch (const std::exception &e) {
+			return "indexpilot.mode is " + mode + " and could not be set to " + want + ": " + e.what();
+		}
+	}
+	return on ? "nothing to switch on: this IndexPilot has neither indexpilot_enable_system() nor indexpilot.mode"
+			  : "none needed: this IndexPilot has no decision machinery yet (neither indexpilot_disable_system() "
+				"nor indexpilot.mode exists), so the run only measures the server with capture";
+}
+
+json
+Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_seconds)
+{
+	json d;
+	auto t0 = Clock::now();
+	auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+	std::string schema = FunctionSchema(c, "indexpilot_run_now");
+	if (!schema.empty()) {
+		d["method"] = "indexpilot_run_now";
+		json calls = json::array();
+		int64_t built = -1;
+		for (int cycle = 1; cycle <= 5; cycle++) {
+			std::string out = c.Value("SELECT " + c.Ident(schema) + ".indexpilot_run_now()::text");
+			int64_t now_built = BuildsSince(c, start_id, indexes_before);
+			calls.push_back({{"cycle", cycle}, {"returned", out}, {"builds_so_far", now_built}});
+			if (now_built == built)
+				break; // a cycle that built nothing more: IndexPilot has decided
+			built = now_built;
+		}
+		d["calls"] = calls;
+		d["summary"] = "called indexpilot_run_now() " + std::to_string(calls.size()) + " time(s); " +
+					   std::to_string(std::max<int64_t>(built, 0)) + " index build(s) since the run began";
+	} else {
+		d["method"] = "waited_for_worker";
+		int64_t built = 0, stable_since_builds = -1;
+		auto stable_from = Clock::now();
+		while (elapsed() < wait_seconds) {
+			std::this_thread::sleep_for(std::chrono::seconds(2));
+			built = BuildsSince(c, start_id, indexes_before);
+			if (built != stable_since_builds) {
+				stable_since_builds = built;
+				stable_from = Clock::now();
+			} else if (built > 0 && Clock::now() - stable_from > std::chrono::seconds(10)) {
+				break; // something was built and nothing more for 10 s
+			}
+		}
+		d["summary"] = "indexpilot_run_now() does not exist in this installation; waited " +
+					   std::to_string(int(elapsed())) + " s (at most " + std::to_string(int(wait_seconds)) +
+					   " s) for the background worker, which made " + std::to_string(built) + " index build(s)";
+	}
+	// builds still in progress finish before the measured run
+	auto w0 = Clock::now();
+	while (c.Bool("SELECT EXISTS (SELECT 1 FROM pg_stat_progress_create_index WHERE datname = current_database())") &&
+		   Clock::now() - w0 < std::chrono::minutes(5))
+		std::this_thread::sleep_for(std::chrono::seconds(1));
+	d["seconds"] = elapsed();
+	return d;
+}
+
+int
+Run(const Options &o)
+{
+	const std::string mode = o.Str("mode");
+	if (mode != "baseline" && mode != "autoindex")
+		throw std::runtime_error("--mode must be baseline or autoindex");
+	Workload w;
+	w.dsn = o.Str("dsn");
+	w.scenario = o.Str("scenario");
+	if (w.scenario != "steady" && w.scenario != "spike" && w.scenario != "skew")
+		throw std::runtime_error("--scenario must be steady, spike or skew");
+	w.clients = int(o.Int("clients", 1, 1000));
+	w.seconds = o.Real("duration", 0.1, 86400);
+	w.rate = o.Real("rate", 0, 1e7);
+	w.zipf_s = o.Real("zipf", 0.01, 10);
+	w.seed = uint64_t(o.Int("seed", 0, LONG_MAX));
+	const double warmup = o.Real("warmup", 0, 86400);
+	const double decide_wait = o.Real("decide-wait", 0, 86400);
+	const std::string out = o.Str("out").empty() ? mode + ".json" : o.Str("out");
+
+	Conn c(w.dsn);
+	if (!c.Bool("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'crm')"))
+		throw std::runtime_error("schema crm does not exist: run crmsim setup first");
+	uint64_t tenants = std::stoull(c.Value("SELECT count(*) FROM crm.tenants"));
+	uint64_t contacts = std::stoull(c.Value("SELECT count(*) FROM crm.contacts"));
+	uint64_t orgs = std::stoull(c.Value("SELECT count(*) FROM crm.organizations"));
+	uint64_t interactions = std::stoull(c.Value("SELECT count(*) FROM crm.interactions"));
+	if (tenants == 0 || contacts % tenants || orgs % tenants)
+		throw std::runtime_error("schema crm does not hold the data crmsim setup makes (rows per tenant differ)");
+	w.scale.tenants = uint32_t(tenants);
+	w.scale.contacts_per_tenant = uint32_t(contacts / tenants);
+	w.scale.orgs_per_tenant = uint32_t(orgs / tenants);
+	w.scale.interactions_per_contact = 0; // not needed by the workload
+
+	json ip;
+	bool installed = c.Bool("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'indexpilot')");
+	ip["installed"] = installed;
+	bool registered = false;
+	if (installed) {
+		std::string vs = FunctionSchema(c, "indexpilot_version");
+		ip["version"] = vs.empty() ? "" : c.Value("SELECT " + c.Ident(vs) + ".indexpilot_version()");
+		registered = c.Bool("SELECT EXISTS (SELECT 1 FROM indexpilot.genome_tables WHERE relid = "
+							"'crm.contacts'::regclass)");
+		json fns;
+		for (const char *f : {"indexpilot_run_now", "indexpilot_disable_system", "indexpilot_enable_system",
+							  "indexpilot_recommendations"})
+			fns[f] = !FunctionSchema(c, f).empty();
+		fns["indexpilot_lineage"] = !FunctionSchema(c, "indexpilot_lineage", 1).empty();
+		ip["functions"] = fns;
+		ip["mode_setting"] = c.Value("SELECT setting FROM pg_settings WHERE name = 'indexpilot.mode'");
+	}
+	ip["crm_registered"] = registered;
+
+	// Which tenants use custom_text_1: IndexPilot's expression profiles when it knows the CRM.
+	std::string custom_source;
+	if (registered) {
+		Result r = c.Exec("SELECT tenant FROM indexpilot.effective_expression WHERE relid = 'crm.contacts'::regclass "
+						  "AND column_name = 'custom_text_1'");
+		bool core = false;
+		for (int i = 0; i < PQntuples(r.get()); i++) {
+			if (PQgetisnull(r.get(), i, 0))
+				core = true;
+			else
+				w.custom_tenants.push_back(uint32_t(std::stoul(PQgetvalue(r.get(), i, 0))));
+		}
+		if (core) {
+			w.custom_tenants.clear();
+			for (uint32_t t = 1; t <= w.scale.tenants; t++)
+				w.custom_tenants.push_back(t);
+		}
+		custom_source = core ? "core field (every tenant)" : "indexpilot.effective_expression";
+	} else {
+		uint32_t pct = uint32_t(o.Int("custom-percent", 0, 100));
+		for (uint32_t t = 1; t <= w.scale.tenants; t++)
+			if (sim::TenantUsesCustom(t, pct))
+				w.custom_tenants.push_back(t);
+		custom_source = "the seeding rule (IndexPilot does not know the CRM)";
+	}
+	std::sort(w.custom_tenants.begin(), w.custom_tenants.end());
+
+	json meta = {{"label", mode},
+				 {"mode", mode},
+				 {"scenario", w.scenario},
+				 {"clients", w.clients},
+				 {"duration_s", w.seconds},
+				 {"warmup_s", warmup},
+				 {"rate", w.rate},
+				 {"zipf_s", w.zipf_s},
+				 {"seed", w.seed},
+				 {"tenants", tenants},
+				 {"contacts", contacts},
+				 {"organizations", orgs},
+				 {"interactions", interactions},
+				 {"custom_text_1_tenants", w.custom_tenants.size()},
+				 {"custom_text_1_source", custom_source},
+				 {"server_version", c.Value("SHOW server_version")},
+				 {"started_at", NowIso()}};
+
+	std::vector<std::string> restore;
+	int64_t start_id = installed ? MaxMutationId(c) : 0;
+	json indexes_at_start = Indexes(c);
+	json extra;
+	if (mode == "baseline") {
+		ip["bypass"] = installed ? SetDecisions(c, false, restore) : "IndexPilot is not installed";
+		size_t secondary = 0;
+		for (const auto &i : indexes_at_start)
+			secondary += i["primary"].get<bool>() ? 0 : 1;
+		if (secondary)
+			std::cerr << "run: warning: schema crm already has " << secondary
+					  << " secondary index(es): this baseline does not show the CRM without indexes\n";
+	} else {
+		ip["enable"] = installed ? SetDecisions(c, true, restore) : "IndexPilot is not installed";
+	}
+	// Both runs measure warm caches: the same warm-up traffic precedes each measured run.
+	if (warmup > 0) {
+		std::cerr << "run: warm-up, " << warmup << " s\n";
+		Workload ww = w;
+		ww.seconds = warmup;
+		ww.phase = "warmup";
+		WorkloadResult wr = RunWorkload(ww);
+		extra["warmup"] = {{"seconds", wr.seconds}, {"statements", wr.statements}};
+	}
+	if (mode == "autoindex") {
+		if (installed) {
+			std::cerr << "run: IndexPilot decides and builds\n";
+			ip["decide"] = Decide(c, start_id, indexes_at_start.size(), decide_wait);
+			std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
+		}
+	}
+
+	std::cerr << "run: " << mode << ", scenario " << w.scenario << ", " << w.clients << " clients, " << w.seconds
+			  << " s\n";
+	w.phase = "measured";
+	WorkloadResult res;
+	try {
+		res = RunWorkload(w);
+	} catch (...) {
+		for (const auto &s : restore)
+			c.Exec(s);
+		throw;
+	}
+	for (const auto &s : restore)
+		c.Exec(s);
+	meta["finished_at"] = NowIso();
+
+	json j = sim::RunJson(meta, res.patterns, res.seconds);
+	for (auto it = extra.begin(); it != extra.end(); ++it)
+		j[it.key()] = it.value();
+	j["first_errors"] = res.first_errors;
+	j["indexes"] = Indexes(c);
+	j["mutations"] = installed ? Mutations(c, start_id) : json::array();
+	json lineage = json::object();
+	std::string lin = installed ? FunctionSchema(c, "indexpilot_lineage", 1) : "";
+	if (!lin.empty())
+		for (const auto &i : j["indexes"]) {
+			if (i["primary"].get<bool>())
+				continue;
+			std::string rows =
+				c.Value("SELECT coalesce(json_agg(row_to_json(l) ORDER BY l.id), '[]')::text FROM " + c.Ident(lin) +
+							".indexpilot_lineage(to_regclass('crm.' || quote_ident($1))) l",
+						{i["name"].get<std::string>()});
+			lineage[i["name"].get<std::string>()] = json::parse(rows.empty() ? "[]" : rows);
+		}
+	j["lineage"] = lineage;
+	std::string rec = installed ? FunctionSchema(c, "indexpilot_recommendations") : "";
+	if (rec.empty())
+		j["recommendations"] = {{"available", false},
+								{"reason", installed ? "indexpilot_recommendations() does not exist in this "
+													   "installation (it comes with the cost model)"
+													 : "IndexPilot is not installed"}};
+	else {
+		try {
+			std::string rows = c.Value("SELECT coalesce(json_agg(row_to_json(r)), '[]')::text FROM " + c.Ident(rec) +
+									   ".indexpilot_recommendations() r");
+			j["recommendations"] = {{"available", true}, {"rows", json::parse(rows.empty() ? "[]" : rows)}};
+		} catch (const std::exception &e) {
+			j["recommendations"] = {{"available", false},
+									{"reason", std::string("indexpilot_recommendations() failed: ") + e.what()}};
+		}
+	}
+	j["indexpilot"] = ip;
+
+	std::ofstream f(out);
+	if (!f)
+		throw std::runtime_error("cannot write " + out);
+	f << j.dump(1) << "\n";
+	f.close();
+	if (!f)
+		throw std::runtime_error("cannot write " + out);
+	fprintf(stderr, "run: %llu statements in %.1f s (%.0f/s), %llu errors; wrote %s\n",
+			(unsigned long long)j["total_statements"].get<uint64_t>(), res.seconds, j["throughput_per_s"].get<double>(),
+			(unsigned long long)j["total_errors"].get<uint64_t>(), out.c_str());
+	for (const auto &e : res.first_errors)
+		std::cerr << "run: error: " << e << "\n";
+	return 0;
+}
+
+/* ---- report ---------------------------------------------------------------------------------------------- */
+json
+ReadJson(const std::string &path)
+{
+	try {
+		return json::parse(ReadFile(path));
+	} catch (const json::exception &e) {
+		throw std::runtime_error(path + ": not a run JSON file: " + e.what());
+	}
+}
+
+void
+WriteFile(const std::string &path, const std::string &content)
+{
+	std::ofstream f(path);
+	f << content;
+	f.close();
+	if (!f)
+		throw std::runtime_error("cannot write " + path);
+}
+
+int
+Report(const Options &o)
+{
+	json before = ReadJson(o.Str("baseline")), after = ReadJson(o.Str("autoindex"));
+	std::string dir = o.Str("out-dir");
+	auto criteria = sim::EvaluateCriteria(before, after, o.Real("min-ratio", 1, 1e6));
+	WriteFile(dir + "/report.md", sim::ReportMarkdown(before, after, criteria));
+	WriteFile(dir + "/report.html", sim::ReportHtml(before, after, criteria));
+	WriteFile(dir + "/" + sim::kLatencySvgName, sim::LatencyDistributionSvg(before, after));
+	WriteFile(dir + "/" + sim::kP95SvgName, sim::P95PerPatternSvg(before, after));
+	std::cout << "Before (baseline) and after (autoindex), latency per pattern:\n\n"
+			  << sim::PatternTableMarkdown(before, after) << "\n"
+			  << "report: " << dir << "/report.md, " << dir << "/report.html, " << dir << "/" << sim::kLatencySvgName
+			  << ", " << dir << "/" << sim::kP95SvgName << "\n\n"
+			  << sim::CriteriaText(criteria);
+	bool all = true;
+	for (const auto &c : criteria)
+		all = all && c.met;
+	return !all && o.Yes("strict") ? 2 : 0;
+}
+
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+		std::string(argv[1]) == "help") {
+		PrintHelp(nullptr);
+		return argc < 2 ? 1 : 0;
+	}
+	const CommandSpec *cmd = nullptr;
+	for (const auto &c : kCommands)
+		if (argv[1] == std::string(c.name))
+			cmd = &c;
+	if (!cmd) {
+		std::cerr << "crmsim: unknown command '" << argv[1] << "' (try crmsim --help)\n";
+		return 1;
+	}
+	try {
+		Options o(*cmd, argc, argv, 2);
+		if (cmd->name == std::string("setup"))
+			return Setup(o);
+		if (cmd->name == std::string("run"))
+			return Run(o);
+		return Report(o);
+	} catch (const std::exception &e) {
+		std::cerr << "crmsim " << cmd->name << ": " << e.what() << "\n";
+		return 1;
+	}
+}

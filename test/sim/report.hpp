@@ -1,0 +1,63 @@
+/*
+ * report.hpp — the before/after report of the CRM simulator: success criteria, Markdown, a self-contained
+ * HTML page and SVG plots, computed from two run JSON files (baseline and autoindex). Pure C++ (no libpq):
+ * the unit tests compile it.
+ */
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace sim
+{
+
+struct Criterion {
+	std::string name;
+	bool met = false;
+	std::string detail; // one line per finding
+};
+
+/* An index IndexPilot built during the autoindex run, with what the log says about it. */
+struct BuiltIndex {
+	std::string table;
+	std::string name;
+	std::string definition;
+	bool traceable = false;
+	std::string evidence; // the details of the mutation that justifies it, compact JSON, or why none
+};
+
+/* Column names in an index definition's key list (and INCLUDE list), unquoted. */
+std::vector<std::string> IndexColumns(const std::string &indexdef);
+
+/* Indexes present after the autoindex run that were not there before, plus any a mutation row says was built. */
+std::vector<BuiltIndex> BuiltIndexes(const nlohmann::json &before, const nlohmann::json &after);
+
+/* p95 before / p95 after; 0 when either side has no samples. */
+double P95Ratio(const nlohmann::json &before_pattern, const nlohmann::json &after_pattern);
+
+std::vector<Criterion> EvaluateCriteria(const nlohmann::json &before, const nlohmann::json &after,
+										double min_ratio = 10.0);
+
+/* The per-pattern before/after table (Markdown). */
+std::string PatternTableMarkdown(const nlohmann::json &before, const nlohmann::json &after);
+
+/* Plots. */
+std::string LatencyDistributionSvg(const nlohmann::json &before, const nlohmann::json &after);
+std::string P95PerPatternSvg(const nlohmann::json &before, const nlohmann::json &after);
+
+/* Whole documents; the Markdown refers to the plots by these file names. */
+constexpr const char *kLatencySvgName = "latency_distribution.svg";
+constexpr const char *kP95SvgName = "p95_per_pattern.svg";
+std::string ReportMarkdown(const nlohmann::json &before, const nlohmann::json &after,
+						   const std::vector<Criterion> &criteria);
+std::string ReportHtml(const nlohmann::json &before, const nlohmann::json &after,
+					   const std::vector<Criterion> &criteria);
+
+/* The criteria as the demo prints them at the end. */
+std::string CriteriaText(const std::vector<Criterion> &criteria);
+
+std::string HtmlEscape(const std::string &s);
+
+} // namespace sim
