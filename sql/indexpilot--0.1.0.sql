@@ -120,7 +120,7 @@ CREATE FUNCTION indexpilot._live_stats(
     OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
-    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz)
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -131,7 +131,7 @@ CREATE FUNCTION indexpilot._take_live_stats(
     OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
-    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz)
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -1025,6 +1025,7 @@ CREATE TABLE indexpilot.query_stats (
     max_time_ms        double precision NOT NULL DEFAULT 0 CHECK (max_time_ms >= 0),
     cancelled_time_ms  double precision NOT NULL DEFAULT 0 CHECK (cancelled_time_ms >= 0),
     sample_queryid     bigint,                      -- a statement that showed it (indexpilot.query_samples)
+    first_seen         timestamptz,                 -- when capture first saw it in this bucket
     CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) BETWEEN 1 AND 8 AND array_ndims(attnums) = 1
                                                 AND array_position(attnums, NULL) IS NULL),
     CONSTRAINT query_stats_operators_check CHECK (
@@ -1223,11 +1224,11 @@ BEGIN
         INSERT INTO indexpilot.query_stats AS q
             (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls,
              seq_scan_calls, index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned,
-             rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid)
+             rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen)
         SELECT indexpilot._bucket(now(), bucket_width), bucket_width, t.relid, t.kind, t.attnums, t.operators,
                t.tenant_scope, CASE WHEN t.tenant_scope = 'tenant' THEN t.tenant ELSE '' END, t.calls,
                t.seq_calls, t.index_calls, t.bitmap_calls, t.cancelled_calls, t.instrumented_calls,
-               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid
+               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid, t.first_seen
         FROM indexpilot._take_live_stats() t
         JOIN pg_catalog.pg_class c ON c.oid = t.relid   -- a table dropped since is forgotten
         ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
@@ -1242,7 +1243,8 @@ BEGIN
             total_time_ms = q.total_time_ms + excluded.total_time_ms,
             max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
             cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
-            sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid)
+            sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid),
+            first_seen = least(q.first_seen, excluded.first_seen)
         RETURNING 1)
     SELECT count(*) INTO flushed FROM inserted;
 
@@ -1258,11 +1260,12 @@ BEGIN
     INSERT INTO indexpilot.query_stats AS q
         (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls, seq_scan_calls,
          index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned, rows_returned,
-         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid)
+         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen)
     SELECT date_trunc('hour', o.bucket_start), interval '1 hour', o.relid, o.kind, o.attnums, o.operators,
            o.tenant_scope, o.tenant, sum(o.calls), sum(o.seq_scan_calls), sum(o.index_calls), sum(o.bitmap_calls),
            sum(o.cancelled_calls), sum(o.instrumented_calls), sum(o.rows_scanned), sum(o.rows_returned),
-           sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid)
+           sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid),
+           min(o.first_seen)
     FROM old o
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
@@ -1277,7 +1280,8 @@ BEGIN
         total_time_ms = q.total_time_ms + excluded.total_time_ms,
         max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
         cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
-        sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid);
+        sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid),
+        first_seen = least(q.first_seen, excluded.first_seen);
 
     DELETE FROM indexpilot.query_stats WHERE bucket_start < now() - retention;
     DELETE FROM indexpilot.query_samples WHERE last_seen < now() - retention;
@@ -1345,6 +1349,24 @@ CREATE TABLE indexpilot.table_activity (
 );
 COMMENT ON TABLE indexpilot.table_activity IS 'The last sample of each managed table''s write counters and the rate measured';
 
+-- Before two samples exist: the writes since the last ANALYZE over the time since it (a bulk load that
+-- was analyzed afterwards does not count as steady writing); never analyzed: the average since start.
+CREATE FUNCTION indexpilot._first_write_rate(rel oid)
+RETURNS double precision
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(
+        CASE WHEN greatest(s.last_analyze, s.last_autoanalyze) IS NOT NULL
+             THEN s.n_mod_since_analyze
+                  / greatest(extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze)), 1)
+             ELSE (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)
+                  / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
+        END, 0)::double precision
+    FROM pg_stat_user_tables s WHERE s.relid = rel
+$$;
+REVOKE ALL ON FUNCTION indexpilot._first_write_rate(oid) FROM PUBLIC;
+
 CREATE FUNCTION indexpilot._write_rates(record boolean)
 RETURNS TABLE (relid oid, writes_per_second double precision)
 LANGUAGE plpgsql
@@ -1354,8 +1376,7 @@ BEGIN
     IF record THEN
         INSERT INTO indexpilot.table_activity AS a (relid, sampled_at, writes, writes_per_second)
         SELECT t.relid, now(), coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0),
-               coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
-                   / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
+               indexpilot._first_write_rate(s.relid)
         FROM indexpilot.genome_tables t
         LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid
         ON CONFLICT ON CONSTRAINT table_activity_pkey DO UPDATE
@@ -1367,9 +1388,7 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT t.relid::oid,
-           coalesce(a.writes_per_second,
-                    coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0)
-                        / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1))::double precision
+           coalesce(a.writes_per_second, indexpilot._first_write_rate(s.relid))::double precision
     FROM indexpilot.genome_tables t
     LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid
     LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid;

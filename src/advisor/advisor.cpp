@@ -167,8 +167,8 @@ ParseOp(const std::string &name)
 long long
 Flush()
 {
-	char width[32], retention[32];
-	snprintf(width, sizeof(width), "%d seconds", std::max(s_flush_interval_s, 60));
+	const char *width = "1 minute"; /* minute buckets, rolled up into hours after an hour */
+	char retention[32];
 	snprintf(retention, sizeof(retention), "%d minutes", s_stats_retention_min);
 	std::vector<Row> rows = Query("SELECT indexpilot._flush($1::interval, $2::interval, '1 hour')", {width, retention});
 	return rows.empty() ? 0 : std::atoll(rows[0][0].c_str());
@@ -269,11 +269,12 @@ ReadInputs(bool record)
 			   {window}))
 		in.texts[std::atoll(r[0].c_str())] = core::StripPrepare(r[1]);
 
-	std::vector<Row> span = Query("SELECT extract(epoch FROM now() - min(bucket_start)) FROM indexpilot.query_stats "
-								  "WHERE bucket_start >= now() - $1::interval",
+	// Rates are calls over the time actually observed: from the first capture in the window until now.
+	std::vector<Row> span = Query("SELECT extract(epoch FROM now() - min(coalesce(first_seen, bucket_start))) "
+								  "FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval",
 								  {window});
 	double observed = span.empty() || span[0][0].empty() ? 0 : std::atof(span[0][0].c_str());
-	in.window_seconds = std::clamp(observed + s_flush_interval_s, 60.0, static_cast<double>(s_stats_window_s));
+	in.window_seconds = std::clamp(observed, 10.0, static_cast<double>(s_stats_window_s));
 
 	std::vector<Row> sizes = Query("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
 								   "coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "

@@ -75,7 +75,7 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		const ShapeCounters &c = e.counters;
 		if (c.calls == 0)
 			continue; /* an aggregate created only to count the tenants kept apart */
-		constexpr int kColumns = 21;
+		constexpr int kColumns = 22;
 		Datum v[kColumns];
 		bool isnull[kColumns];
 		memset(isnull, 0, sizeof(isnull));
@@ -104,6 +104,7 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		v[19] = Int64GetDatum(static_cast<int64>(e.queryid));
 		isnull[19] = e.queryid == 0;
 		v[20] = TimestampTzGetDatum(c.last_seen);
+		v[21] = TimestampTzGetDatum(c.first_seen);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
 	}
 }

@@ -169,6 +169,8 @@ WorkerMain(Oid dboid)
 		proc_exit(0); /* nothing to serve here; the launcher looks again after a naptime */
 
 	ereport(LOG, (errmsg("indexpilot worker started for database \"%s\"", s_dbname)));
+	// The first flush and the first cost model run come one interval after start, with something to see.
+	s_last_flush = s_last_advise = GetCurrentTimestamp();
 	control::ReloadConfig(); // publish the config file and GUCs as they are now
 
 	for (;;) {

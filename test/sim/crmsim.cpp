@@ -713,7 +713,7 @@ int64_t
 BuildsSince(const Conn &c, int64_t after_id, size_t indexes_before)
 {
 	int64_t builds = std::stoll(c.Value("SELECT count(*) FROM indexpilot.mutation_log WHERE id > $1 AND "
-										"(kind LIKE '%index_build%' OR kind = 'index_created')",
+										"kind = 'index_build_finished'",
 										{std::to_string(after_id)}));
 	int64_t extra = int64_t(Indexes(c).size()) - int64_t(indexes_before);
 	return std::max(builds, extra);
@@ -767,13 +767,25 @@ Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_secon
 		d["method"] = "indexpilot_run_now";
 		json calls = json::array();
 		int64_t built = -1;
-		for (int cycle = 1; cycle <= 5; cycle++) {
-			std::string out = c.Value("SELECT " + c.Ident(schema) + ".indexpilot_run_now()::text");
-			int64_t now_built = BuildsSince(c, start_id, indexes_before);
-			calls.push_back({{"cycle", cycle}, {"returned", out}, {"builds_so_far", now_built}});
-			if (now_built == built)
-				break; // a cycle that built nothing more: IndexPilot has decided
-			built = now_built;
+		// One build runs at a time: call, let the build it started finish, call again, until no candidate is
+		// chosen any more (everything worth building exists) or a dozen cycles have passed.
+		for (int cycle = 1; cycle <= 12; cycle++) {
+			std::string out =
+				c.Value("SELECT string_agg(index_name || ': ' || verdict || coalesce(' / ' || action, ''), "
+						"'; ') FROM " +
+						c.Ident(schema) + ".indexpilot_run_now()");
+			int64_t chosen = std::stoll(c.Value("SELECT count(*) FROM indexpilot.mutation_log WHERE id > $1 AND "
+												"kind = 'index_build_started'",
+												{std::to_string(start_id)}));
+			auto w0 = Clock::now();
+			while (c.Bool("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'indexpilot builder')") &&
+				   Clock::now() - w0 < std::chrono::minutes(5))
+				std::this_thread::sleep_for(std::chrono::milliseconds(200));
+			built = BuildsSince(c, start_id, indexes_before);
+			calls.push_back(
+				{{"cycle", cycle}, {"returned", out}, {"builds_started_so_far", chosen}, {"builds_so_far", built}});
+			if (out.find(": chosen") == std::string::npos)
+				break; // nothing left that is worth building: IndexPilot has decided
 		}
 		d["calls"] = calls;
 		d["summary"] = "called indexpilot_run_now() " + std::to_string(calls.size()) + " time(s); " +

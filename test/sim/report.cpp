@@ -159,7 +159,7 @@ IndexColumns(const std::string &indexdef)
 static bool
 IsBuildKind(const std::string &kind)
 {
-	return kind.find("index_build") != std::string::npos || kind == "index_created";
+	return kind == "index_build_finished";
 }
 
 static bool

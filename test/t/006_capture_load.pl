@@ -9,7 +9,8 @@ use Test::More;
 use IndexPilotTest;
 
 my $node = indexpilot_node('capture_load',
-	conf => "indexpilot.max_tracked = 100\nindexpilot.sample_rate = 1\nmax_connections = 40\n");
+	conf => "indexpilot.max_tracked = 100\nindexpilot.sample_rate = 1\nmax_connections = 40\n"
+	  . "indexpilot.flush_interval = '1h'\n");  # the store stays unflushed for the counts below
 $node->safe_psql('postgres', 'CREATE EXTENSION indexpilot');
 
 # ---- a store that overflows: 30 columns, every pair of them filtered once = 435 shapes for 100 places ----

@@ -14,20 +14,23 @@ use IndexPilotTest;
 my $sim = $ENV{INDEXPILOT_SIM};
 plan skip_all => 'INDEXPILOT_SIM is not set (run through make test)' unless $sim && -x $sim;
 
-my $node = indexpilot_node('sim_smoke', conf => "max_connections = 40\n");
+# Auto mode with thresholds for a few seconds of traffic: the point is the whole pipeline, end to end.
+my $node = indexpilot_node('sim_smoke',
+	conf => "max_connections = 40\nindexpilot.mode = 'auto'\nindexpilot.sample_rate = 1\n"
+	  . "indexpilot.min_calls = 5\nindexpilot.flush_interval = '1h'\nindexpilot.advise_interval = '1h'\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION indexpilot');
 my $dsn = 'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres';
 my $out = PostgreSQL::Test::Utils::tempdir('sim_out');
 
 # ---- setup ------------------------------------------------------------------------------------------
 my ($stdout, $stderr);
-my $ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '40',
+my $ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '2000',
 		'--custom-percent', '40', '--seed', '7' ], '>', \$stdout, '2>', \$stderr);
 ok($ok, 'crmsim setup succeeds') or diag($stderr);
 like($stderr, qr/registered the CRM with IndexPilot/, 'setup registers the CRM');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.contacts'), '320', '8 tenants x 40 contacts seeded');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.organizations'), '80', 'a quarter as many organizations');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.interactions'), '960', 'three interactions per contact');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.contacts'), '16000', '8 tenants x 2000 contacts seeded');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.organizations'), '4000', 'a quarter as many organizations');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM crm.interactions'), '48000', 'three interactions per contact');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM crm.interactions i LEFT JOIN crm.contacts c USING (tenant_id, contact_id) WHERE c.contact_id IS NULL"),
 	'0', 'every interaction references a contact of its tenant');
@@ -37,11 +40,11 @@ cmp_ok($custom, '>', 0, "some tenants express custom_text_1 ($custom)");
 my $digest = $node->safe_psql('postgres', "SELECT md5(string_agg(email || phone || title, ',' ORDER BY contact_id)) FROM crm.contacts");
 
 # the same seed gives the same data
-$ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '40',
+$ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '2000',
 		'--custom-percent', '40', '--seed', '7' ], '>', \$stdout, '2>', \$stderr);
 ok(!$ok, 'setup refuses to replace an existing schema crm without --drop');
 like($stderr, qr/--drop yes/, '... and says how');
-$ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '40',
+$ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn, '--tenants', '8', '--contacts', '2000',
 		'--custom-percent', '40', '--seed', '7', '--drop', 'yes' ], '>', \$stdout, '2>', \$stderr);
 ok($ok, 'setup --drop yes replaces it') or diag($stderr);
 is($node->safe_psql('postgres', "SELECT md5(string_agg(email || phone || title, ',' ORDER BY contact_id)) FROM crm.contacts"),
@@ -96,7 +99,10 @@ SKIP:
 	  unless $has_run_now eq 't';
 	my @hot = grep { !$_->{primary} && $_->{definition} =~ /\((?:tenant_id, )?(?:email|phone|industry|type)\b/ }
 	  @{ $after->{indexes} // [] };
-	ok(@hot, 'IndexPilot built an index for a hot pattern');
+	ok(@hot, 'IndexPilot built an index for a hot pattern')
+	  or diag(explain($after->{indexpilot}{decide}), $node->safe_psql('postgres',
+		"SELECT string_agg(kind || ' ' || coalesce(target_index, '') || ' ' || details::text, E'\\n' ORDER BY id) "
+		  . "FROM indexpilot.mutation_log WHERE kind LIKE 'index%'"));
 	unlike(slurp("$out/report.md"), qr/\*\*no\*\* \|/, 'every built index is traceable to its evidence');
 }
 
