@@ -120,7 +120,8 @@ CREATE FUNCTION indexpilot._live_stats(
     OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
-    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz)
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz,
+    OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -131,7 +132,8 @@ CREATE FUNCTION indexpilot._take_live_stats(
     OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
-    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz)
+    OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz,
+    OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -165,7 +167,7 @@ SELECT s.relid::regclass AS relation,
              ORDER BY u.ord) AS columns,
        s.operators, s.tenant_scope, s.tenant, s.calls, s.seq_calls, s.index_calls, s.bitmap_calls,
        s.other_calls, s.cancelled_calls, s.instrumented_calls, s.rows_scanned, s.rows_returned,
-       s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.last_seen
+       s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.last_seen, s.estimated_calls
 FROM indexpilot._live_stats() s
 WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
 COMMENT ON VIEW indexpilot.live_stats IS 'Predicate shapes captured in this database and not yet flushed';
@@ -1026,6 +1028,7 @@ CREATE TABLE indexpilot.query_stats (
     cancelled_time_ms  double precision NOT NULL DEFAULT 0 CHECK (cancelled_time_ms >= 0),
     sample_queryid     bigint,                      -- a statement that showed it (indexpilot.query_samples)
     first_seen         timestamptz,                 -- when capture first saw it in this bucket
+    estimated_calls    double precision NOT NULL DEFAULT 0 CHECK (estimated_calls >= 0), -- calls / sample_rate
     CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) BETWEEN 1 AND 8 AND array_ndims(attnums) = 1
                                                 AND array_position(attnums, NULL) IS NULL),
     CONSTRAINT query_stats_operators_check CHECK (
@@ -1224,11 +1227,13 @@ BEGIN
         INSERT INTO indexpilot.query_stats AS q
             (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls,
              seq_scan_calls, index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned,
-             rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen)
+             rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen,
+             estimated_calls)
         SELECT indexpilot._bucket(now(), bucket_width), bucket_width, t.relid, t.kind, t.attnums, t.operators,
                t.tenant_scope, CASE WHEN t.tenant_scope = 'tenant' THEN t.tenant ELSE '' END, t.calls,
                t.seq_calls, t.index_calls, t.bitmap_calls, t.cancelled_calls, t.instrumented_calls,
-               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid, t.first_seen
+               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid, t.first_seen,
+               t.estimated_calls
         FROM indexpilot._take_live_stats() t
         JOIN pg_catalog.pg_class c ON c.oid = t.relid   -- a table dropped since is forgotten
         ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
@@ -1244,7 +1249,8 @@ BEGIN
             max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
             cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
             sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid),
-            first_seen = least(q.first_seen, excluded.first_seen)
+            first_seen = least(q.first_seen, excluded.first_seen),
+            estimated_calls = q.estimated_calls + excluded.estimated_calls
         RETURNING 1)
     SELECT count(*) INTO flushed FROM inserted;
 
@@ -1260,12 +1266,12 @@ BEGIN
     INSERT INTO indexpilot.query_stats AS q
         (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls, seq_scan_calls,
          index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned, rows_returned,
-         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen)
+         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen, estimated_calls)
     SELECT date_trunc('hour', o.bucket_start), interval '1 hour', o.relid, o.kind, o.attnums, o.operators,
            o.tenant_scope, o.tenant, sum(o.calls), sum(o.seq_scan_calls), sum(o.index_calls), sum(o.bitmap_calls),
            sum(o.cancelled_calls), sum(o.instrumented_calls), sum(o.rows_scanned), sum(o.rows_returned),
            sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid),
-           min(o.first_seen)
+           min(o.first_seen), sum(o.estimated_calls)
     FROM old o
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
@@ -1281,7 +1287,8 @@ BEGIN
         max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
         cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
         sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid),
-        first_seen = least(q.first_seen, excluded.first_seen);
+        first_seen = least(q.first_seen, excluded.first_seen),
+        estimated_calls = q.estimated_calls + excluded.estimated_calls;
 
     DELETE FROM indexpilot.query_stats WHERE bucket_start < now() - retention;
     DELETE FROM indexpilot.query_samples WHERE last_seen < now() - retention;

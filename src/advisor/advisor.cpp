@@ -240,13 +240,15 @@ ReadInputs(bool record)
 
 	char window[32];
 	snprintf(window, sizeof(window), "%d seconds", s_stats_window_s);
-	for (const Row &r : Query("SELECT relid::oid, (kind = 'join')::int, array_to_string(attnums, ','), "
-							  "array_to_string(operators, ','), tenant, sum(calls), sum(total_time_ms), "
-							  "max(sample_queryid) "
-							  "FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval "
-							  "AND relid IN (SELECT relid FROM indexpilot.genome_tables) "
-							  "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
-							  {window})) {
+	for (const Row &r :
+		 Query("SELECT relid::oid, (kind = 'join')::int, array_to_string(attnums, ','), "
+			   "array_to_string(operators, ','), tenant, "
+			   "sum(CASE WHEN estimated_calls > 0 THEN estimated_calls ELSE calls END), sum(total_time_ms), "
+			   "max(sample_queryid) "
+			   "FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval "
+			   "AND relid IN (SELECT relid FROM indexpilot.genome_tables) "
+			   "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+			   {window})) {
 		core::ShapeStat s;
 		s.relid = static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10));
 		s.join = r[1] == "1";

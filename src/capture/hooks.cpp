@@ -45,6 +45,7 @@ static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
 static bool s_statement_sampled = false;
+static double s_statement_weight = 1.0; /* 1 / sample_rate at the top-level decision */
 
 static double s_sample_rate = 0.1;
 static bool s_fault_injection = false;
@@ -56,6 +57,7 @@ struct PendingStatement {
 	int level;
 	TimestampTz started_at;
 	uint64 queryid;
+	double weight;
 };
 static PendingStatement s_statements[kMaxPendingStatements];
 static int s_nstatements = 0;
@@ -112,6 +114,7 @@ FlushStatements(Pred done, bool cancelled)
 			obs.cancelled = cancelled;
 			obs.elapsed_ms = ms;
 			obs.queryid = stmt.queryid;
+			obs.weight = stmt.weight;
 			StoreRecord(obs);
 		}
 		s_nshapes = keep_shapes;
@@ -169,6 +172,7 @@ CaptureStart(QueryDesc *queryDesc)
 	stmt.level = s_nesting_level;
 	stmt.started_at = GetCurrentTimestamp();
 	stmt.queryid = queryDesc->plannedstmt->queryId;
+	stmt.weight = s_statement_weight;
 	StoreCountSampled();
 
 	if (stmt.queryid != 0 && queryDesc->sourceText != nullptr) {
@@ -207,8 +211,10 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 	bool capture = false;
 	// The bypass switches (system, capture hooks module, stats collection feature) are one atomic load.
 	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker()) {
-		if (s_nesting_level == 0)
+		if (s_nesting_level == 0) {
 			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
+			s_statement_weight = s_sample_rate > 0 ? 1.0 / s_sample_rate : 1.0;
+		}
 		capture = s_statement_sampled && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
 	}
 	if (capture)

@@ -75,7 +75,7 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		const ShapeCounters &c = e.counters;
 		if (c.calls == 0)
 			continue; /* an aggregate created only to count the tenants kept apart */
-		constexpr int kColumns = 22;
+		constexpr int kColumns = 23;
 		Datum v[kColumns];
 		bool isnull[kColumns];
 		memset(isnull, 0, sizeof(isnull));
@@ -105,6 +105,7 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		isnull[19] = e.queryid == 0;
 		v[20] = TimestampTzGetDatum(c.last_seen);
 		v[21] = TimestampTzGetDatum(c.first_seen);
+		v[22] = Float8GetDatum(c.estimated_calls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
 	}
 }

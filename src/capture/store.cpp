@@ -226,6 +226,7 @@ Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
 	SpinLockAcquire(&entry->mutex);
 	ShapeCounters &c = entry->counters;
 	c.calls++;
+	c.estimated_calls += obs.weight > 0 ? obs.weight : 1.0;
 	c.access_calls[static_cast<int>(obs.access) & 3]++;
 	if (obs.cancelled) {
 		c.cancelled_calls++;

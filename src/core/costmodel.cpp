@@ -347,6 +347,8 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 			size_known[i] = true;
 		}
 		e.benefit = benefit(i, others);
+		// The original rule compares the statements as they run today (no hypothetical picks) with the build.
+		const double today = others.empty() ? e.benefit.cost_without : benefit(i, {}).cost_without;
 		const int ncols = static_cast<int>(c.columns.size());
 		const double saved = e.benefit.cost_without - e.benefit.cost_with;
 		e.benefit_per_second = saved / window;
@@ -354,7 +356,7 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 			table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, settings);
 		e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, settings);
 		e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
-		e.floor_value = e.benefit.cost_without; /* calls x average query cost */
+		e.floor_value = today; /* calls x average query cost, as the statements run now */
 		e.score = 0;
 		if (!e.benefit.used)
 			e.verdict = Verdict::NotUsed;

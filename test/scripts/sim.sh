@@ -34,6 +34,8 @@ shared_buffers = '512MB'
 max_connections = 60
 maintenance_work_mem = '256MB'
 max_wal_size = '4GB'
+# IndexPilot decides and builds by itself (the baseline run switches it off with indexpilot_disable_system())
+indexpilot.mode = 'auto'
 CONF
 }
 

@@ -56,11 +56,13 @@ struct Observation {
 	int64 rows_returned;
 	double elapsed_ms;
 	uint64 queryid;
+	double weight; /* statements this sampled one stands for: 1 / sample_rate */
 };
 
 struct ShapeCounters {
 	int64 calls;
-	int64 access_calls[4]; /* by Access */
+	double estimated_calls; /* calls scaled by the sampling rate: the traffic they stand for */
+	int64 access_calls[4];  /* by Access */
 	int64 cancelled_calls;
 	int64 instrumented_calls;
 	int64 rows_scanned;
