@@ -4,6 +4,7 @@
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/builder.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -74,6 +75,12 @@ WorkerStatus(FunctionCallInfo fcinfo)
 	// Name lookups happen after the lock is released: they may read catalogs (and so raise errors).
 	for (int i = 0; i < nrows; i++)
 		EmitStatusRow(rsinfo, rows[i]);
+
+	// Index builds in progress (a slot is held from the decision until the builder has exited).
+	auto *builds = static_cast<worker::BuildInfo *>(palloc0(sizeof(worker::BuildInfo) * (shared->nslots + 1)));
+	int nbuilds = worker::BuildSnapshot(builds, shared->nslots + 1);
+	for (int i = 0; i < nbuilds; i++)
+		EmitStatusRow(rsinfo, StatusRow{"builder", builds[i].dboid, builds[i].pid, builds[i].started_at, 0, 0});
 }
 
 } // namespace indexpilot::catalog

@@ -105,6 +105,27 @@ RequestBuilder()
 	ShmemAddPart(ShmemPart{"indexpilot builds", BuilderSize, 1, BuilderInit});
 }
 
+int
+BuildSnapshot(BuildInfo *out, int max)
+{
+	if (s_builder == nullptr)
+		return 0;
+	int n = 0;
+	LWLockAcquire(s_builder->lock, LW_SHARED);
+	for (int i = 0; i < s_builder->nslots && n < max; i++) {
+		const BuildSlot &slot = s_builder->slots[i];
+		if (slot.state == static_cast<int>(BuildState::Free))
+			continue;
+		out[n].dboid = slot.dboid;
+		out[n].pid = slot.pid;
+		out[n].started_at = slot.started_at;
+		strlcpy(out[n].index_name, slot.index_name, NAMEDATALEN);
+		n++;
+	}
+	LWLockRelease(s_builder->lock);
+	return n;
+}
+
 bool
 BuildRunning(Oid dboid)
 {

@@ -778,7 +778,8 @@ Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_secon
 												"kind = 'index_build_started'",
 												{std::to_string(start_id)}));
 			auto w0 = Clock::now();
-			while (c.Bool("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'indexpilot builder')") &&
+			while (c.Bool("SELECT EXISTS (SELECT 1 FROM " + c.Ident(schema) +
+						  ".indexpilot_worker_status() WHERE role = 'builder')") &&
 				   Clock::now() - w0 < std::chrono::minutes(5))
 				std::this_thread::sleep_for(std::chrono::milliseconds(200));
 			built = BuildsSince(c, start_id, indexes_before);

@@ -9,6 +9,10 @@
 
 #include "indexpilot/pg/postgres.hpp"
 
+extern "C" {
+#include "datatype/timestamp.h"
+}
+
 namespace indexpilot::worker
 {
 
@@ -19,6 +23,16 @@ void RequestBuilder();
 
 /* Declares the build GUCs (lock_timeout and statement_timeout of builds). */
 void DefineBuilderGucs();
+
+/* A build slot in use, for indexpilot_worker_status(). */
+struct BuildInfo {
+	Oid dboid;
+	int pid; /* 0 while the builder is starting */
+	TimestampTz started_at;
+	char index_name[NAMEDATALEN];
+};
+/* Copies the slots in use into out (at most max); returns how many. */
+int BuildSnapshot(BuildInfo *out, int max);
 
 /* True while a build runs (or is about to) for the database. */
 bool BuildRunning(Oid dboid);
