@@ -392,7 +392,10 @@ BuilderMain(int slot_index)
 	MemoryContext context = CurrentMemoryContext;
 	PG_TRY();
 	{
+		// postgres.c arms statement_timeout for each client statement; outside it, nothing does: arm it here.
+		enable_timeout_after(STATEMENT_TIMEOUT, s_build_statement_timeout_ms);
 		ExecuteTopLevel(job.ddl);
+		disable_timeout(STATEMENT_TIMEOUT, false);
 	}
 	PG_CATCH();
 	{
