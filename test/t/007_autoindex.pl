@@ -295,7 +295,7 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM app.contacts"), $rows_befo
 	'every row is still there');
 is($node->safe_psql('postgres', $valid_indexpilot_indexes), $valid_before, "the $valid_before indexes built before are still valid");
 
-ok(!$node->log_contains(qr/PANIC|TRAP:/), 'no PANIC or assertion failure in the server log');
+ok(!$node->log_contains(qr/PANIC|TRAP:|terminated by signal/), 'no PANIC, assertion failure or process killed by a signal in the server log');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET indexpilot.build_statement_timeout');
 $node->stop('fast');
 done_testing();
