@@ -1404,3 +1404,6 @@ $$;
 REVOKE ALL ON indexpilot.table_activity FROM PUBLIC;
 GRANT SELECT ON indexpilot.table_activity TO pg_monitor;
 REVOKE ALL ON FUNCTION indexpilot._write_rates(boolean) FROM PUBLIC;
+-- indexpilot_recommendations(), granted to pg_monitor, reads the rates through these (without recording:
+-- pg_monitor cannot write table_activity).
+GRANT EXECUTE ON FUNCTION indexpilot._write_rates(boolean), indexpilot._first_write_rate(oid) TO pg_monitor;

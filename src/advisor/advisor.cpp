@@ -194,8 +194,8 @@ ReadInputs(bool record)
 {
 	Inputs in;
 	for (const Row &r :
-		 Query("SELECT t.relid::oid, t.relid::regclass::text, coalesce(a.attnum, 0), greatest(c.reltuples, 0), "
-			   "c.relpages, coalesce(w.writes_per_second, 0), "
+		 Query("SELECT t.relid::oid, indexpilot._qualified_name(t.relid), coalesce(a.attnum, 0), "
+			   "greatest(c.reltuples, 0), c.relpages, coalesce(w.writes_per_second, 0), "
 			   "(SELECT count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
 			   "  WHERE i.indrelid = t.relid AND ic.relname LIKE 'indexpilot\\_%'), t.tenant_key "
 			   "FROM indexpilot.genome_tables t JOIN pg_catalog.pg_class c ON c.oid = t.relid "

@@ -260,7 +260,7 @@ QualifiedTable(Oid relid)
 	char oid_text[16];
 	snprintf(oid_text, sizeof(oid_text), "%u", relid);
 	const char *args[1] = {oid_text};
-	return pg::SpiText("SELECT $1::oid::regclass::text", 1, args);
+	return pg::SpiText("SELECT indexpilot._qualified_name($1::oid)", 1, args);
 }
 
 static char *
@@ -278,7 +278,7 @@ int
 CleanupInvalidIndexes()
 {
 	pg::BeginWork("indexpilot: looking for interrupted builds");
-	uint64 n = pg::SpiExec("SELECT format('%I.%I', n.nspname, c.relname), c.relname, t.oid::regclass::text "
+	uint64 n = pg::SpiExec("SELECT format('%I.%I', n.nspname, c.relname), c.relname, indexpilot._qualified_name(t.oid) "
 						   "FROM pg_catalog.pg_index i "
 						   "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
 						   "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
@@ -413,7 +413,10 @@ BuilderMain(int slot_index)
 	MemoryContext context = CurrentMemoryContext;
 	PG_TRY();
 	{
+		// postgres.c arms statement_timeout for each client statement; outside it, nothing does: arm it here.
+		enable_timeout_after(STATEMENT_TIMEOUT, s_build_statement_timeout_ms);
 		ExecuteTopLevel(job.ddl);
+		disable_timeout(STATEMENT_TIMEOUT, false);
 	}
 	PG_CATCH();
 	{
