@@ -127,45 +127,65 @@ IsTenantEntry(const ShapeKey &key)
 		   key.tenant_kind == static_cast<uint8>(TenantKind::Text);
 }
 
+/* qsort order of entries by usage, least used first. */
+template <typename Entry>
 static int
 CompareUsage(const void *a, const void *b)
 {
-	double ua = (*static_cast<ShapeEntry *const *>(a))->usage;
-	double ub = (*static_cast<ShapeEntry *const *>(b))->usage;
+	double ua = (*static_cast<Entry *const *>(a))->usage;
+	double ub = (*static_cast<Entry *const *>(b))->usage;
 	return ua < ub ? -1 : (ua > ub ? 1 : 0);
 }
 
-/* Removes the least-used 5% of shapes. Caller holds the lock exclusively. */
+/*
+ * Decays every entry's usage and removes the least-used 5% (at least 10) of those `evictable` accepts,
+ * calling `before_remove` on each first; counts them in `counter`. Caller holds the lock exclusively.
+ * The temporary array comes from the caller's memory context.
+ */
+template <typename Entry, typename Evictable, typename BeforeRemove>
+static void
+EvictLeastUsed(HTAB *table, pg_atomic_uint64 *counter, Evictable evictable, BeforeRemove before_remove)
+{
+	long n = hash_get_num_entries(table);
+	auto **entries = static_cast<Entry **>(palloc(Max(n, 1L) * sizeof(Entry *)));
+	long candidates = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, table);
+	Entry *entry;
+	while ((entry = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+		entry->usage *= kUsageDecay;
+		if (evictable(*entry))
+			entries[candidates++] = entry;
+	}
+	qsort(entries, candidates, sizeof(Entry *), CompareUsage<Entry>);
+	long victims = Min(Max(static_cast<long>(n * kEvictFraction), static_cast<long>(kEvictMinimum)), candidates);
+	for (long i = 0; i < victims; i++) {
+		auto key = entries[i]->key; /* a copy: the entry goes away */
+		before_remove(key);
+		hash_search(table, &key, HASH_REMOVE, nullptr);
+	}
+	pg_atomic_fetch_add_u64(counter, victims);
+	pfree(entries);
+}
+
+/* Removes the least-used shapes. Caller holds the lock exclusively. */
 static void
 EvictShapes()
 {
-	long n = hash_get_num_entries(s_shapes);
-	auto **entries = static_cast<ShapeEntry **>(palloc(n * sizeof(ShapeEntry *)));
-	long candidates = 0;
-	HASH_SEQ_STATUS seq;
-	hash_seq_init(&seq, s_shapes);
-	ShapeEntry *entry;
-	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
-		entry->usage *= kUsageDecay;
+	EvictLeastUsed<ShapeEntry>(
+		s_shapes, &s_header->evictions,
 		// An aggregate that still counts kept-apart tenants stays: evicting it would lose the bound.
-		if (!(entry->key.tenant_kind == static_cast<uint8>(TenantKind::Other) && entry->ntenants > 0))
-			entries[candidates++] = entry;
-	}
-	qsort(entries, candidates, sizeof(ShapeEntry *), CompareUsage);
-	long victims = Max(static_cast<long>(n * kEvictFraction), static_cast<long>(kEvictMinimum));
-	victims = Min(victims, candidates);
-	for (long i = 0; i < victims; i++) {
-		ShapeKey key = entries[i]->key;
-		if (IsTenantEntry(key)) {
+		[](const ShapeEntry &e) {
+			return !(e.key.tenant_kind == static_cast<uint8>(TenantKind::Other) && e.ntenants > 0);
+		},
+		[](const ShapeKey &key) {
+			if (!IsTenantEntry(key))
+				return;
 			ShapeKey other = OtherKey(key);
 			auto *agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
 			if (agg != nullptr && agg->ntenants > 0)
 				agg->ntenants--;
-		}
-		hash_search(s_shapes, &key, HASH_REMOVE, nullptr);
-	}
-	pg_atomic_fetch_add_u64(&s_header->evictions, victims);
-	pfree(entries);
+		});
 }
 
 /* Finds or creates an entry for `key`. Caller holds the lock exclusively. May return nullptr (dropped). */
@@ -267,35 +287,12 @@ StoreRecord(const Observation &obs)
 	LWLockRelease(s_header->lock);
 }
 
-static int
-CompareQueryUsage(const void *a, const void *b)
-{
-	double ua = (*static_cast<QueryEntry *const *>(a))->usage;
-	double ub = (*static_cast<QueryEntry *const *>(b))->usage;
-	return ua < ub ? -1 : (ua > ub ? 1 : 0);
-}
-
+/* Removes the least-used statement texts. Caller holds the lock exclusively. */
 static void
 EvictQueries()
 {
-	long n = hash_get_num_entries(s_queries);
-	auto **entries = static_cast<QueryEntry **>(palloc(n * sizeof(QueryEntry *)));
-	long i = 0;
-	HASH_SEQ_STATUS seq;
-	hash_seq_init(&seq, s_queries);
-	QueryEntry *entry;
-	while ((entry = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr) {
-		entry->usage *= kUsageDecay;
-		entries[i++] = entry;
-	}
-	qsort(entries, i, sizeof(QueryEntry *), CompareQueryUsage);
-	long victims = Min(Max(static_cast<long>(n * kEvictFraction), static_cast<long>(kEvictMinimum)), i);
-	for (long v = 0; v < victims; v++) {
-		QueryKey key = entries[v]->key;
-		hash_search(s_queries, &key, HASH_REMOVE, nullptr);
-	}
-	pg_atomic_fetch_add_u64(&s_header->query_evictions, victims);
-	pfree(entries);
+	EvictLeastUsed<QueryEntry>(
+		s_queries, &s_header->query_evictions, [](const QueryEntry &) { return true; }, [](const QueryKey &) {});
 }
 
 void
