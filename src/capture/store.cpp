@@ -349,10 +349,14 @@ StoreCountSampled()
 		pg_atomic_fetch_add_u64(&s_header->statements_sampled, 1);
 }
 
-int
-StoreSnapshot(Oid dbid, ShapeEntry **out)
+/*
+ * Copies the shapes of `dbid` (every database with InvalidOid) into a palloc'd array; `take` also removes
+ * them, under the exclusive lock (no spinlock needed then: nobody can bump a counter meanwhile).
+ */
+static int
+CopyShapes(Oid dbid, bool take, ShapeEntry **out)
 {
-	LWLockAcquire(s_header->lock, LW_SHARED);
+	LWLockAcquire(s_header->lock, take ? LW_EXCLUSIVE : LW_SHARED);
 	long n = hash_get_num_entries(s_shapes);
 	auto *copy = static_cast<ShapeEntry *>(palloc(Max(n, 1L) * sizeof(ShapeEntry)));
 	int count = 0;
@@ -362,9 +366,15 @@ StoreSnapshot(Oid dbid, ShapeEntry **out)
 	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
 		if (dbid != InvalidOid && entry->key.dbid != dbid)
 			continue;
-		SpinLockAcquire(&entry->mutex);
-		copy[count++] = *entry;
-		SpinLockRelease(&entry->mutex);
+		if (take) {
+			copy[count++] = *entry;
+			// Removing the element just returned by hash_seq_search is allowed by dynahash.
+			hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
+		} else {
+			SpinLockAcquire(&entry->mutex);
+			copy[count++] = *entry;
+			SpinLockRelease(&entry->mutex);
+		}
 	}
 	LWLockRelease(s_header->lock);
 	*out = copy;
@@ -372,25 +382,15 @@ StoreSnapshot(Oid dbid, ShapeEntry **out)
 }
 
 int
+StoreSnapshot(Oid dbid, ShapeEntry **out)
+{
+	return CopyShapes(dbid, false, out);
+}
+
+int
 StoreTake(Oid dbid, ShapeEntry **out)
 {
-	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
-	long n = hash_get_num_entries(s_shapes);
-	auto *copy = static_cast<ShapeEntry *>(palloc(Max(n, 1L) * sizeof(ShapeEntry)));
-	int count = 0;
-	HASH_SEQ_STATUS seq;
-	hash_seq_init(&seq, s_shapes);
-	ShapeEntry *entry;
-	// Removing the element just returned by hash_seq_search is allowed by dynahash.
-	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
-		if (entry->key.dbid != dbid)
-			continue;
-		copy[count++] = *entry; /* no spinlock needed: the exclusive lock keeps every bumper out */
-		hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
-	}
-	LWLockRelease(s_header->lock);
-	*out = copy;
-	return count;
+	return CopyShapes(dbid, true, out);
 }
 
 int
