@@ -1258,12 +1258,17 @@ BEGIN
     SELECT l.queryid, l.query, l.last_seen, l.last_seen FROM indexpilot.live_queries l
     ON CONFLICT (queryid) DO UPDATE SET last_seen = greatest(s.last_seen, excluded.last_seen);
 
-    -- Minute buckets older than rollup_after become hourly ones.
-    WITH old AS (
+    -- Minute buckets older than rollup_after become hourly ones. The hour's rows (its minute rows and an
+    -- hourly row an earlier roll-up made) are deleted and summed again, so the insert cannot conflict.
+    WITH hours AS (
+        SELECT DISTINCT date_trunc('hour', bucket_start) AS hour
+        FROM indexpilot.query_stats
+        WHERE query_stats.bucket_width < interval '1 hour' AND bucket_start < now() - rollup_after),
+    old AS (
         DELETE FROM indexpilot.query_stats
-        WHERE query_stats.bucket_width < interval '1 hour' AND bucket_start < now() - rollup_after
+        WHERE bucket_start < now() - rollup_after AND date_trunc('hour', bucket_start) IN (SELECT hour FROM hours)
         RETURNING *)
-    INSERT INTO indexpilot.query_stats AS q
+    INSERT INTO indexpilot.query_stats
         (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls, seq_scan_calls,
          index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned, rows_returned,
          total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen, estimated_calls)
@@ -1273,22 +1278,7 @@ BEGIN
            sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid),
            min(o.first_seen), sum(o.estimated_calls)
     FROM old o
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-    ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
-    SET calls = q.calls + excluded.calls,
-        seq_scan_calls = q.seq_scan_calls + excluded.seq_scan_calls,
-        index_calls = q.index_calls + excluded.index_calls,
-        bitmap_calls = q.bitmap_calls + excluded.bitmap_calls,
-        cancelled_calls = q.cancelled_calls + excluded.cancelled_calls,
-        instrumented_calls = q.instrumented_calls + excluded.instrumented_calls,
-        rows_scanned = q.rows_scanned + excluded.rows_scanned,
-        rows_returned = q.rows_returned + excluded.rows_returned,
-        total_time_ms = q.total_time_ms + excluded.total_time_ms,
-        max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
-        cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
-        sample_queryid = coalesce(excluded.sample_queryid, q.sample_queryid),
-        first_seen = least(q.first_seen, excluded.first_seen),
-        estimated_calls = q.estimated_calls + excluded.estimated_calls;
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 
     DELETE FROM indexpilot.query_stats WHERE bucket_start < now() - retention;
     DELETE FROM indexpilot.query_samples WHERE last_seen < now() - retention;

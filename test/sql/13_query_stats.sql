@@ -43,6 +43,13 @@ SELECT indexpilot._flush('1 minute', '100 years', '1 hour') AS flushed;
 SELECT bucket_start AT TIME ZONE 'UTC' AS bucket_utc, bucket_width, calls, total_time_ms, max_time_ms
 FROM indexpilot.query_stats WHERE relid = 'qs_contacts'::regclass AND bucket_start < '2021-01-01'
 ORDER BY bucket_start;
+-- A late minute row for an hour rolled up before joins that hour's row instead of duplicating it.
+INSERT INTO indexpilot.query_stats (bucket_start, bucket_width, relid, attnums, operators, calls, total_time_ms, max_time_ms)
+VALUES ('2020-01-01 10:30+00', '1 minute', 'qs_contacts', '{3}', '{eq}', 5, 2, 9);
+SELECT indexpilot._flush('1 minute', '100 years', '1 hour') AS flushed;
+SELECT bucket_start AT TIME ZONE 'UTC' AS bucket_utc, bucket_width, calls, total_time_ms, max_time_ms
+FROM indexpilot.query_stats WHERE relid = 'qs_contacts'::regclass AND bucket_start < '2021-01-01'
+ORDER BY bucket_start;
 SELECT indexpilot._flush('1 minute', '1 day', '1 hour') AS flushed;
 SELECT count(*) AS old_rows_left FROM indexpilot.query_stats WHERE bucket_start < '2021-01-01';
 
