@@ -15,15 +15,7 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-15}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-4}
 
-WORK=""
-DATADIR=""
-cleanup() {
-	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
-	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ip_cleanup_on_exit
 
 bash test/scripts/deps.sh --bench
 make -s all

@@ -10,15 +10,7 @@ cd "$(dirname "$0")/../.."
 . test/scripts/sim.sh
 DEMO_START=$(date +%s)
 
-WORK=""
-DATADIR=""
-cleanup() {
-	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
-	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ip_cleanup_on_exit
 
 bash test/scripts/deps.sh
 echo "demo: building"

@@ -89,3 +89,22 @@ ip_cluster_stop() {
 	ip_as_server_user "$IP_BINDIR/pg_ctl" -D "$1" -m fast -w -t 60 stop >/dev/null 2>&1 ||
 		ip_as_server_user "$IP_BINDIR/pg_ctl" -D "$1" -m immediate -w stop >/dev/null 2>&1 || true
 }
+
+# The scripts keep what they create in WORK (private install), DATADIR (the cluster) and TAPDIR (TAP runs):
+# ip_cleanup_on_exit empties them and, on exit, also on failure or interrupt, stops the cluster and
+# removes all three.
+ip_cleanup() {
+	if [ -n "${DATADIR:-}" ]; then
+		ip_cluster_stop "$DATADIR"
+		rm -rf "$DATADIR"
+	fi
+	if [ -n "${WORK:-}" ]; then rm -rf "$WORK"; fi
+	if [ -n "${TAPDIR:-}" ]; then rm -rf "$TAPDIR"; fi
+}
+ip_cleanup_on_exit() {
+	WORK=""
+	DATADIR=""
+	TAPDIR=""
+	trap ip_cleanup EXIT
+	trap 'exit 130' INT TERM
+}

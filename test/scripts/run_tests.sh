@@ -17,20 +17,9 @@ PASSED=0
 FAILED=0
 STAGES=${STAGES:-format unit fuzz regress tap}
 want() { [[ " $STAGES " == *" $1 "* ]]; }
-WORK=""
-DATADIR=""
-TAPDIR=""
 LOGDIR="$ROOT/log"
 mkdir -p "$LOGDIR"
-
-cleanup() {
-	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
-	[ -n "$TAPDIR" ] && rm -rf "$TAPDIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ip_cleanup_on_exit
 
 # tally NAME PASSED FAILED
 tally() {

@@ -77,15 +77,7 @@ if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ]; then
 	exit 0
 fi
 
-WORK=""
-DATADIR=""
-cleanup() {
-	[ -n "$DATADIR" ] && ip_cluster_stop "$DATADIR"
-	[ -n "$DATADIR" ] && rm -rf "$DATADIR"
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+ip_cleanup_on_exit
 
 bash test/scripts/deps.sh
 make -s all
