@@ -1,7 +1,7 @@
 /*
  * test_config.cpp — switch names, the environment variables and the precedence rule.
  */
-#include "config_print.hpp"
+#include "printers.hpp"
 #include "indexpilot/core/config.hpp"
 #include "indexpilot/core/error.hpp"
 

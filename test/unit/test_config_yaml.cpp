@@ -2,7 +2,7 @@
  * test_config_yaml.cpp — the YAML config file: the valid shape, and malformed files of many shapes, each
  * reported with file, line and key and applied all-or-nothing.
  */
-#include "config_print.hpp"
+#include "printers.hpp"
 #include "indexpilot/core/config.hpp"
 
 #include <boost/test/unit_test.hpp>
