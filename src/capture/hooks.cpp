@@ -104,22 +104,57 @@ FlushStatements(Pred done, bool cancelled)
 			continue;
 		}
 		double ms = ElapsedMs(stmt.started_at, now);
-		int keep_shapes = 0;
-		for (int i = 0; i < s_nshapes; i++) {
-			if (s_shapes[i].owner != stmt.owner) {
-				s_shapes[keep_shapes++] = s_shapes[i];
+		const Observation *batch[kMaxStatementObservations];
+		int nbatch = 0;
+		for (int i = 0; i < s_nshapes && nbatch < kMaxStatementObservations; i++) {
+			if (s_shapes[i].owner != stmt.owner)
 				continue;
-			}
 			Observation &obs = s_shapes[i].obs;
 			obs.cancelled = cancelled;
 			obs.elapsed_ms = ms;
 			obs.queryid = stmt.queryid;
 			obs.weight = stmt.weight;
-			StoreRecord(obs);
+			batch[nbatch++] = &obs;
 		}
+		StoreRecordStatement(batch, nbatch, MyDatabaseId, stmt.queryid, now);
+		int keep_shapes = 0;
+		for (int i = 0; i < s_nshapes; i++)
+			if (s_shapes[i].owner != stmt.owner)
+				s_shapes[keep_shapes++] = s_shapes[i];
 		s_nshapes = keep_shapes;
 	}
 	s_nstatements = keep_statements;
+}
+
+/*
+ * Query ids whose text the store is known to keep, as of a text generation: a hit skips the store's lock
+ * at ExecutorStart. Direct-mapped by query id; a miss or a changed generation asks the store again.
+ */
+inline constexpr int kKnownTexts = 64;
+struct KnownText {
+	uint64 queryid;
+	uint64 generation;
+};
+static KnownText s_known_texts[kKnownTexts];
+
+static void
+RememberText(const QueryDesc *queryDesc, uint64 queryid)
+{
+	KnownText &known = s_known_texts[queryid % kKnownTexts];
+	uint64 generation = StoreTextGeneration(); /* read first: an eviction after it invalidates the slot */
+	if (known.queryid == queryid && known.generation == generation)
+		return;
+	const PlannedStmt *ps = queryDesc->plannedstmt;
+	const char *text = queryDesc->sourceText;
+	int length = static_cast<int>(strlen(text));
+	if (ps->stmt_location >= 0 && ps->stmt_location < length) {
+		text += ps->stmt_location;
+		length = ps->stmt_len > 0 ? Min(ps->stmt_len, length - ps->stmt_location) : length - ps->stmt_location;
+	}
+	if (StoreRememberQuery(MyDatabaseId, queryid, text, length)) {
+		known.queryid = queryid;
+		known.generation = generation;
+	}
 }
 
 /* Drops everything pending for `owner` without recording it (after an internal failure). */
@@ -174,17 +209,8 @@ CaptureStart(QueryDesc *queryDesc)
 	stmt.queryid = queryDesc->plannedstmt->queryId;
 	stmt.weight = s_statement_weight;
 	StoreCountSampled();
-
-	if (stmt.queryid != 0 && queryDesc->sourceText != nullptr) {
-		const PlannedStmt *ps = queryDesc->plannedstmt;
-		const char *text = queryDesc->sourceText;
-		int length = static_cast<int>(strlen(text));
-		if (ps->stmt_location >= 0 && ps->stmt_location < length) {
-			text += ps->stmt_location;
-			length = ps->stmt_len > 0 ? Min(ps->stmt_len, length - ps->stmt_location) : length - ps->stmt_location;
-		}
-		StoreRememberQuery(MyDatabaseId, stmt.queryid, text, length);
-	}
+	if (stmt.queryid != 0 && queryDesc->sourceText != nullptr)
+		RememberText(queryDesc, stmt.queryid);
 }
 
 static void

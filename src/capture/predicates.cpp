@@ -20,6 +20,7 @@ extern "C" {
 #include "common/hashfn.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/instrument.h"
 #include "miscadmin.h"
@@ -33,6 +34,7 @@ extern "C" {
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 #include <cstring>
@@ -61,13 +63,35 @@ struct OpInfo {
 
 static HTAB *s_rel_cache = nullptr;
 static HTAB *s_op_cache = nullptr;
+static HTAB *s_func_cache = nullptr;
 static bool s_rel_cache_stale = false;
+static bool s_func_cache_stale = false;
 static bool s_callback_registered = false;
+
+/*
+ * Direct-mapped fronts of the caches: the hot path usually meets the same few relations, operators and
+ * functions, and a hit costs a compare instead of a hash lookup. They point into the dynahash tables,
+ * whose entries never move; a front is cleared whenever its table is rebuilt.
+ */
+inline constexpr int kFront = 64;
+static const RelInfo *s_rel_front[kFront];
+static const OpInfo *s_op_front[kFront];
+
+struct FuncInfo {
+	Oid funcid; /* key */
+	bool is_volatile;
+};
 
 static void
 InvalidateRelCache(Datum, Oid)
 {
 	s_rel_cache_stale = true;
+}
+
+static void
+InvalidateFuncCache(Datum, int, uint32)
+{
+	s_func_cache_stale = true;
 }
 
 static void
@@ -100,18 +124,23 @@ LookupRel(Oid relid)
 {
 	if (!s_callback_registered) {
 		CacheRegisterRelcacheCallback(InvalidateRelCache, (Datum)0);
+		CacheRegisterSyscacheCallback(PROCOID, InvalidateFuncCache, (Datum)0);
 		s_callback_registered = true;
 	}
 	if (s_rel_cache == nullptr || s_rel_cache_stale) {
 		if (s_rel_cache != nullptr)
 			hash_destroy(s_rel_cache);
+		memset(s_rel_front, 0, sizeof(s_rel_front));
 		s_rel_cache = MakeCache("indexpilot relations", sizeof(Oid), sizeof(RelInfo));
 		s_rel_cache_stale = false;
 	}
+	const RelInfo *&front = s_rel_front[relid % kFront];
+	if (front != nullptr && front->relid == relid)
+		return front;
 	bool found = false;
 	auto *info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_FIND, nullptr));
 	if (info != nullptr)
-		return info;
+		return front = info;
 
 	// Compute before entering: the lookups below may process invalidations.
 	bool tracked = false;
@@ -126,10 +155,13 @@ LookupRel(Oid relid)
 		if (tracked && s_tenant_column != nullptr && s_tenant_column[0] != '\0')
 			tenant = get_attnum(relid, s_tenant_column);
 	}
+	// The lookups above may have processed an invalidation that rebuilt the cache: re-check before entering.
+	if (s_rel_cache_stale)
+		return LookupRel(relid);
 	info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_ENTER, &found));
 	info->tracked = tracked;
 	info->tenant_attnum = tenant;
-	return info;
+	return s_rel_front[relid % kFront] = info;
 }
 
 static const OpInfo *
@@ -137,9 +169,12 @@ LookupOp(Oid opno)
 {
 	if (s_op_cache == nullptr)
 		s_op_cache = MakeCache("indexpilot operators", sizeof(Oid), sizeof(OpInfo));
+	const OpInfo *&front = s_op_front[opno % kFront];
+	if (front != nullptr && front->opno == opno)
+		return front;
 	auto *info = static_cast<OpInfo *>(hash_search(s_op_cache, &opno, HASH_FIND, nullptr));
 	if (info != nullptr)
-		return info;
+		return front = info;
 
 	OpKind kind = OpKind::None;
 	bool like = false;
@@ -162,7 +197,7 @@ LookupOp(Oid opno)
 	info = static_cast<OpInfo *>(hash_search(s_op_cache, &opno, HASH_ENTER, &found));
 	info->kind = kind;
 	info->like = like;
-	return info;
+	return s_op_front[opno % kFront] = info;
 }
 
 /* ---- expressions ---------------------------------------------------------------------------------------- */
@@ -323,7 +358,7 @@ NoteTenant(RelShapes *rel, Node *operand, const NodeContext &ctx)
 		default:
 			return;
 	}
-	snprintf(rel->tenant_text, kTenantTextBytes, INT64_FORMAT, rel->tenant);
+	rel->tenant_text[0] = '\0'; /* the store writes the digits when it keeps this tenant apart */
 	rel->tenant_kind = TenantKind::Int;
 }
 
@@ -333,16 +368,44 @@ IsOuterParam(Node *node)
 	return node != nullptr && IsA(node, Param) && reinterpret_cast<Param *>(node)->paramkind == PARAM_EXEC;
 }
 
-/* True when the expression refers to the current row or an outer row: a Var, an outer parameter, a SubPlan. */
+/* Whether a function is volatile, from a backend cache (cleared when pg_proc changes). */
 static bool
-RefersToRows(Node *node, void *context)
+IsVolatileFunction(Oid funcid, void *)
+{
+	if (s_func_cache == nullptr || s_func_cache_stale) {
+		if (s_func_cache != nullptr)
+			hash_destroy(s_func_cache);
+		s_func_cache = MakeCache("indexpilot functions", sizeof(Oid), sizeof(FuncInfo));
+		s_func_cache_stale = false;
+	}
+	auto *info = static_cast<FuncInfo *>(hash_search(s_func_cache, &funcid, HASH_FIND, nullptr));
+	if (info != nullptr)
+		return info->is_volatile;
+	bool is_volatile = func_volatile(funcid) == PROVOLATILE_VOLATILE;
+	if (!s_func_cache_stale) {
+		bool found = false;
+		info = static_cast<FuncInfo *>(hash_search(s_func_cache, &funcid, HASH_ENTER, &found));
+		info->is_volatile = is_volatile;
+	}
+	return is_volatile;
+}
+
+/*
+ * True when the expression refers to the current row or an outer row (a Var, an outer parameter, a SubPlan)
+ * or calls a volatile function (what contain_volatile_functions decides, with function volatility cached:
+ * this runs for every sampled statement).
+ */
+static bool
+NotAValue(Node *node, void *context)
 {
 	if (node == nullptr)
 		return false;
-	if (IsA(node, Var) || IsOuterParam(node) || IsA(node, SubPlan) || IsA(node, AlternativeSubPlan))
+	if (IsA(node, Var) || IsOuterParam(node) || IsA(node, SubPlan) || IsA(node, AlternativeSubPlan) ||
+		IsA(node, NextValueExpr))
 		return true;
-	// PostgreSQL 15 declares walkers as bool (*)(); the cast goes through void (*)(void) on purpose.
-	return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)(void)>(RefersToRows)),
+	if (check_functions_in_node(node, IsVolatileFunction, nullptr))
+		return true;
+	return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)(void)>(NotAValue)),
 								  context);
 }
 
@@ -358,7 +421,7 @@ IsValueOperand(Node *node)
 		return false;
 	if (IsA(node, Const) || (IsA(node, Param) && !IsOuterParam(node)))
 		return true;
-	return !RefersToRows(node, nullptr) && !contain_volatile_functions(node);
+	return !NotAValue(node, nullptr);
 }
 
 static void AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx);

@@ -35,6 +35,7 @@ struct StoreHeader {
 	pg_atomic_uint64 dropped;
 	pg_atomic_uint64 internal_errors;
 	pg_atomic_uint64 statements_sampled;
+	pg_atomic_uint64 text_generation; /* bumped when texts are evicted or reset; never goes back */
 	TimestampTz reset_at;
 };
 
@@ -84,6 +85,7 @@ StoreInit(LWLockPadded *locks)
 		pg_atomic_init_u64(&header->dropped, 0);
 		pg_atomic_init_u64(&header->internal_errors, 0);
 		pg_atomic_init_u64(&header->statements_sampled, 0);
+		pg_atomic_init_u64(&header->text_generation, 1);
 		header->reset_at = GetCurrentTimestamp();
 	}
 	HASHCTL info;
@@ -230,7 +232,13 @@ InsertShape(const Observation &obs, TimestampTz now)
 		return agg;
 	// Pin the aggregate while inserting: eviction must not remove it under us.
 	agg->ntenants++;
-	entry = EnterShape(obs.key, obs.tenant_text, now);
+	char digits[kTenantTextBytes];
+	const char *text = obs.tenant_text;
+	if (obs.key.tenant_kind == static_cast<uint8>(TenantKind::Int)) {
+		snprintf(digits, sizeof(digits), INT64_FORMAT, obs.key.tenant);
+		text = digits;
+	}
+	entry = EnterShape(obs.key, text, now);
 	agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
 	if (entry == nullptr) {
 		if (agg != nullptr)
@@ -268,22 +276,54 @@ Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
 }
 
 void
-StoreRecord(const Observation &obs)
+StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, TimestampTz now)
 {
-	if (s_header == nullptr)
+	if (s_header == nullptr || n <= 0)
 		return;
-	TimestampTz now = GetCurrentTimestamp();
+	n = Min(n, kMaxStatementObservations);
+	int missing[kMaxStatementObservations];
+	int nmissing = 0;
 	LWLockAcquire(s_header->lock, LW_SHARED);
-	auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs.key, HASH_FIND, nullptr));
-	if (entry == nullptr) {
-		LWLockRelease(s_header->lock);
-		LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
-		entry = InsertShape(obs, now);
+	for (int i = 0; i < n; i++) {
+		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs[i]->key, HASH_FIND, nullptr));
+		if (entry == nullptr && IsTenantEntry(obs[i]->key)) {
+			// A tenant not kept apart goes to the aggregate; once that is full, no insert is needed.
+			// ntenants only changes under the exclusive lock, so it is stable while we hold the shared one.
+			ShapeKey other = OtherKey(obs[i]->key);
+			auto *agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
+			if (agg != nullptr && agg->ntenants >= s_max_tenants_per_shape)
+				entry = agg;
+		}
+		if (entry != nullptr)
+			Accumulate(entry, *obs[i], now);
+		else
+			missing[nmissing++] = i;
 	}
-	if (entry != nullptr)
-		Accumulate(entry, obs, now);
-	else
-		pg_atomic_fetch_add_u64(&s_header->dropped, 1);
+	if (queryid != 0) {
+		QueryKey key;
+		memset(&key, 0, sizeof(key));
+		key.dbid = dbid;
+		key.queryid = queryid;
+		auto *query = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_FIND, nullptr));
+		if (query != nullptr) {
+			// Benign race: two backends may both bump usage; it only steers eviction.
+			query->usage += 1.0;
+			query->last_seen = now;
+		}
+	}
+	LWLockRelease(s_header->lock);
+	if (nmissing == 0)
+		return;
+
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < nmissing; i++) {
+		const Observation &o = *obs[missing[i]];
+		ShapeEntry *entry = InsertShape(o, now);
+		if (entry != nullptr)
+			Accumulate(entry, o, now);
+		else
+			pg_atomic_fetch_add_u64(&s_header->dropped, 1);
+	}
 	LWLockRelease(s_header->lock);
 }
 
@@ -293,35 +333,37 @@ EvictQueries()
 {
 	EvictLeastUsed<QueryEntry>(
 		s_queries, &s_header->query_evictions, [](const QueryEntry &) { return true; }, [](const QueryKey &) {});
+	pg_atomic_fetch_add_u64(&s_header->text_generation, 1);
 }
 
-void
+uint64
+StoreTextGeneration()
+{
+	return s_header != nullptr ? pg_atomic_read_u64(&s_header->text_generation) : 0;
+}
+
+bool
 StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length)
 {
 	if (s_header == nullptr || queryid == 0 || text == nullptr || length <= 0)
-		return;
+		return false;
 	QueryKey key;
 	memset(&key, 0, sizeof(key));
 	key.dbid = dbid;
 	key.queryid = queryid;
-	TimestampTz now = GetCurrentTimestamp();
 
 	LWLockAcquire(s_header->lock, LW_SHARED);
-	auto *entry = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_FIND, nullptr));
-	if (entry != nullptr) {
-		// Benign race: two backends may both bump usage; it only steers eviction.
-		entry->usage += 1.0;
-		entry->last_seen = now;
-		LWLockRelease(s_header->lock);
-		return;
-	}
+	bool kept = hash_search(s_queries, &key, HASH_FIND, nullptr) != nullptr;
 	LWLockRelease(s_header->lock);
+	if (kept)
+		return true;
 
+	TimestampTz now = GetCurrentTimestamp();
 	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
 	if (hash_get_num_entries(s_queries) >= s_max_queries)
 		EvictQueries();
 	bool found = false;
-	entry = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_ENTER_NULL, &found));
+	auto *entry = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_ENTER_NULL, &found));
 	if (entry != nullptr && !found) {
 		int len = Min(length, kQueryTextBytes - 1);
 		// Never cut a multi-byte character in half.
@@ -333,6 +375,7 @@ StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length)
 		entry->last_seen = now;
 	}
 	LWLockRelease(s_header->lock);
+	return entry != nullptr;
 }
 
 void
@@ -445,6 +488,7 @@ StoreReset()
 	while ((query = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr)
 		hash_search(s_queries, &query->key, HASH_REMOVE, nullptr);
 	s_header->reset_at = GetCurrentTimestamp();
+	pg_atomic_fetch_add_u64(&s_header->text_generation, 1);
 	LWLockRelease(s_header->lock);
 	pg_atomic_write_u64(&s_header->evictions, 0);
 	pg_atomic_write_u64(&s_header->query_evictions, 0);

@@ -81,6 +81,13 @@ $$;
 SELECT tenant_scope, count(*) AS entries, sum(calls) AS calls
 FROM indexpilot.live_stats WHERE columns = '{tenant_id,title}' GROUP BY 1 ORDER BY tenant_scope COLLATE "C";
 
+-- A reset forgets the texts too. Backends remember which texts the store keeps (to skip its lock), but
+-- not across a reset: the next run of a statement seen before keeps its text again.
+SELECT indexpilot_reset_live_stats() > 0 AS reset;
+SELECT count(*) AS texts FROM indexpilot.live_queries;
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 3 AND title = 'CTO';
+SELECT query FROM indexpilot.live_queries WHERE query LIKE '%cap_contacts WHERE tenant_id = % AND title = %';
+
 -- sample_rate 0 captures nothing; the rate is per top-level statement.
 SELECT indexpilot_reset_live_stats() > 0 AS reset;
 SET indexpilot.sample_rate = 0;

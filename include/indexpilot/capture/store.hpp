@@ -120,11 +120,24 @@ void RequestStore();
 /* True once the store is attached (the library was preloaded). */
 bool StoreAvailable();
 
-/* Adds one observation. Never raises an ERROR; a full store evicts, an impossible insert is counted. */
-void StoreRecord(const Observation &obs);
+/* Most observations one statement records at once (StoreRecordStatement). */
+inline constexpr int kMaxStatementObservations = 128;
 
-/* Remembers a representative text for (dbid, queryid) unless one is kept already. */
-void StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length);
+/*
+ * Adds one statement's observations (at most kMaxStatementObservations) under one shared acquisition of
+ * the lock, and bumps the usage of the statement's text (dbid, queryid) when one is kept; `now` is when the
+ * statement ended. Shapes seen for the first time are inserted under the exclusive lock afterwards.
+ * Never raises an ERROR; a full store evicts, an impossible insert is counted.
+ */
+void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, TimestampTz now);
+
+/*
+ * Remembers a representative text for (dbid, queryid) unless one is kept already; returns whether one is
+ * kept now. A backend may skip calling again for the same query id while StoreTextGeneration() has not
+ * changed (it changes whenever texts are evicted or reset).
+ */
+bool StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length);
+uint64 StoreTextGeneration();
 
 /* Bumps the internal-error counter (capture failed and was skipped). */
 void StoreCountInternalError();
