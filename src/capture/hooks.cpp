@@ -90,6 +90,9 @@ ElapsedMs(TimestampTz start, TimestampTz end)
 	return static_cast<double>(end - start) / 1000.0;
 }
 
+inline constexpr int kTextUsageEvery = 8;
+static uint64 s_recorded = 0;
+
 /* Records the shapes owned by statements for which `done(statement)` holds, and forgets them. */
 template <typename Pred>
 static void
@@ -116,7 +119,9 @@ FlushStatements(Pred done, bool cancelled)
 			obs.weight = stmt.weight;
 			batch[nbatch++] = &obs;
 		}
-		StoreRecordStatement(batch, nbatch, MyDatabaseId, stmt.queryid, now);
+		// A text's usage is bumped at every kTextUsageEvery-th recorded statement, by that much.
+		bool bump = ++s_recorded % kTextUsageEvery == 0;
+		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now);
 		int keep_shapes = 0;
 		for (int i = 0; i < s_nshapes; i++)
 			if (s_shapes[i].owner != stmt.owner)

@@ -276,7 +276,7 @@ Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
 }
 
 void
-StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, TimestampTz now)
+StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage, TimestampTz now)
 {
 	if (s_header == nullptr || n <= 0)
 		return;
@@ -307,7 +307,7 @@ StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 quer
 		auto *query = static_cast<QueryEntry *>(hash_search(s_queries, &key, HASH_FIND, nullptr));
 		if (query != nullptr) {
 			// Benign race: two backends may both bump usage; it only steers eviction.
-			query->usage += 1.0;
+			query->usage += text_usage;
 			query->last_seen = now;
 		}
 	}

@@ -125,11 +125,13 @@ inline constexpr int kMaxStatementObservations = 128;
 
 /*
  * Adds one statement's observations (at most kMaxStatementObservations) under one shared acquisition of
- * the lock, and bumps the usage of the statement's text (dbid, queryid) when one is kept; `now` is when the
- * statement ended. Shapes seen for the first time are inserted under the exclusive lock afterwards.
+ * the lock; `now` is when the statement ended. Shapes seen for the first time are inserted under the
+ * exclusive lock afterwards. With queryid not 0, also adds `text_usage` to the usage of the text kept for
+ * (dbid, queryid), if any (callers may bump every k-th statement by k: usage only steers eviction).
  * Never raises an ERROR; a full store evicts, an impossible insert is counted.
  */
-void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, TimestampTz now);
+void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage,
+						  TimestampTz now);
 
 /*
  * Remembers a representative text for (dbid, queryid) unless one is kept already; returns whether one is
