@@ -220,6 +220,14 @@ CREATE TABLE indexpilot.genome_tables (
 );
 COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with their tenant-key column';
 
+-- Capture reads each table's tenant key from here and caches it per backend; a change must reach them.
+CREATE FUNCTION indexpilot._genome_changed() RETURNS trigger
+LANGUAGE C AS 'MODULE_PATHNAME', 'indexpilot_genome_changed';
+REVOKE ALL ON FUNCTION indexpilot._genome_changed() FROM PUBLIC;
+CREATE TRIGGER genome_tables_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON indexpilot.genome_tables
+    FOR EACH STATEMENT EXECUTE FUNCTION indexpilot._genome_changed();
+
 CREATE TABLE indexpilot.genome_fields (
     relid         regclass    NOT NULL REFERENCES indexpilot.genome_tables (relid) ON DELETE CASCADE,
     attnum        smallint    NOT NULL CHECK (attnum > 0),

@@ -18,6 +18,11 @@ extern "C" {
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "common/hashfn.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -33,7 +38,9 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
 
@@ -119,6 +126,59 @@ MakeCache(const char *name, Size keysize, Size entrysize)
 	return hash_create(name, 128, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
+enum class GenomeKey { Managed, NotManaged, Unreadable };
+static AttrNumber s_genome_attnum = InvalidAttrNumber;
+
+/*
+ * Whether the genome of this database (indexpilot.genome_tables) manages `relid`, and if so its tenant key
+ * (in s_genome_attnum). Runs on a cache miss only. Never waits for a lock: while the genome table is locked
+ * (ALTER, DROP EXTENSION) it is Unreadable and the caller does not cache the answer. A change to the genome
+ * sends a relcache invalidation (the table's trigger, indexpilot._genome_changed()), which empties the cache
+ * of every backend when the change commits.
+ */
+static GenomeKey
+GenomeTenantKey(Oid relid)
+{
+	s_genome_attnum = InvalidAttrNumber;
+	Oid nsp = get_namespace_oid("indexpilot", true);
+	Oid genome = OidIsValid(nsp) ? get_relname_relid("genome_tables", nsp) : InvalidOid;
+	if (!OidIsValid(genome))
+		return GenomeKey::NotManaged; /* the extension is not created in this database */
+	if (!ActiveSnapshotSet() || !ConditionalLockRelationOid(genome, AccessShareLock))
+		return GenomeKey::Unreadable;
+	Relation rel = table_open(genome, NoLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	AttrNumber relid_col = InvalidAttrNumber, key_col = InvalidAttrNumber;
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), "relid") == 0)
+			relid_col = att->attnum;
+		else if (strcmp(NameStr(att->attname), "tenant_key") == 0)
+			key_col = att->attnum;
+	}
+	GenomeKey result = GenomeKey::Unreadable;
+	if (relid_col != InvalidAttrNumber && key_col != InvalidAttrNumber) {
+		ScanKeyData key;
+		ScanKeyInit(&key, relid_col, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 1, &key);
+		HeapTuple tuple = systable_getnext(scan);
+		result = GenomeKey::NotManaged;
+		if (HeapTupleIsValid(tuple)) {
+			bool isnull = false;
+			Datum name = heap_getattr(tuple, key_col, desc, &isnull);
+			if (!isnull) {
+				s_genome_attnum = get_attnum(relid, NameStr(*DatumGetName(name)));
+				result = GenomeKey::Managed;
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 static const RelInfo *
 LookupRel(Oid relid)
 {
@@ -144,6 +204,7 @@ LookupRel(Oid relid)
 
 	// Compute before entering: the lookups below may process invalidations.
 	bool tracked = false;
+	bool cacheable = true;
 	AttrNumber tenant = InvalidAttrNumber;
 	char relkind = get_rel_relkind(relid);
 	if (relid >= FirstNormalObjectId &&
@@ -152,12 +213,26 @@ LookupRel(Oid relid)
 		char *nspname = get_namespace_name(nsp);
 		tracked = nspname != nullptr && strcmp(nspname, "indexpilot") != 0 && !IsToastNamespace(nsp) &&
 				  !isAnyTempNamespace(nsp);
-		if (tracked && s_tenant_column != nullptr && s_tenant_column[0] != '\0')
-			tenant = get_attnum(relid, s_tenant_column);
+		if (tracked) {
+			GenomeKey genome = GenomeTenantKey(relid);
+			cacheable = genome != GenomeKey::Unreadable;
+			if (genome == GenomeKey::Managed)
+				tenant = s_genome_attnum;
+			else if (s_tenant_column != nullptr && s_tenant_column[0] != '\0')
+				tenant = get_attnum(relid, s_tenant_column);
+		}
 	}
 	// The lookups above may have processed an invalidation that rebuilt the cache: re-check before entering.
 	if (s_rel_cache_stale)
 		return LookupRel(relid);
+	if (!cacheable) {
+		// Not kept: the next statement asks the genome again.
+		static RelInfo uncached;
+		uncached.relid = InvalidOid;
+		uncached.tracked = tracked;
+		uncached.tenant_attnum = tenant;
+		return &uncached;
+	}
 	info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_ENTER, &found));
 	info->tracked = tracked;
 	info->tenant_attnum = tenant;
@@ -232,7 +307,7 @@ struct NodeContext {
 struct RelShapes {
 	int rtindex;
 	Oid relid;
-	const RelInfo *info;
+	RelInfo info;
 	core::ShapeColumns filter;
 	core::ShapeColumns join;
 	TenantKind tenant_kind;
@@ -279,7 +354,7 @@ RelFor(NodeShapes *shapes, const NodeContext &ctx, int rtindex)
 {
 	for (int i = 0; i < shapes->count; i++) {
 		if (shapes->rels[i].rtindex == rtindex)
-			return shapes->rels[i].info->tracked ? &shapes->rels[i] : nullptr;
+			return shapes->rels[i].info.tracked ? &shapes->rels[i] : nullptr;
 	}
 	if (shapes->count == kMaxRelsPerNode)
 		return nullptr;
@@ -290,8 +365,8 @@ RelFor(NodeShapes *shapes, const NodeContext &ctx, int rtindex)
 	memset(rel, 0, sizeof(*rel));
 	rel->rtindex = rtindex;
 	rel->relid = rte->relid;
-	rel->info = LookupRel(rte->relid);
-	return rel->info->tracked ? rel : nullptr;
+	rel->info = *LookupRel(rte->relid); /* a copy: a later lookup may rebuild the cache */
+	return rel->info.tracked ? rel : nullptr;
 }
 
 /* The value behind a Const or an external parameter, if it is known. */
@@ -479,7 +554,7 @@ AddBinary(NodeShapes *shapes, Oid opno, Node *left, Node *right, const NodeConte
 	if (op->kind == OpKind::None)
 		return;
 	core::ShapeAdd(&rel->filter, attno, op->kind);
-	if (op->kind == OpKind::Eq && attno == rel->info->tenant_attnum)
+	if (op->kind == OpKind::Eq && attno == rel->info.tenant_attnum)
 		NoteTenant(rel, other, ctx);
 }
 
@@ -584,7 +659,7 @@ CollectNode(Collector *c, const NodeContext &base, const Plan *plan, Access acce
 		AddQual(&shapes, q, ctx);
 	for (int i = 0; i < shapes.count; i++) {
 		const RelShapes &rel = shapes.rels[i];
-		if (!rel.info->tracked)
+		if (!rel.info.tracked)
 			continue;
 		EmitShape(c, ctx, rel, rel.filter, ShapeKind::Filter);
 		EmitShape(c, ctx, rel, rel.join, ShapeKind::Join);

@@ -1,6 +1,7 @@
 /*
  * capture/sql.cpp — SQL access to the capture store: indexpilot._live_stats(), indexpilot._live_queries(),
- * indexpilot._capture_counters() (behind the views in schema indexpilot) and indexpilot_reset_live_stats().
+ * indexpilot._capture_counters() (behind the views in schema indexpilot) and indexpilot_reset_live_stats(),
+ * and indexpilot._genome_changed(), the trigger that tells capture the genome's tenant keys changed.
  */
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/pg/compat.hpp"
@@ -9,9 +10,11 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
@@ -197,5 +200,21 @@ INDEXPILOT_FUNCTION(indexpilot_reset_live_stats)
 	return indexpilot::pg::Entry([] {
 		indexpilot::capture::RequireStore("indexpilot_reset_live_stats()");
 		return Int64GetDatum(indexpilot::capture::StoreReset());
+	});
+}
+
+/*
+ * indexpilot._genome_changed(): statement trigger on indexpilot.genome_tables. Capture caches each table's
+ * tenant key per backend (capture/predicates.cpp) and empties that cache on any relcache invalidation; this
+ * sends one for the genome table, at commit, so every backend reads the new tenant keys.
+ */
+INDEXPILOT_FUNCTION(indexpilot_genome_changed)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		if (!CALLED_AS_TRIGGER(fcinfo))
+			ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+							errmsg("indexpilot._genome_changed() may only be called as a trigger")));
+		CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
+		return PointerGetDatum(nullptr);
 	});
 }

@@ -88,6 +88,21 @@ SELECT count(*) AS texts FROM indexpilot.live_queries;
 SELECT count(*) FROM cap_contacts WHERE tenant_id = 3 AND title = 'CTO';
 SELECT query FROM indexpilot.live_queries WHERE query LIKE '%cap_contacts WHERE tenant_id = % AND title = %';
 
+-- Tenant keys come from the genome: a managed table's own tenant-key column (not indexpilot.tenant_column),
+-- read again as soon as the genome changes, also by a session that has seen the table before.
+CREATE TABLE cap_accounts (acct int NOT NULL, plan text);
+INSERT INTO cap_accounts SELECT g % 10, 'p' || g FROM generate_series(1, 100) g;
+SELECT indexpilot_reset_live_stats() >= 0 AS reset;
+SELECT count(*) FROM cap_accounts WHERE acct = 7 AND plan = 'p7';
+SELECT indexpilot_register('cap_accounts', 'acct') AS fields;
+SELECT count(*) FROM cap_accounts WHERE acct = 7 AND plan = 'p17';
+SELECT count(*) FROM cap_accounts WHERE acct = 3 AND plan = 'p13';
+SELECT indexpilot_unregister('cap_accounts') AS fields;
+SELECT count(*) FROM cap_accounts WHERE acct = 7 AND plan = 'p27';
+SELECT columns, tenant_scope, tenant, calls FROM indexpilot.live_stats
+WHERE relation = 'cap_accounts'::regclass ORDER BY tenant_scope COLLATE "C", tenant COLLATE "C";
+DROP TABLE cap_accounts;
+
 -- sample_rate 0 captures nothing; the rate is per top-level statement.
 SELECT indexpilot_reset_live_stats() > 0 AS reset;
 SET indexpilot.sample_rate = 0;

@@ -55,8 +55,10 @@ my %common = ('--dsn' => $dsn, '--clients' => '3', '--duration' => '3', '--seed'
 $ok = IPC::Run::run([ $sim, 'run', %common, '--mode', 'baseline', '--out', "$out/baseline.json" ],
 	'>', \$stdout, '2>', \$stderr);
 ok($ok, 'baseline run succeeds') or diag($stderr);
+# The baseline prepares its statements (the default); the autoindex run sends them unnamed, so both ways
+# of running a statement are exercised.
 $ok = IPC::Run::run([ $sim, 'run', %common, '--mode', 'autoindex', '--scenario', 'skew', '--warmup', '2',
-		'--decide-wait', '2', '--out', "$out/autoindex.json" ], '>', \$stdout, '2>', \$stderr);
+		'--decide-wait', '2', '--protocol', 'unnamed', '--out', "$out/autoindex.json" ], '>', \$stdout, '2>', \$stderr);
 ok($ok, 'autoindex run succeeds') or diag($stderr);
 
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return ''; local $/; my $s = <$fh>; close $fh; return $s; }
@@ -67,6 +69,8 @@ my %pattern = map { $_->{name} => $_ } @{ $before->{patterns} // [] };
 is(scalar(keys %pattern), 9, 'nine patterns in the baseline JSON');
 cmp_ok($pattern{contacts_by_email}{count} // 0, '>', 0, 'the hot email lookup ran');
 cmp_ok($pattern{contacts_by_custom_text_1}{count} // 0, '>', 0, 'the optional-field pattern ran for tenants that express it');
+is($before->{meta}{protocol}, 'prepared', 'the baseline ran prepared statements');
+is($after->{meta}{protocol}, 'unnamed', 'the autoindex run sent unnamed statements');
 is($before->{total_errors}, 0, 'no statement failed in the baseline');
 is($after->{total_errors}, 0, 'no statement failed in the autoindex run');
 for my $k (qw(count errors avg_ms p50_ms p95_ms p99_ms))
