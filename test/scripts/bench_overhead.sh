@@ -3,17 +3,26 @@
 #
 # One throwaway cluster; for each configuration the server restarts with its shared_preload_libraries, and
 # pgbench runs two workloads: the built-in select-only script (scale 10) and a CRM read mix whose ideal
-# indexes exist (so statements are fast and any overhead shows). Configurations alternate round by round
-# so drift affects all alike. Prints the median TPS of each and its ratio to the server without
-# extensions. Figures, not pass/fail. BENCH_SECONDS (per run, default 15), BENCH_ROUNDS (default 3),
-# BENCH_CLIENTS (default 4).
+# indexes exist (so statements are fast and any overhead shows). Two phases, figures, not pass/fail:
+#   throughput    configurations alternate round by round (each round starts one configuration later, so
+#                 no configuration always runs first); prints the median TPS of each, its ratio to the
+#                 server without extensions, and the median of the per-round ratios (each configuration
+#                 against the no-extension run of the same round, so drift between rounds cancels out);
+#   instructions  the server backend's instructions per transaction, counted by valgrind (callgrind) with
+#                 one pgbench client: deterministic, so it resolves the 1-3% that throughput on a shared
+#                 machine cannot. Counted as the difference between a run of N+1 transactions and a run of
+#                 1, so connection start-up cancels out.
+# Settings: BENCH_SECONDS (per run, default 10), BENCH_ROUNDS (default 5), BENCH_CLIENTS (default 4),
+# BENCH_TRANSACTIONS (instructions phase, default 3000), BENCH_PHASES (default "throughput instructions").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/scripts/lib.sh
 
-SECONDS_PER_RUN=${BENCH_SECONDS:-15}
-ROUNDS=${BENCH_ROUNDS:-3}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-5}
 CLIENTS=${BENCH_CLIENTS:-4}
+TRANSACTIONS=${BENCH_TRANSACTIONS:-3000}
+PHASES=${BENCH_PHASES:-throughput instructions}
 
 ip_cleanup_on_exit
 
@@ -91,37 +100,140 @@ SELECT count(*) FROM bench_interactions WHERE tenant_id = :t AND type = 'call'
 SQL
 chmod a+r "$WORK/crm_mix.sql"
 
-declare -A TPS
-run() { # run WORKLOAD -> prints tps (SECONDS_PER_RUN may be overridden for a warm-up)
-	local args
-	if [ "$1" = "select-only" ]; then args=(-S); else args=(-f "$WORK/crm_mix.sql"); fi
-	"${PGBENCH[@]}" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" "${args[@]}" postgres 2>/dev/null |
-		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
-}
+cat >"$WORK/select_only.sql" <<'SQL'
+\set aid random(1, 1000000)
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+SQL
+chmod a+r "$WORK/select_only.sql"
+script() { if [ "$1" = "select-only" ]; then echo "$WORK/select_only.sql"; else echo "$WORK/crm_mix.sql"; fi; }
+WORKLOADS=(select-only crm-mix)
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-echo "bench: $ROUNDS rounds x ${#CONFIGS[@]} configurations x 2 workloads, ${SECONDS_PER_RUN}s each, $CLIENTS clients"
-for round in $(seq 1 "$ROUNDS"); do
-	for cfg in "${CONFIGS[@]}"; do
-		IFS='|' read -r name preload extra <<<"$cfg"
-		configure "$preload" "$extra"
-		for workload in select-only crm-mix; do
-			SECONDS_PER_RUN=3 run "$workload" >/dev/null # warm caches after the restart; not measured
-			tps=$(run "$workload")
-			TPS["$workload|$name"]+="$tps "
-			printf '  round %d  %-12s %-30s %10.1f tps\n' "$round" "$workload" "$name" "$tps"
+# ---- throughput ---------------------------------------------------------------------------------------
+throughput() {
+	declare -A TPS RATIOS
+	local n=${#CONFIGS[@]} round k cfg name preload extra workload tps
+	run() { # run WORKLOAD SECONDS -> prints tps
+		"${PGBENCH[@]}" -n -M prepared -c "$CLIENTS" -j 2 -T "$2" -f "$(script "$1")" postgres 2>/dev/null |
+			sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+	}
+	echo "bench: throughput, $ROUNDS rounds x $n configurations x ${#WORKLOADS[@]} workloads, ${SECONDS_PER_RUN}s each, $CLIENTS clients"
+	for round in $(seq 1 "$ROUNDS"); do
+		declare -A THIS=()
+		for k in $(seq 0 $((n - 1))); do
+			cfg=${CONFIGS[$(((k + round - 1) % n))]}
+			IFS='|' read -r name preload extra <<<"$cfg"
+			configure "$preload" "$extra"
+			for workload in "${WORKLOADS[@]}"; do
+				run "$workload" 3 >/dev/null # warm caches after the restart; not measured
+				tps=$(run "$workload" "$SECONDS_PER_RUN")
+				TPS["$workload|$name"]+="$tps "
+				THIS["$workload|$name"]=$tps
+				printf '  round %d  %-12s %-30s %10.1f tps\n' "$round" "$workload" "$name" "$tps"
+			done
+		done
+		for workload in "${WORKLOADS[@]}"; do
+			for cfg in "${CONFIGS[@]}"; do
+				IFS='|' read -r name _ _ <<<"$cfg"
+				RATIOS["$workload|$name"]+="$(echo "${THIS["$workload|$name"]} ${THIS["$workload|none"]}" | awk '{printf "%.4f", $1/$2}') "
+			done
 		done
 	done
-done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo
-echo "Median TPS over $ROUNDS rounds (pgbench -M prepared -c $CLIENTS -j 2 -T $SECONDS_PER_RUN), ratio to no extension:"
-printf '%-12s %-30s %12s %8s\n' workload configuration median_tps ratio
-for workload in select-only crm-mix; do
-	base=$(echo "${TPS["$workload|none"]}" | median)
-	for cfg in "${CONFIGS[@]}"; do
-		IFS='|' read -r name _ _ <<<"$cfg"
-		m=$(echo "${TPS["$workload|$name"]}" | median)
-		printf '%-12s %-30s %12.1f %8.3f\n' "$workload" "$name" "$m" "$(echo "$m $base" | awk '{printf "%.3f", $1/$2}')"
+	echo
+	echo "Throughput over $ROUNDS rounds (pgbench -M prepared -c $CLIENTS -j 2 -T $SECONDS_PER_RUN), against no extension:"
+	printf '%-12s %-30s %12s %8s %14s\n' workload configuration median_tps ratio median_paired
+	for workload in "${WORKLOADS[@]}"; do
+		local base m
+		base=$(echo "${TPS["$workload|none"]}" | median)
+		for cfg in "${CONFIGS[@]}"; do
+			IFS='|' read -r name _ _ <<<"$cfg"
+			m=$(echo "${TPS["$workload|$name"]}" | median)
+			printf '%-12s %-30s %12.1f %8.3f %14.3f\n' "$workload" "$name" "$m" \
+				"$(echo "$m $base" | awk '{printf "%.3f", $1/$2}')" "$(echo "${RATIOS["$workload|$name"]}" | median)"
+		done
 	done
+	echo
+}
+
+# ---- instructions -------------------------------------------------------------------------------------
+CG="$WORK/callgrind"
+mkdir -p "$CG"
+chmod 777 "$CG"
+
+# backend_instructions LOGFILE FROM_LINE -> the largest instruction count among the pgbench backends whose
+# connections were logged after line FROM_LINE (the transaction backend; the other is pgbench's set-up
+# connection). Waits for valgrind to write their files when they exit.
+backend_instructions() {
+	local log=$1 from=$2 pids pid best=0 ir
+	pids=$(tail -n +"$((from + 1))" "$log" | sed -n 's/.*\[\([0-9]*\)\].*connection authorized:.*application_name=pgbench.*/\1/p')
+	[ -n "$pids" ] || { echo "bench: no pgbench backend in the server log" >&2; return 1; }
+	for pid in $pids; do
+		for _ in $(seq 1 120); do
+			grep -qs "^summary:" "$CG/cg.$pid" && break
+			sleep 0.5
+		done
+		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$CG/cg.$pid")
+		[ -n "$ir" ] || { echo "bench: no callgrind totals for backend $pid" >&2; return 1; }
+		[ "$ir" -gt "$best" ] && best=$ir
+	done
+	echo "$best"
+}
+
+instructions() {
+	declare -A PER_TX
+	local cfg name preload extra workload settings log from small large
+	echo "bench: instructions, ${#CONFIGS[@]} configurations x ${#WORKLOADS[@]} workloads, 1 client," \
+		"1 and $((TRANSACTIONS + 1)) transactions under valgrind --tool=callgrind"
+	ip_cluster_stop "$DATADIR"
+	ip_as_server_user cp "$DATADIR/postgresql.conf.base" "$DATADIR/postgresql.conf"
+	for cfg in "${CONFIGS[@]}"; do
+		IFS='|' read -r name preload extra <<<"$cfg"
+		settings=(-c "shared_preload_libraries=$preload" -c log_connections=on -c autovacuum=off)
+		if [ -n "$extra" ]; then
+			while IFS= read -r kv; do settings+=(-c "$(echo "$kv" | sed 's/ *= */=/')"); done < <(echo "$extra" | tr ';' '\n')
+		fi
+		log="$CG/server-${name//[^a-z0-9_]/_}.log"
+		rm -f "$CG"/cg.*
+		ip_as_server_user bash -c 'exec valgrind --tool=callgrind --callgrind-out-file="$1/cg.%p" --dump-instr=no \
+			--error-limit=no "${@:3}" >"$2" 2>&1' _ "$CG" "$log" "$IP_BINDIR/postgres" -D "$DATADIR" "${settings[@]}" &
+		for _ in $(seq 1 120); do
+			"$IP_BINDIR/pg_isready" -q -h 127.0.0.1 -p "$PORT" && break
+			sleep 0.5
+		done
+		for workload in "${WORKLOADS[@]}"; do
+			"${PGBENCH[@]}" -n -M prepared -c 1 -t 20 -f "$(script "$workload")" postgres >/dev/null 2>&1 # warm
+			from=$(wc -l <"$log")
+			"${PGBENCH[@]}" -n -M prepared -c 1 -t 1 -f "$(script "$workload")" postgres >/dev/null 2>&1
+			small=$(backend_instructions "$log" "$from")
+			from=$(wc -l <"$log")
+			"${PGBENCH[@]}" -n -M prepared -c 1 -t "$((TRANSACTIONS + 1))" -f "$(script "$workload")" postgres >/dev/null 2>&1
+			large=$(backend_instructions "$log" "$from")
+			PER_TX["$workload|$name"]=$(((large - small) / TRANSACTIONS))
+			printf '  %-12s %-30s %10d instructions per transaction\n' "$workload" "$name" "${PER_TX["$workload|$name"]}"
+		done
+		ip_as_server_user "$IP_BINDIR/pg_ctl" -D "$DATADIR" -m fast -w -t 300 stop >/dev/null
+		wait
+	done
+	echo
+	echo "Server backend instructions per transaction (callgrind, $TRANSACTIONS transactions, pgbench -M prepared -c 1):"
+	printf '%-12s %-30s %14s %8s %10s\n' workload configuration instructions ratio tps_bound
+	for workload in "${WORKLOADS[@]}"; do
+		local base=${PER_TX["$workload|none"]} ir
+		for cfg in "${CONFIGS[@]}"; do
+			IFS='|' read -r name _ _ <<<"$cfg"
+			ir=${PER_TX["$workload|$name"]}
+			# tps_bound: the throughput ratio if the server's CPU were all that limits it (base / this).
+			printf '%-12s %-30s %14d %8.3f %10.3f\n' "$workload" "$name" "$ir" \
+				"$(echo "$ir $base" | awk '{printf "%.4f", $1/$2}')" "$(echo "$ir $base" | awk '{printf "%.4f", $2/$1}')"
+		done
+	done
+	echo
+}
+
+for phase in $PHASES; do
+	case $phase in
+	throughput) throughput ;;
+	instructions) instructions ;;
+	*) echo "bench: unknown phase '$phase' (throughput, instructions)" >&2; exit 2 ;;
+	esac
 done

@@ -21,7 +21,7 @@ PACKAGES=(
 
 # Benchmarks compare against other extensions: `deps.sh --bench` adds them.
 if [ "${1:-}" = "--bench" ]; then
-	PACKAGES+=(postgresql-15-pg-qualstats)
+	PACKAGES+=(postgresql-15-pg-qualstats valgrind) # valgrind: instruction counts (callgrind)
 fi
 
 missing=()

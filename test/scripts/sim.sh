@@ -10,7 +10,8 @@
 #
 # Settings (environment, with the demo's defaults): SIM_TENANTS=1000 SIM_CONTACTS=1000 SIM_CLIENTS=8
 # SIM_RATE=400 (statements/s over all clients: a fixed demand, so latencies compare service, not queueing)
-# SIM_DURATION=90 SIM_WARMUP=60 SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out.
+# SIM_PROTOCOL=prepared (or unnamed: parsed and planned at every execution) SIM_DURATION=90 SIM_WARMUP=60
+# SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/scripts/lib.sh
@@ -19,6 +20,7 @@ SIM_TENANTS=${SIM_TENANTS:-1000}
 SIM_CONTACTS=${SIM_CONTACTS:-1000}
 SIM_CLIENTS=${SIM_CLIENTS:-8}
 SIM_RATE=${SIM_RATE:-400}
+SIM_PROTOCOL=${SIM_PROTOCOL:-prepared}
 SIM_DURATION=${SIM_DURATION:-90}
 SIM_WARMUP=${SIM_WARMUP:-60}
 SIM_DECIDE_WAIT=${SIM_DECIDE_WAIT:-60}
@@ -48,6 +50,7 @@ sim_setup() {
 sim_run() {
 	mkdir -p "$SIM_OUT"
 	"$CRMSIM" run --dsn "$1" --mode "$2" --scenario "$SIM_SCENARIO" --clients "$SIM_CLIENTS" --rate "$SIM_RATE" \
+		--protocol "$SIM_PROTOCOL" \
 		--duration "$SIM_DURATION" --warmup "$SIM_WARMUP" --decide-wait "$SIM_DECIDE_WAIT" --seed "$SIM_SEED" \
 		--out "$SIM_OUT/$2.json"
 }

@@ -492,9 +492,11 @@ RunLine(const json &run)
 {
 	const json &m = run.contains("meta") ? run["meta"] : json::object();
 	std::ostringstream o;
-	o << "scenario " << Str(m, "scenario") << ", " << Str(m, "clients") << " clients, " << Str(run, "measured_seconds")
-	  << " s measured, " << Str(run, "total_statements") << " statements (" << Str(run, "total_errors") << " errors), "
-	  << Str(run, "throughput_per_s") << " statements/s";
+	o << "scenario " << Str(m, "scenario") << ", " << Str(m, "clients") << " clients";
+	if (!Str(m, "protocol").empty())
+		o << " (" << Str(m, "protocol") << " statements)";
+	o << ", " << Str(run, "measured_seconds") << " s measured, " << Str(run, "total_statements") << " statements ("
+	  << Str(run, "total_errors") << " errors), " << Str(run, "throughput_per_s") << " statements/s";
 	return o.str();
 }
 
