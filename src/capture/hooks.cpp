@@ -2,9 +2,10 @@
  * capture/hooks.cpp — executor hooks that feed the capture store.
  *
  * Per top-level statement the sampling decision is taken once (indexpilot.sample_rate) and followed by
- * every statement nested in it; parallel workers take no decision of their own: the leader adds
- * INSTRUMENT_ROWS to the query's instrument options, which the workers inherit, and reads the rows they
- * counted, accumulated into its own plan states, at ExecutorEnd.
+ * every statement nested in it; so is the decision whether a sampled statement also counts rows
+ * (indexpilot.instrument_rate: counting costs per row, the shapes need none of it). Parallel workers take
+ * no decision of their own: the leader adds INSTRUMENT_ROWS to the query's instrument options, which the
+ * workers inherit, and reads the rows they counted, accumulated into its own plan states, at ExecutorEnd.
  *
  * A sampled statement's shapes are collected from its plan at ExecutorStart into a fixed backend-local
  * array. ExecutorEnd adds the rows its plan states counted and records them. A statement that never
@@ -45,9 +46,11 @@ static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
 static bool s_statement_sampled = false;
-static double s_statement_weight = 1.0; /* 1 / sample_rate at the top-level decision */
+static bool s_statement_instrumented = false; /* sampled, and its plan nodes count rows */
+static double s_statement_weight = 1.0;       /* 1 / sample_rate at the top-level decision */
 
 static double s_sample_rate = 0.1;
+static double s_instrument_rate = 0.1;
 static bool s_fault_injection = false;
 
 /* Sampled statements still running in this backend, and the shapes they showed. */
@@ -77,6 +80,10 @@ DefineCaptureGucs()
 							 "Fraction of top-level statements whose predicates are captured.",
 							 "Nested statements and parallel workers follow their top-level statement's decision.",
 							 &s_sample_rate, 0.1, 0.0, 1.0, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+	DefineCustomRealVariable("indexpilot.instrument_rate",
+							 "Fraction of sampled statements whose plan nodes also count rows (scanned vs returned).",
+							 "Counting rows costs per row; the shapes of every sampled statement are captured anyway.",
+							 &s_instrument_rate, 0.1, 0.0, 1.0, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 	DefineCustomBoolVariable(
 		"indexpilot.capture_fault_injection", "Makes capture fail internally (for tests of the never-fail guarantee).",
 		nullptr, &s_fault_injection, false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
@@ -245,10 +252,12 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 		if (s_nesting_level == 0) {
 			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
 			s_statement_weight = s_sample_rate > 0 ? 1.0 / s_sample_rate : 1.0;
+			s_statement_instrumented =
+				s_statement_sampled && core::SampleStatement(s_instrument_rate, pg_prng_double(&pg_global_prng_state));
 		}
 		capture = s_statement_sampled && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
 	}
-	if (capture)
+	if (capture && s_statement_instrumented)
 		queryDesc->instrument_options |= INSTRUMENT_ROWS;
 
 	if (s_prev_start)

@@ -1,5 +1,6 @@
 -- Predicate capture: known statements leave known shapes in indexpilot.live_stats.
 SET indexpilot.sample_rate = 1;
+SET indexpilot.instrument_rate = 1;
 CREATE TABLE cap_orgs (id bigint PRIMARY KEY, tenant_id int NOT NULL, name text, industry text, country text);
 CREATE TABLE cap_contacts (id bigint PRIMARY KEY, tenant_id int NOT NULL, org_id bigint, email text, phone text,
                            title text, created_at timestamptz, note text);
@@ -102,6 +103,16 @@ SELECT count(*) FROM cap_accounts WHERE acct = 7 AND plan = 'p27';
 SELECT columns, tenant_scope, tenant, calls FROM indexpilot.live_stats
 WHERE relation = 'cap_accounts'::regclass ORDER BY tenant_scope COLLATE "C", tenant COLLATE "C";
 DROP TABLE cap_accounts;
+
+-- instrument_rate 0: every sampled statement's shapes are captured, none counts rows.
+SELECT indexpilot_reset_live_stats() >= 0 AS reset;
+SET indexpilot.instrument_rate = 0;
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 4 AND title = 'CFO';
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 5 AND title = 'CFO';
+SET indexpilot.instrument_rate = 1;
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 6 AND title = 'CFO';
+SELECT sum(calls) AS calls, sum(instrumented_calls) AS instrumented_calls, sum(rows_scanned) > 0 AS rows_counted
+FROM indexpilot.live_stats WHERE columns = '{tenant_id,title}';
 
 -- sample_rate 0 captures nothing; the rate is per top-level statement.
 SELECT indexpilot_reset_live_stats() > 0 AS reset;
