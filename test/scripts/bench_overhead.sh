@@ -11,7 +11,9 @@
 #   instructions  the server backend's instructions per transaction, counted by valgrind (callgrind) with
 #                 one pgbench client: deterministic, so it resolves the 1-3% that throughput on a shared
 #                 machine cannot. Counted as the difference between a run of N+1 transactions and a run of
-#                 1, so connection start-up cancels out.
+#                 1, so connection start-up cancels out. Also measures the backends' share of all CPU time
+#                 under the throughput workload (pgbench and the kernel use the rest) and prints the
+#                 throughput ratio the counts imply at that share (est_tps).
 # Settings: BENCH_SECONDS (per run, default 10), BENCH_ROUNDS (default 5), BENCH_CLIENTS (default 4),
 # BENCH_TRANSACTIONS (instructions phase, default 3000), BENCH_PHASES (default "throughput instructions").
 set -euo pipefail
@@ -52,6 +54,8 @@ CONFIGS=(
 	"pg_qualstats (sample_rate 1)|pg_qualstats|pg_qualstats.sample_rate = 1"
 	"pg_stat_statements|pg_stat_statements|"
 )
+# The instructions phase also counts what the hooks cost a statement they do not sample.
+INSTRUCTION_CONFIGS=("${CONFIGS[@]}" "indexpilot (sample_rate 0)|indexpilot|indexpilot.sample_rate = 0")
 
 configure() {
 	local preload=$1 extra=$2
@@ -179,14 +183,35 @@ backend_instructions() {
 	echo "$best"
 }
 
+# backend_share WORKLOAD -> the server backends' share of all CPU time (user mode, 0-1) while pgbench runs
+# WORKLOAD with $CLIENTS clients on the server without extensions: what turns extra backend instructions
+# into lost throughput (the rest is pgbench and the kernel).
+backend_share() {
+	local postmaster pids b0 b1 c0 c1
+	"${PGBENCH[@]}" -n -M prepared -c "$CLIENTS" -j 2 -T 12 -f "$(script "$1")" postgres >/dev/null 2>&1 &
+	sleep 3
+	postmaster=$(head -1 "$DATADIR/postmaster.pid")
+	pids=$(pgrep -P "$postmaster" -f 'postgres: postgres postgres' || true)
+	be() { for p in $pids; do awk '{print $14}' "/proc/$p/stat" 2>/dev/null; done | awk '{u += $1} END {print u + 0}'; }
+	all() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+	b0=$(be); c0=$(all); sleep 6; b1=$(be); c1=$(all)
+	wait
+	echo "$b0 $b1 $c0 $c1" | awk '{printf "%.3f", ($2 - $1) / ($4 - $3)}'
+}
+
 instructions() {
-	declare -A PER_TX
+	declare -A PER_TX SHARE
 	local cfg name preload extra workload settings log from small large
-	echo "bench: instructions, ${#CONFIGS[@]} configurations x ${#WORKLOADS[@]} workloads, 1 client," \
+	echo "bench: instructions, ${#INSTRUCTION_CONFIGS[@]} configurations x ${#WORKLOADS[@]} workloads, 1 client," \
 		"1 and $((TRANSACTIONS + 1)) transactions under valgrind --tool=callgrind"
+	configure "" ""
+	for workload in "${WORKLOADS[@]}"; do
+		SHARE[$workload]=$(backend_share "$workload")
+		echo "  $workload: server backends (user mode) use ${SHARE[$workload]} of all CPU time with $CLIENTS clients"
+	done
 	ip_cluster_stop "$DATADIR"
 	ip_as_server_user cp "$DATADIR/postgresql.conf.base" "$DATADIR/postgresql.conf"
-	for cfg in "${CONFIGS[@]}"; do
+	for cfg in "${INSTRUCTION_CONFIGS[@]}"; do
 		IFS='|' read -r name preload extra <<<"$cfg"
 		settings=(-c "shared_preload_libraries=$preload" -c log_connections=on -c autovacuum=off)
 		if [ -n "$extra" ]; then
@@ -215,16 +240,19 @@ instructions() {
 		wait
 	done
 	echo
-	echo "Server backend instructions per transaction (callgrind, $TRANSACTIONS transactions, pgbench -M prepared -c 1):"
-	printf '%-12s %-30s %14s %8s %10s\n' workload configuration instructions ratio tps_bound
+	echo "Server backend instructions per transaction (callgrind, $TRANSACTIONS transactions, pgbench -M prepared -c 1);"
+	echo "est_tps: the throughput ratio these imply when the backends' share of CPU is as measured above,"
+	echo "1 / (1 + (ratio - 1) x share); tps_bound: the same if the backends were all that used CPU (share 1):"
+	printf '%-12s %-30s %14s %8s %8s %10s\n' workload configuration instructions ratio est_tps tps_bound
 	for workload in "${WORKLOADS[@]}"; do
 		local base=${PER_TX["$workload|none"]} ir
-		for cfg in "${CONFIGS[@]}"; do
+		for cfg in "${INSTRUCTION_CONFIGS[@]}"; do
 			IFS='|' read -r name _ _ <<<"$cfg"
 			ir=${PER_TX["$workload|$name"]}
-			# tps_bound: the throughput ratio if the server's CPU were all that limits it (base / this).
-			printf '%-12s %-30s %14d %8.3f %10.3f\n' "$workload" "$name" "$ir" \
-				"$(echo "$ir $base" | awk '{printf "%.4f", $1/$2}')" "$(echo "$ir $base" | awk '{printf "%.4f", $2/$1}')"
+			printf '%-12s %-30s %14d %8.3f %8.3f %10.3f\n' "$workload" "$name" "$ir" \
+				"$(echo "$ir $base" | awk '{printf "%.4f", $1/$2}')" \
+				"$(echo "$ir $base ${SHARE[$workload]}" | awk '{printf "%.4f", 1 / (1 + ($1 / $2 - 1) * $3)}')" \
+				"$(echo "$ir $base" | awk '{printf "%.4f", $2/$1}')"
 		done
 	done
 	echo
