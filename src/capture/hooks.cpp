@@ -98,7 +98,7 @@ ElapsedMs(TimestampTz start, TimestampTz end)
 }
 
 inline constexpr int kTextUsageEvery = 8;
-static uint64 s_recorded = 0;
+static_assert(kMaxStatementObservations >= kMaxPendingShapes, "a statement's shapes are recorded in one call");
 
 /* Records the shapes owned by statements for which `done(statement)` holds, and forgets them. */
 template <typename Pred>
@@ -126,8 +126,8 @@ FlushStatements(Pred done, bool cancelled)
 			obs.weight = stmt.weight;
 			batch[nbatch++] = &obs;
 		}
-		// A text's usage is bumped at every kTextUsageEvery-th recorded statement, by that much.
-		bool bump = ++s_recorded % kTextUsageEvery == 0;
+		// A text's usage is bumped for one recorded statement in kTextUsageEvery (drawn), by that much.
+		bool bump = pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
 		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now);
 		int keep_shapes = 0;
 		for (int i = 0; i < s_nshapes; i++)
@@ -185,10 +185,14 @@ Forget(const QueryDesc *owner)
 	s_nstatements = keep;
 }
 
-/* Runs `work` so that no error escapes into the user's statement; a failure is counted. */
+/*
+ * Runs `work` so that no error of capture's escapes into the user's statement; a failure is counted. A
+ * query cancel (statement_timeout, pg_cancel_backend) that capture's catalog lookups happened to notice is
+ * the user's, not capture's: from the executor hooks (`pass_cancel`) it is passed on.
+ */
 template <typename Work>
 static void
-Guarded(const QueryDesc *owner, Work work)
+Guarded(const QueryDesc *owner, bool pass_cancel, Work work)
 {
 	MemoryContext context = CurrentMemoryContext;
 	PG_TRY();
@@ -198,8 +202,10 @@ Guarded(const QueryDesc *owner, Work work)
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(context);
-		FlushErrorState();
 		Forget(owner);
+		if (pass_cancel && geterrcode() == ERRCODE_QUERY_CANCELED)
+			PG_RE_THROW();
+		FlushErrorState();
 		StoreCountInternalError();
 	}
 	PG_END_TRY();
@@ -266,7 +272,7 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 
 	if (capture)
-		Guarded(queryDesc, [queryDesc] { CaptureStart(queryDesc); });
+		Guarded(queryDesc, true, [queryDesc] { CaptureStart(queryDesc); });
 }
 
 static void
@@ -309,7 +315,7 @@ static void
 HookExecutorEnd(QueryDesc *queryDesc)
 {
 	if (s_nstatements > 0 && IsPending(queryDesc))
-		Guarded(queryDesc, [queryDesc] { CaptureEnd(queryDesc); });
+		Guarded(queryDesc, true, [queryDesc] { CaptureEnd(queryDesc); });
 	if (s_prev_end)
 		s_prev_end(queryDesc);
 	else
@@ -326,7 +332,7 @@ XactCallback(XactEvent event, void *)
 	bool committed = event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE;
 	if (!aborted && !committed)
 		return;
-	Guarded(nullptr, [aborted] { FlushStatements([](const PendingStatement &) { return true; }, aborted); });
+	Guarded(nullptr, false, [aborted] { FlushStatements([](const PendingStatement &) { return true; }, aborted); });
 	s_nstatements = 0;
 	s_nshapes = 0;
 }
@@ -338,7 +344,7 @@ SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
 		return;
 	// Statements started at or below the current executor depth ran inside the aborted subtransaction.
 	int level = s_nesting_level;
-	Guarded(nullptr, [level] {
+	Guarded(nullptr, false, [level] {
 		FlushStatements([level](const PendingStatement &s) { return s.level >= level && s.level > 0; }, true);
 	});
 }

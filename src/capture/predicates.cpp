@@ -14,19 +14,20 @@
 #include "indexpilot/capture/predicates.hpp"
 
 extern "C" {
-#include "access/stratnum.h"
-#include "catalog/catalog.h"
-#include "catalog/namespace.h"
-#include "common/hashfn.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "common/hashfn.h"
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
@@ -34,11 +35,11 @@ extern "C" {
 #include "nodes/pathnodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "storage/lmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
-#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -89,10 +90,31 @@ struct FuncInfo {
 	bool is_volatile;
 };
 
+/* This database's indexpilot.genome_tables, once looked up (InvalidOid: the extension is not created). */
+static Oid s_genome_relid = InvalidOid;
+static bool s_genome_known = false;
+static uint64 s_rel_invalidations = 0; /* relcache invalidations seen, to notice one during a lookup */
+
+/*
+ * A relcache invalidation: one relation's entry goes; a cache reset, or a change to the genome (its trigger
+ * invalidates the genome table), empties the whole cache. So does any invalidation while the genome table
+ * is not known (this database may just have created it).
+ */
 static void
-InvalidateRelCache(Datum, Oid)
+InvalidateRelCache(Datum, Oid relid)
 {
-	s_rel_cache_stale = true;
+	s_rel_invalidations++;
+	if (!OidIsValid(relid) || !OidIsValid(s_genome_relid) || relid == s_genome_relid) {
+		s_rel_cache_stale = true;
+		s_genome_known = false;
+		return;
+	}
+	if (s_rel_cache == nullptr || s_rel_cache_stale)
+		return;
+	const RelInfo *&front = s_rel_front[relid % kFront];
+	if (front != nullptr && front->relid == relid)
+		front = nullptr;
+	hash_search(s_rel_cache, &relid, HASH_REMOVE, nullptr);
 }
 
 static void
@@ -127,25 +149,33 @@ MakeCache(const char *name, Size keysize, Size entrysize)
 }
 
 enum class GenomeKey { Managed, NotManaged, Unreadable };
-static AttrNumber s_genome_attnum = InvalidAttrNumber;
 
-/*
- * Whether the genome of this database (indexpilot.genome_tables) manages `relid`, and if so its tenant key
- * (in s_genome_attnum). Runs on a cache miss only. Never waits for a lock: while the genome table is locked
- * (ALTER, DROP EXTENSION) it is Unreadable and the caller does not cache the answer. A change to the genome
- * sends a relcache invalidation (the table's trigger, indexpilot._genome_changed()), which empties the cache
- * of every backend when the change commits.
- */
-static GenomeKey
-GenomeTenantKey(Oid relid)
+/* This database's genome table: indexpilot.genome_tables, and only if it belongs to extension indexpilot. */
+static Oid
+GenomeRelid()
 {
-	s_genome_attnum = InvalidAttrNumber;
-	Oid nsp = get_namespace_oid("indexpilot", true);
-	Oid genome = OidIsValid(nsp) ? get_relname_relid("genome_tables", nsp) : InvalidOid;
-	if (!OidIsValid(genome))
-		return GenomeKey::NotManaged; /* the extension is not created in this database */
-	if (!ActiveSnapshotSet() || !ConditionalLockRelationOid(genome, AccessShareLock))
+	if (!s_genome_known) {
+		Oid nsp = get_namespace_oid("indexpilot", true);
+		Oid rel = OidIsValid(nsp) ? get_relname_relid("genome_tables", nsp) : InvalidOid;
+		Oid ext = OidIsValid(rel) ? get_extension_oid("indexpilot", true) : InvalidOid;
+		if (!OidIsValid(ext) || getExtensionOfObject(RelationRelationId, rel) != ext)
+			rel = InvalidOid; /* a look-alike table is not the genome */
+		s_genome_relid = rel;
+		s_genome_known = true;
+	}
+	return s_genome_relid;
+}
+
+/* Reads relid's tenant key from the genome table. Runs inside GenomeTenantKey's subtransaction. */
+static GenomeKey
+ReadGenome(Oid genome, Oid relid, AttrNumber *attnum)
+{
+	if (!ConditionalLockRelationOid(genome, AccessShareLock))
+		return GenomeKey::Unreadable; /* ALTER, DROP EXTENSION: never wait in a user's statement */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(genome))) {
+		UnlockRelationOid(genome, AccessShareLock); /* dropped while we looked */
 		return GenomeKey::Unreadable;
+	}
 	Relation rel = table_open(genome, NoLock);
 	TupleDesc desc = RelationGetDescr(rel);
 	AttrNumber relid_col = InvalidAttrNumber, key_col = InvalidAttrNumber;
@@ -153,23 +183,25 @@ GenomeTenantKey(Oid relid)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		if (att->attisdropped)
 			continue;
-		if (strcmp(NameStr(att->attname), "relid") == 0)
+		if (strcmp(NameStr(att->attname), "relid") == 0 && (att->atttypid == REGCLASSOID || att->atttypid == OIDOID))
 			relid_col = att->attnum;
-		else if (strcmp(NameStr(att->attname), "tenant_key") == 0)
+		else if (strcmp(NameStr(att->attname), "tenant_key") == 0 && att->atttypid == NAMEOID)
 			key_col = att->attnum;
 	}
 	GenomeKey result = GenomeKey::Unreadable;
 	if (relid_col != InvalidAttrNumber && key_col != InvalidAttrNumber) {
 		ScanKeyData key;
 		ScanKeyInit(&key, relid_col, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 1, &key);
+		// SnapshotSelf: what is committed now (the lock has just taken in pending invalidations), whatever
+		// the user's isolation level, and no serializable predicate locks on the genome.
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, SnapshotSelf, 1, &key);
 		HeapTuple tuple = systable_getnext(scan);
 		result = GenomeKey::NotManaged;
 		if (HeapTupleIsValid(tuple)) {
 			bool isnull = false;
 			Datum name = heap_getattr(tuple, key_col, desc, &isnull);
 			if (!isnull) {
-				s_genome_attnum = get_attnum(relid, NameStr(*DatumGetName(name)));
+				*attnum = get_attnum(relid, NameStr(*DatumGetName(name)));
 				result = GenomeKey::Managed;
 			}
 		}
@@ -179,8 +211,84 @@ GenomeTenantKey(Oid relid)
 	return result;
 }
 
-static const RelInfo *
-LookupRel(Oid relid)
+/*
+ * Whether the genome of this database manages `relid`, and if so its tenant key (`attnum`). Runs on a cache
+ * miss only, inside a subtransaction: whatever goes wrong while reading a table from a user's statement
+ * (a lock, a buffer, a snapshot conflict) is undone by its abort and the answer is Unreadable, which the
+ * caller does not cache; a query cancel is passed on. Not in parallel mode (no subtransactions there).
+ */
+static GenomeKey
+GenomeTenantKey(Oid relid, AttrNumber *attnum)
+{
+	*attnum = InvalidAttrNumber;
+	Oid genome = GenomeRelid();
+	if (!OidIsValid(genome))
+		return GenomeKey::NotManaged;
+	if (IsInParallelMode())
+		return GenomeKey::Unreadable;
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	GenomeKey result = GenomeKey::Unreadable;
+	BeginInternalSubTransaction(nullptr);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		result = ReadGenome(genome, relid, attnum);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(context);
+		ErrorData *error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		if (error->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(error);
+		FreeErrorData(error);
+		*attnum = InvalidAttrNumber;
+		result = GenomeKey::Unreadable;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return result;
+}
+
+/* What a relation is to capture; false when the answer must not be cached (the genome was unreadable). */
+static bool
+ComputeRel(Oid relid, RelInfo *out)
+{
+	out->relid = relid;
+	out->tracked = false;
+	out->tenant_attnum = InvalidAttrNumber;
+	char relkind = get_rel_relkind(relid);
+	if (relid < FirstNormalObjectId ||
+		!(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_MATVIEW))
+		return true;
+	Oid nsp = get_rel_namespace(relid);
+	char *nspname = get_namespace_name(nsp);
+	out->tracked =
+		nspname != nullptr && strcmp(nspname, "indexpilot") != 0 && !IsToastNamespace(nsp) && !isAnyTempNamespace(nsp);
+	if (!out->tracked)
+		return true;
+	switch (GenomeTenantKey(relid, &out->tenant_attnum)) {
+		case GenomeKey::Managed:
+			return true;
+		case GenomeKey::NotManaged:
+			if (s_tenant_column != nullptr && s_tenant_column[0] != '\0')
+				out->tenant_attnum = get_attnum(relid, s_tenant_column);
+			return true;
+		case GenomeKey::Unreadable:
+			out->tenant_attnum = InvalidAttrNumber; /* a managed table's key is unknown: no tenant */
+			return false;
+	}
+	return false;
+}
+
+static void
+EnsureRelCache()
 {
 	if (!s_callback_registered) {
 		CacheRegisterRelcacheCallback(InvalidateRelCache, (Datum)0);
@@ -194,49 +302,35 @@ LookupRel(Oid relid)
 		s_rel_cache = MakeCache("indexpilot relations", sizeof(Oid), sizeof(RelInfo));
 		s_rel_cache_stale = false;
 	}
-	const RelInfo *&front = s_rel_front[relid % kFront];
+}
+
+/* The caller copies the result at once: the next lookup may rebuild the cache or reuse `uncached`. */
+static const RelInfo *
+LookupRel(Oid relid)
+{
+	EnsureRelCache();
+	const RelInfo *front = s_rel_front[relid % kFront];
 	if (front != nullptr && front->relid == relid)
 		return front;
-	bool found = false;
 	auto *info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_FIND, nullptr));
 	if (info != nullptr)
-		return front = info;
+		return s_rel_front[relid % kFront] = info;
 
-	// Compute before entering: the lookups below may process invalidations.
-	bool tracked = false;
-	bool cacheable = true;
-	AttrNumber tenant = InvalidAttrNumber;
-	char relkind = get_rel_relkind(relid);
-	if (relid >= FirstNormalObjectId &&
-		(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_MATVIEW)) {
-		Oid nsp = get_rel_namespace(relid);
-		char *nspname = get_namespace_name(nsp);
-		tracked = nspname != nullptr && strcmp(nspname, "indexpilot") != 0 && !IsToastNamespace(nsp) &&
-				  !isAnyTempNamespace(nsp);
-		if (tracked) {
-			GenomeKey genome = GenomeTenantKey(relid);
-			cacheable = genome != GenomeKey::Unreadable;
-			if (genome == GenomeKey::Managed)
-				tenant = s_genome_attnum;
-			else if (s_tenant_column != nullptr && s_tenant_column[0] != '\0')
-				tenant = get_attnum(relid, s_tenant_column);
-		}
+	static RelInfo uncached;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		uint64 invalidations = s_rel_invalidations;
+		bool cacheable = ComputeRel(relid, &uncached);
+		if (s_rel_invalidations != invalidations)
+			continue; /* the lookups took in an invalidation: what they read may be out of date */
+		if (!cacheable)
+			break;
+		EnsureRelCache();
+		bool found = false;
+		info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_ENTER, &found));
+		*info = uncached;
+		return s_rel_front[relid % kFront] = info;
 	}
-	// The lookups above may have processed an invalidation that rebuilt the cache: re-check before entering.
-	if (s_rel_cache_stale)
-		return LookupRel(relid);
-	if (!cacheable) {
-		// Not kept: the next statement asks the genome again.
-		static RelInfo uncached;
-		uncached.relid = InvalidOid;
-		uncached.tracked = tracked;
-		uncached.tenant_attnum = tenant;
-		return &uncached;
-	}
-	info = static_cast<RelInfo *>(hash_search(s_rel_cache, &relid, HASH_ENTER, &found));
-	info->tracked = tracked;
-	info->tenant_attnum = tenant;
-	return s_rel_front[relid % kFront] = info;
+	return &uncached; /* not kept: the next statement asks again */
 }
 
 static const OpInfo *

@@ -149,7 +149,12 @@ static void
 EvictLeastUsed(HTAB *table, pg_atomic_uint64 *counter, Evictable evictable, BeforeRemove before_remove)
 {
 	long n = hash_get_num_entries(table);
-	auto **entries = static_cast<Entry **>(palloc(Max(n, 1L) * sizeof(Entry *)));
+	// Caller holds the store's LWLock: an out-of-memory ERROR here would leave it held. No memory, no
+	// eviction (the insert that needed room is then counted as dropped).
+	auto **entries =
+		static_cast<Entry **>(palloc_extended(Max(n, 1L) * sizeof(Entry *), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM));
+	if (entries == nullptr)
+		return;
 	long candidates = 0;
 	HASH_SEQ_STATUS seq;
 	hash_seq_init(&seq, table);

@@ -84,6 +84,24 @@ cmp_ok($node->safe_psql('postgres',
 		"SELECT coalesce(sum(cancelled_calls), 0) FROM indexpilot.live_stats WHERE columns = '{phone}'"),
 	'>=', 4, 'statements cut short by statement_timeout were recorded as cancelled');
 
+# ---- only the extension's genome names tenant keys --------------------------------------------------
+# In a database without the extension, a look-alike indexpilot.genome_tables (anyone who may create a
+# schema could make one) must not choose which column's values capture keeps as tenants.
+$node->safe_psql('postgres', 'CREATE DATABASE lookalike');
+$node->safe_psql('lookalike', q{
+CREATE SCHEMA indexpilot;
+CREATE TABLE indexpilot.genome_tables (relid regclass PRIMARY KEY, tenant_key name NOT NULL);
+CREATE TABLE accounts (acct int, tenant_id int, v text);
+INSERT INTO accounts SELECT g % 10, g % 7, 'v' || g FROM generate_series(1, 100) g;
+INSERT INTO indexpilot.genome_tables VALUES ('accounts', 'acct');
+});
+$node->safe_psql('lookalike', "SELECT count(*) FROM accounts WHERE acct = 5 AND tenant_id = 3 AND v = 'v1'");
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(s.tenant_scope || ':' || coalesce(s.tenant, ''), ',')
+	FROM indexpilot._live_stats() s
+	WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = 'lookalike')}),
+	'tenant:3', 'a look-alike genome is ignored: the tenant comes from indexpilot.tenant_column');
+
 ok(!$node->log_contains(qr/PANIC|TRAP:|terminated by signal|injected capture fault/), 'server log is clean');
 $node->stop('fast');
 done_testing();
