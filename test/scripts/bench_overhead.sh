@@ -195,47 +195,15 @@ backend_share() {
 	postmaster=$(head -1 "$DATADIR/postmaster.pid")
 	pids=$(pgrep -P "$postmaster" -f 'postgres: postgres postgres' || true)
 	# user and all (user + system) clock ticks of the backends, and all ticks of pgbench
-	times() {
+	ticks() {
 		{
 			for p in $pids; do awk '{print "b", $14, $15}' "/proc/$p/stat" 2>/dev/null; done
 			awk '{print "p", $14, $15}' "/proc/$pgbench/stat" 2>/dev/null
 		} | awk '{if ($1 == "b") bu += $2; all += $2 + $3} END {print bu + 0, all + 0}'
 	}
-	b0=$(times); sleep 6; b1=$(times)
+	b0=$(ticks); sleep 6; b1=$(ticks)
 	wait "$pgbench" || true
-	echo "$b0 $b1" | awk '{d = $4 - $2; printf "%.3f", d > 0 ? ($3 - $1) / d : 1}'
-}
-
-instructions() {
-	local log=$1 from=$2 pids pid best=0 ir
-	pids=$(tail -n +"$((from + 1))" "$log" | sed -n 's/.*\[\([0-9]*\)\].*connection authorized:.*application_name=pgbench.*/\1/p')
-	[ -n "$pids" ] || { echo "bench: no pgbench backend in the server log" >&2; return 1; }
-	for pid in $pids; do
-		for _ in $(seq 1 120); do
-			grep -qs "^summary:" "$CG/cg.$pid" && break
-			sleep 0.5
-		done
-		ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$CG/cg.$pid")
-		[ -n "$ir" ] || { echo "bench: no callgrind totals for backend $pid" >&2; return 1; }
-		[ "$ir" -gt "$best" ] && best=$ir
-	done
-	echo "$best"
-}
-
-# backend_share WORKLOAD -> the server backends' share of all CPU time (user mode, 0-1) while pgbench runs
-# WORKLOAD with $CLIENTS clients on the server without extensions: what turns extra backend instructions
-# into lost throughput (the rest is pgbench and the kernel).
-backend_share() {
-	local postmaster pids b0 b1 c0 c1
-	"${PGBENCH[@]}" -n -M prepared -c "$CLIENTS" -j 2 -T 12 -f "$(script "$1")" postgres >/dev/null 2>&1 &
-	sleep 3
-	postmaster=$(head -1 "$DATADIR/postmaster.pid")
-	pids=$(pgrep -P "$postmaster" -f 'postgres: postgres postgres' || true)
-	be() { for p in $pids; do awk '{print $14}' "/proc/$p/stat" 2>/dev/null; done | awk '{u += $1} END {print u + 0}'; }
-	all() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-	b0=$(be); c0=$(all); sleep 6; b1=$(be); c1=$(all)
-	wait
-	echo "$b0 $b1 $c0 $c1" | awk '{printf "%.3f", ($2 - $1) / ($4 - $3)}'
+	echo "$b0 $b1" | awk '{d = $4 - $2; printf "%.3f", (d > 0 ? ($3 - $1) / d : 1)}'
 }
 
 instructions() {
