@@ -97,6 +97,17 @@ ElapsedMs(TimestampTz start, TimestampTz end)
 	return static_cast<double>(end - start) / 1000.0;
 }
 
+/* Drops the pending shapes of `owner`. */
+static void
+DropShapes(const QueryDesc *owner)
+{
+	int keep = 0;
+	for (int i = 0; i < s_nshapes; i++)
+		if (s_shapes[i].owner != owner)
+			s_shapes[keep++] = s_shapes[i];
+	s_nshapes = keep;
+}
+
 inline constexpr int kTextUsageEvery = 8;
 static_assert(kMaxStatementObservations >= kMaxPendingShapes, "a statement's shapes are recorded in one call");
 
@@ -129,11 +140,7 @@ FlushStatements(Pred done, bool cancelled)
 		// A text's usage is bumped for one recorded statement in kTextUsageEvery (drawn), by that much.
 		bool bump = pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
 		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now);
-		int keep_shapes = 0;
-		for (int i = 0; i < s_nshapes; i++)
-			if (s_shapes[i].owner != stmt.owner)
-				s_shapes[keep_shapes++] = s_shapes[i];
-		s_nshapes = keep_shapes;
+		DropShapes(stmt.owner);
 	}
 	s_nstatements = keep_statements;
 }
@@ -173,12 +180,8 @@ RememberText(const QueryDesc *queryDesc, uint64 queryid)
 static void
 Forget(const QueryDesc *owner)
 {
+	DropShapes(owner);
 	int keep = 0;
-	for (int i = 0; i < s_nshapes; i++)
-		if (s_shapes[i].owner != owner)
-			s_shapes[keep++] = s_shapes[i];
-	s_nshapes = keep;
-	keep = 0;
 	for (int s = 0; s < s_nstatements; s++)
 		if (s_statements[s].owner != owner)
 			s_statements[keep++] = s_statements[s];

@@ -287,14 +287,21 @@ ComputeRel(Oid relid, RelInfo *out)
 	return false;
 }
 
+/* The invalidation callbacks of the relation and function caches, once per backend. */
 static void
-EnsureRelCache()
+RegisterCallbacks()
 {
 	if (!s_callback_registered) {
 		CacheRegisterRelcacheCallback(InvalidateRelCache, (Datum)0);
 		CacheRegisterSyscacheCallback(PROCOID, InvalidateFuncCache, (Datum)0);
 		s_callback_registered = true;
 	}
+}
+
+static void
+EnsureRelCache()
+{
+	RegisterCallbacks();
 	if (s_rel_cache == nullptr || s_rel_cache_stale) {
 		if (s_rel_cache != nullptr)
 			hash_destroy(s_rel_cache);
@@ -541,6 +548,7 @@ IsOuterParam(Node *node)
 static bool
 IsVolatileFunction(Oid funcid, void *)
 {
+	RegisterCallbacks();
 	if (s_func_cache == nullptr || s_func_cache_stale) {
 		if (s_func_cache != nullptr)
 			hash_destroy(s_func_cache);
