@@ -338,6 +338,44 @@ Edges(const json &run)
 											  : std::vector<double>{};
 }
 
+/* Opens an SVG of W x H on a white background, with its title; SvgNoData closes one that has nothing to show. */
+static void
+SvgOpen(std::ostringstream &o, int W, int H, const char *title)
+{
+	o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
+	  << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+	o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+	o << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << title << "</text>\n";
+}
+
+static std::string
+SvgNoData(std::ostringstream &o, int W, int H)
+{
+	o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no data</text>\n</svg>\n";
+	return o.str();
+}
+
+/*
+ * A log-scale latency axis: a vertical grid line and a label at each power of ten from 10^dlo to 10^dhi
+ * (X maps ms to x; lines from y = top to y = bottom, labels under bottom), and the caption centred on the
+ * plot area from x = left to x = right at y = caption_y.
+ */
+template <typename XFn>
+static void
+LogLatencyAxis(std::ostringstream &o, double dlo, double dhi, XFn X, int top, int bottom, int left, int right,
+			   int caption_y, const char *caption)
+{
+	for (double d = dlo; d <= dhi + 1e-9; d += 1) {
+		double ms = std::pow(10.0, d);
+		o << "<line x1=\"" << X(ms) << "\" x2=\"" << X(ms) << "\" y1=\"" << top << "\" y2=\"" << bottom
+		  << "\" stroke=\"#ddd\"/>\n";
+		o << "<text x=\"" << X(ms) << "\" y=\"" << bottom + 16 << "\" text-anchor=\"middle\">"
+		  << (ms < 1 ? Fmt("%g", ms) : Fmt("%.0f", ms)) << "</text>\n";
+	}
+	o << "<text x=\"" << (left + right) / 2 << "\" y=\"" << caption_y << "\" text-anchor=\"middle\">" << caption
+	  << "</text>\n";
+}
+
 std::string
 LatencyDistributionSvg(const json &before, const json &after)
 {
@@ -353,16 +391,9 @@ LatencyDistributionSvg(const json &before, const json &after)
 				hi = std::max(hi, i + 1);
 			}
 	std::ostringstream o;
-	o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
-	  << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-	o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-	o << "<text x=\"" << W / 2
-	  << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">Latency distribution, all statements "
-		 "(cumulative)</text>\n";
-	if (edges.empty() || lo >= hi) {
-		o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no data</text>\n</svg>\n";
-		return o.str();
-	}
+	SvgOpen(o, W, H, "Latency distribution, all statements (cumulative)");
+	if (edges.empty() || lo >= hi)
+		return SvgNoData(o, W, H);
 	double dlo = std::floor(std::log10(edges[lo]) + 1e-9);
 	double dhi = std::ceil(std::log10(hi < edges.size() ? edges[hi] : edges.back() * 1.26) - 1e-9);
 	if (dhi <= dlo)
@@ -376,15 +407,7 @@ LatencyDistributionSvg(const json &before, const json &after)
 		o << "<text x=\"" << L - 6 << "\" y=\"" << Y(pct / 100.0) + 4 << "\" text-anchor=\"end\">" << pct
 		  << "%</text>\n";
 	}
-	for (double d = dlo; d <= dhi + 1e-9; d += 1) {
-		double ms = std::pow(10.0, d);
-		o << "<line x1=\"" << X(ms) << "\" x2=\"" << X(ms) << "\" y1=\"" << T << "\" y2=\"" << H - B
-		  << "\" stroke=\"#ddd\"/>\n";
-		o << "<text x=\"" << X(ms) << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">"
-		  << (ms < 1 ? Fmt("%g", ms) : Fmt("%.0f", ms)) << "</text>\n";
-	}
-	o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 12
-	  << "\" text-anchor=\"middle\">latency, ms (log scale)</text>\n";
+	LogLatencyAxis(o, dlo, dhi, X, T, H - B, L, W - R, H - 12, "latency, ms (log scale)");
 	o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
 	  << "\" fill=\"none\" stroke=\"#444\"/>\n";
 	auto series = [&](const std::vector<uint64_t> &h, const char *colour) {
@@ -433,29 +456,15 @@ P95PerPatternSvg(const json &before, const json &after)
 			}
 	}
 	std::ostringstream o;
-	o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
-	  << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-	o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-	o << "<text x=\"" << W / 2
-	  << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">p95 latency per pattern</text>\n";
-	if (vmax <= 0) {
-		o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no data</text>\n</svg>\n";
-		return o.str();
-	}
+	SvgOpen(o, W, H, "p95 latency per pattern");
+	if (vmax <= 0)
+		return SvgNoData(o, W, H);
 	double dlo = std::floor(std::log10(vmin)) - (vmin == vmax ? 1 : 0);
 	double dhi = std::ceil(std::log10(vmax) + 1e-9);
 	if (dhi <= dlo)
 		dhi = dlo + 1;
 	auto X = [&](double ms) { return L + (std::log10(ms) - dlo) / (dhi - dlo) * (W - L - R); };
-	for (double d = dlo; d <= dhi + 1e-9; d += 1) {
-		double ms = std::pow(10.0, d);
-		o << "<line x1=\"" << X(ms) << "\" x2=\"" << X(ms) << "\" y1=\"" << T << "\" y2=\"" << H - B
-		  << "\" stroke=\"#ddd\"/>\n";
-		o << "<text x=\"" << X(ms) << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">"
-		  << (ms < 1 ? Fmt("%g", ms) : Fmt("%.0f", ms)) << "</text>\n";
-	}
-	o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - 10
-	  << "\" text-anchor=\"middle\">p95, ms (log scale)</text>\n";
+	LogLatencyAxis(o, dlo, dhi, X, T, H - B, L, W - R, H - 10, "p95, ms (log scale)");
 	int row = 0;
 	for (const auto &b : pats) {
 		json a = FindPattern(after, b.value("name", ""));
