@@ -139,7 +139,8 @@ AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
 LANGUAGE C STRICT VOLATILE;
 REVOKE ALL ON FUNCTION indexpilot._take_live_stats() FROM PUBLIC;
 
-CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz)
+CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz,
+                                         OUT userid oid, OUT search_path text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_queries'
 LANGUAGE C STRICT VOLATILE;
@@ -173,10 +174,11 @@ WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_
 COMMENT ON VIEW indexpilot.live_stats IS 'Predicate shapes captured in this database and not yet flushed';
 
 CREATE VIEW indexpilot.live_queries AS
-SELECT q.queryid, q.query, q.last_seen
+SELECT q.queryid, q.query, q.last_seen, q.userid, q.search_path
 FROM indexpilot._live_queries() q
 WHERE q.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
-COMMENT ON VIEW indexpilot.live_queries IS 'One representative statement, with constants, per captured query id';
+COMMENT ON VIEW indexpilot.live_queries IS
+    'One representative statement, with constants, per captured query id, with the role and search_path it ran with';
 
 CREATE VIEW indexpilot.capture_counters AS SELECT * FROM indexpilot._capture_counters();
 
@@ -1050,11 +1052,15 @@ COMMENT ON TABLE indexpilot.query_stats IS 'Captured predicate statistics per ti
 CREATE INDEX query_stats_relid_idx ON indexpilot.query_stats (relid, bucket_start);
 
 -- One representative statement per query id, with its constants: what the cost model re-plans.
+-- The statement is re-planned as `userid` with `search_path` (docs/security.md); a text without either
+-- is never re-planned.
 CREATE TABLE indexpilot.query_samples (
-    queryid    bigint      PRIMARY KEY,
-    query      text        NOT NULL,
-    first_seen timestamptz NOT NULL DEFAULT now(),
-    last_seen  timestamptz NOT NULL DEFAULT now()
+    queryid     bigint      PRIMARY KEY,
+    query       text        NOT NULL,
+    first_seen  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_seen   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    userid      oid,        -- the role that ran it (no foreign key: roles are shared objects)
+    search_path text        -- the search_path it ran with
 );
 COMMENT ON TABLE indexpilot.query_samples IS 'A representative statement text per captured query id';
 
@@ -1067,7 +1073,13 @@ REVOKE ALL ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.gen
 GRANT SELECT ON indexpilot.genome_tables, indexpilot.genome_fields, indexpilot.genome_catalog,
                 indexpilot.expression_profile, indexpilot.effective_expression, indexpilot.expressed_fields,
                 indexpilot.query_stats TO pg_monitor;
-GRANT SELECT ON indexpilot.query_samples TO pg_read_all_stats;
+-- Statement texts can hold secrets: a role sees its own, pg_read_all_stats every role's (as in
+-- pg_stat_statements); indexpilot_forget_statements() removes them.
+ALTER TABLE indexpilot.query_samples ENABLE ROW LEVEL SECURITY;
+CREATE POLICY query_samples_own_or_read_all_stats ON indexpilot.query_samples FOR SELECT
+    USING (userid = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)
+           OR pg_catalog.pg_has_role(CURRENT_USER, 'pg_read_all_stats', 'USAGE'));
+GRANT SELECT ON indexpilot.query_samples TO PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._qualified_name(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._require(anyelement, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._require_list(anyarray, text, text) FROM PUBLIC;
@@ -1262,8 +1274,8 @@ BEGIN
         RETURNING 1)
     SELECT count(*) INTO flushed FROM inserted;
 
-    INSERT INTO indexpilot.query_samples AS s (queryid, query, first_seen, last_seen)
-    SELECT l.queryid, l.query, l.last_seen, l.last_seen FROM indexpilot.live_queries l
+    INSERT INTO indexpilot.query_samples AS s (queryid, query, first_seen, last_seen, userid, search_path)
+    SELECT l.queryid, l.query, l.last_seen, l.last_seen, l.userid, l.search_path FROM indexpilot.live_queries l
     ON CONFLICT (queryid) DO UPDATE SET last_seen = greatest(s.last_seen, excluded.last_seen);
 
     -- Minute buckets older than rollup_after become hourly ones. The hour's rows (its minute rows and an
@@ -1293,6 +1305,30 @@ BEGIN
     RETURN flushed;
 END
 $$;
+CREATE FUNCTION indexpilot._forget_live_queries(role oid)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'indexpilot_forget_live_queries'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION indexpilot._forget_live_queries(oid) FROM PUBLIC;
+
+-- Removes the statement texts IndexPilot keeps (stored and not yet flushed) of one role, or of all.
+CREATE FUNCTION indexpilot_forget_statements(role regrole DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    WITH gone AS (DELETE FROM indexpilot.query_samples s WHERE role IS NULL OR s.userid = role RETURNING 1)
+    SELECT count(*) INTO removed FROM gone;
+    RETURN removed + indexpilot._forget_live_queries(role);
+END
+$$;
+COMMENT ON FUNCTION indexpilot_forget_statements(regrole) IS
+    'Removes the statement texts kept for re-planning (stored and in shared memory) of one role, or of every role';
+REVOKE ALL ON FUNCTION indexpilot_forget_statements(regrole) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION indexpilot._bucket(timestamptz, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._flush(interval, interval, interval) FROM PUBLIC;
 
@@ -1327,7 +1363,7 @@ CREATE FUNCTION indexpilot_recommendations(
     OUT net_value float8, OUT estimated_bytes float8, OUT statement text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_recommendations'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_recommendations() IS 'The cost model''s conclusions now, with every number behind them; changes nothing';
 
 CREATE FUNCTION indexpilot_run_now(
@@ -1337,7 +1373,7 @@ CREATE FUNCTION indexpilot_run_now(
     OUT net_value float8, OUT estimated_bytes float8, OUT statement text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_run_now'
-LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_run_now() IS 'One whole cycle now: flush, cost model, lineage and, in auto mode, the start of a build';
 
 REVOKE ALL ON FUNCTION indexpilot_recommendations() FROM PUBLIC;

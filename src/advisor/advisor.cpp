@@ -52,6 +52,7 @@ static int s_max_index_size_mb = 10240;
 static double s_max_index_fraction = 0.5;
 static int s_max_per_table = 5;
 static int s_max_partial_per_table = 2;
+static int s_replan_timeout_ms = 2000;
 
 static const struct config_enum_entry kModes[] = {
 	{"off", static_cast<int>(Mode::Off), false},
@@ -99,6 +100,11 @@ DefineAdvisorGucs()
 	DefineCustomIntVariable("indexpilot.max_partial_per_table",
 							"Partial (one-tenant) index candidates allowed per table.", nullptr,
 							&s_max_partial_per_table, 2, 0, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable(
+		"indexpilot.replan_timeout", "How long re-planning one captured statement may take before it is given up.",
+		"Statements are re-planned as the role that ran them; this bounds the user code "
+		"planning may run.",
+		&s_replan_timeout_ms, 2000, 10, 600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 }
 
 Mode
@@ -176,12 +182,19 @@ Flush()
 
 /* ---- the model's inputs ----------------------------------------------------------------------------------- */
 
+/* A statement to re-plan, with the role and search_path it ran with. */
+struct Sample {
+	std::string text;
+	Oid role = InvalidOid;
+	std::string search_path;
+};
+
 struct Inputs {
 	std::vector<core::TableInfo> tables;
 	std::map<std::uint32_t, std::string> tenant_column;
 	std::map<std::pair<std::uint32_t, std::int16_t>, std::string> attname;
 	std::vector<core::ShapeStat> shapes;
-	std::map<std::int64_t, std::string> texts;
+	std::map<std::int64_t, Sample> texts;
 	std::map<std::int64_t, double> query_calls;
 	std::set<std::string> existing_names; /* index names in the managed tables' schemas */
 	double window_seconds = 60;
@@ -196,7 +209,8 @@ ReadInputs(bool record)
 	for (const Row &r :
 		 Query("SELECT t.relid::oid, indexpilot._qualified_name(t.relid), coalesce(a.attnum, 0), "
 			   "greatest(c.reltuples, 0), c.relpages, coalesce(w.writes_per_second, 0), "
-			   "(SELECT count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+			   "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = "
+			   "i.indexrelid "
 			   "  WHERE i.indrelid = t.relid AND ic.relname LIKE 'indexpilot\\_%'), t.tenant_key "
 			   "FROM indexpilot.genome_tables t JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 			   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.tenant_key "
@@ -223,9 +237,10 @@ ReadInputs(bool record)
 	for (const Row &r : Query("SELECT relid::oid, attnum FROM indexpilot.expressed_fields"))
 		if (auto *t = table(static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10))))
 			t->expressed.push_back(static_cast<std::int16_t>(std::atoi(r[1].c_str())));
-	for (const Row &r : Query("SELECT i.indrelid, array_to_string((i.indkey::int2[])[0:i.indnkeyatts - 1], ',') "
-							  "FROM pg_catalog.pg_index i WHERE i.indisvalid AND i.indpred IS NULL "
-							  "AND i.indexprs IS NULL AND i.indrelid IN (SELECT relid FROM indexpilot.genome_tables)"))
+	for (const Row &r :
+		 Query("SELECT i.indrelid, pg_catalog.array_to_string((i.indkey::int2[])[0:i.indnkeyatts - 1], ',') "
+			   "FROM pg_catalog.pg_index i WHERE i.indisvalid AND i.indpred IS NULL "
+			   "AND i.indexprs IS NULL AND i.indrelid IN (SELECT relid FROM indexpilot.genome_tables)"))
 		if (auto *t = table(static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10))))
 			t->existing.push_back(ParseInts(r[1]));
 	for (const Row &r : Query("SELECT a.attrelid, a.attnum, a.attname FROM pg_catalog.pg_attribute a "
@@ -240,15 +255,15 @@ ReadInputs(bool record)
 
 	char window[32];
 	snprintf(window, sizeof(window), "%d seconds", s_stats_window_s);
-	for (const Row &r :
-		 Query("SELECT relid::oid, (kind = 'join')::int, array_to_string(attnums, ','), "
-			   "array_to_string(operators, ','), tenant, "
-			   "sum(CASE WHEN estimated_calls > 0 THEN estimated_calls ELSE calls END), sum(total_time_ms), "
-			   "max(sample_queryid) "
-			   "FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval "
-			   "AND relid IN (SELECT relid FROM indexpilot.genome_tables) "
-			   "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
-			   {window})) {
+	for (const Row &r : Query("SELECT relid::oid, (kind = 'join')::int, pg_catalog.array_to_string(attnums, ','), "
+							  "pg_catalog.array_to_string(operators, ','), tenant, "
+							  "pg_catalog.sum(CASE WHEN estimated_calls > 0 THEN estimated_calls ELSE calls END), "
+							  "pg_catalog.sum(total_time_ms), "
+							  "pg_catalog.max(sample_queryid) "
+							  "FROM indexpilot.query_stats WHERE bucket_start >= pg_catalog.now() - $1::interval "
+							  "AND relid IN (SELECT relid FROM indexpilot.genome_tables) "
+							  "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+							  {window})) {
 		core::ShapeStat s;
 		s.relid = static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10));
 		s.join = r[1] == "1";
@@ -265,22 +280,27 @@ ReadInputs(bool record)
 			in.query_calls[s.queryid] = std::max(in.query_calls[s.queryid], s.calls);
 		in.shapes.push_back(std::move(s));
 	}
-	for (const Row &r :
-		 Query("SELECT queryid, query FROM indexpilot.query_samples WHERE queryid IN "
-			   "(SELECT sample_queryid FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval)",
-			   {window}))
-		in.texts[std::atoll(r[0].c_str())] = core::StripPrepare(r[1]);
+	// Only texts with the role and search_path they ran with are re-planned (as that role, with that path).
+	for (const Row &r : Query("SELECT s.queryid, s.query, s.userid, s.search_path FROM indexpilot.query_samples s "
+							  "WHERE s.userid IS NOT NULL AND s.search_path IS NOT NULL AND s.queryid IN "
+							  "(SELECT q.sample_queryid FROM indexpilot.query_stats q "
+							  " WHERE q.bucket_start >= pg_catalog.now() - $1::interval)",
+							  {window}))
+		in.texts[std::atoll(r[0].c_str())] =
+			Sample{core::StripPrepare(r[1]), static_cast<Oid>(std::strtoul(r[2].c_str(), nullptr, 10)), r[3]};
 
 	// Rates are calls over the time actually observed: from the first capture in the window until now.
-	std::vector<Row> span = Query("SELECT extract(epoch FROM now() - min(coalesce(first_seen, bucket_start))) "
-								  "FROM indexpilot.query_stats WHERE bucket_start >= now() - $1::interval",
-								  {window});
+	std::vector<Row> span =
+		Query("SELECT extract(epoch FROM pg_catalog.now() - pg_catalog.min(coalesce(first_seen, bucket_start))) "
+			  "FROM indexpilot.query_stats WHERE bucket_start >= pg_catalog.now() - $1::interval",
+			  {window});
 	double observed = span.empty() || span[0][0].empty() ? 0 : std::atof(span[0][0].c_str());
 	in.window_seconds = std::clamp(observed, 10.0, static_cast<double>(s_stats_window_s));
 
-	std::vector<Row> sizes = Query("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
-								   "coalesce(sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
-								   "WHERE c.relkind = 'i' AND c.relname LIKE 'indexpilot\\_%'");
+	std::vector<Row> sizes =
+		Query("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
+			  "coalesce(pg_catalog.sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
+			  "WHERE c.relkind = 'i' AND c.relname LIKE 'indexpilot\\_%'");
 	double db_bytes = std::atof(sizes[0][0].c_str());
 	double used = std::atof(sizes[0][1].c_str());
 	double budget = std::min(static_cast<double>(s_max_index_size_mb) * 1024 * 1024, s_max_index_fraction * db_bytes);
@@ -361,7 +381,7 @@ private:
 		return h;
 	}
 
-	Plan Cost(std::int64_t q, const std::string &text, const std::vector<int> &set)
+	Plan Cost(std::int64_t q, const Sample &sample, const std::vector<int> &set)
 	{
 		std::vector<int> key = set;
 		std::sort(key.begin(), key.end());
@@ -380,15 +400,17 @@ private:
 		std::vector<HypoIndex> hypos;
 		for (int c : key)
 			hypos.push_back(Hypo(c));
-		const char *sql = text.c_str();
+		const char *sql = sample.text.c_str();
+		const PlanAs as{sample.role, sample.search_path.c_str(), s_replan_timeout_ms};
+		const PlanAs *as_ptr = &as;
 		const HypoIndex *array = hypos.data();
 		int count = static_cast<int>(hypos.size());
-		PlanResult r = pg::Call([=] { return PlanWithHypotheticalIndexes(sql, array, count); });
+		PlanResult r = pg::Call([=] { return PlanWithHypotheticalIndexes(sql, as_ptr, array, count); });
 		Plan p{r.ok, r.total_cost, r.used_mask};
 		if (!r.ok)
 			last_error = r.error;
 		cache_[{q, key}] = {p, true};
-		return Cost(q, text, set);
+		return Cost(q, sample, set);
 	}
 
 	const Inputs &in_;
@@ -584,7 +606,7 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		const char *reason = core::VerdictName(e.verdict);
 		std::vector<Row> seen =
 			Query("SELECT 1 FROM indexpilot.mutation_log WHERE kind = 'index_skipped' AND target_index = $1 "
-				  "AND details->>'verdict' = $2 AND occurred_at > now() - $3::interval LIMIT 1",
+				  "AND details->>'verdict' = $2 AND occurred_at > pg_catalog.now() - $3::interval LIMIT 1",
 				  {rec.index_name.c_str(), reason, window});
 		if (seen.empty()) {
 			const char *table = rec.table.c_str();

@@ -65,6 +65,9 @@ extern "C" {
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
 }
 
 #include <cstring>
@@ -310,13 +313,40 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 	relation_close(rel, NoLock); /* the lock stays until the end of the transaction, as the planner's do */
 }
 
+/* The owner of relation relid, or InvalidOid if there is none. */
+static Oid
+RelationOwner(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return InvalidOid;
+	Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
 HypoEstimate
 EstimateIndex(const HypoIndex &index)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "indexpilot index estimate", ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	PreparedIndex prepared;
-	DescribeIndex(index, &prepared); /* on ERROR, cxt goes with its parent */
+	/* Like CREATE INDEX: the predicate (its types' functions) is evaluated as the table's owner, restricted. */
+	Oid save_userid = InvalidOid;
+	int save_sec = 0;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	const Oid owner = RelationOwner(index.relid);
+	if (OidIsValid(owner))
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		DescribeIndex(index, &prepared); /* on ERROR, cxt goes with its parent */
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return prepared.est;
@@ -550,13 +580,54 @@ SetError(PlanResult *result, int sqlerrcode, const char *message)
 	strlcpy(result->error, message != nullptr ? message : "unknown error", sizeof(result->error));
 }
 
+/* ---- planning with a statement's own rights ------------------------------------------------------ */
+
+/*
+ * The re-planning timeout: a timeout of our own (USER_TIMEOUT), so that a caller's statement_timeout stays
+ * armed as it was. Registered on first use in each process (timeouts are per process, set up at start).
+ */
+static TimeoutId s_replan_timeout = MAX_TIMEOUTS;
+static volatile sig_atomic_t s_replan_timed_out = false;
+
+static void
+ReplanTimeoutHandler()
+{
+	s_replan_timed_out = true;
+	InterruptPending = true;
+	QueryCancelPending = true;
+	SetLatch(MyLatch);
+}
+
+static TimeoutId
+ReplanTimeout()
+{
+	if (s_replan_timeout == MAX_TIMEOUTS)
+		s_replan_timeout = RegisterTimeout(USER_TIMEOUT, ReplanTimeoutHandler);
+	return s_replan_timeout;
+}
+
+static bool
+RoleExists(Oid role)
+{
+	return OidIsValid(role) && SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role));
+}
+
 PlanResult
-PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count)
+PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count)
 {
 	PlanResult result;
 	memset(&result, 0, sizeof(result));
 	if (sql == nullptr || count < 0 || count > kMaxHypoIndexes || (count > 0 && indexes == nullptr)) {
 		SetError(&result, ERRCODE_INVALID_PARAMETER_VALUE, "what-if costing needs a statement and 0 to 32 indexes");
+		return result;
+	}
+	if (as != nullptr && (as->search_path == nullptr || as->search_path[0] == '\0' || as->timeout_ms <= 0)) {
+		SetError(&result, ERRCODE_INVALID_PARAMETER_VALUE,
+				 "the statement's search_path was not recorded: it is not re-planned");
+		return result;
+	}
+	if (as != nullptr && !RoleExists(as->role)) {
+		SetError(&result, ERRCODE_UNDEFINED_OBJECT, "the role that ran the statement no longer exists");
 		return result;
 	}
 	if (!IsTransactionState() || !ActiveSnapshotSet() || IsInParallelMode()) {
@@ -568,20 +639,56 @@ PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
 	MemoryContext volatile work_cxt = nullptr;
+	volatile bool timer = false;
+	bool foreign_cancel = false;
+	Oid save_userid = InvalidOid;
+	int save_sec = 0;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
 
 	BeginInternalSubTransaction(nullptr);
 	PG_TRY();
 	{
 		work_cxt = AllocSetContextCreate(caller_cxt, "indexpilot what-if", ALLOCSET_DEFAULT_SIZES);
 		MemoryContextSwitchTo(work_cxt);
+		int nest = -1;
+		if (as != nullptr) {
+			/* As vacuum.c and indexcmds.c run user code: the role's rights, restricted, its own search_path. */
+			SetUserIdAndSecContext(as->role, save_sec | SECURITY_RESTRICTED_OPERATION);
+			nest = NewGUCNestLevel();
+			(void)set_config_option("search_path", as->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+									0, false);
+			s_replan_timed_out = false;
+			enable_timeout_after(ReplanTimeout(), as->timeout_ms);
+			timer = true;
+		}
 		PlanOrRaise(sql, indexes, count, &result);
+		if (timer) {
+			disable_timeout(ReplanTimeout(), false);
+			timer = false;
+			if (s_replan_timed_out)
+				QueryCancelPending = false; /* fired after planning ended: nothing to cancel */
+		}
+		if (nest >= 0)
+			AtEOXact_GUC(false, nest);
+		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_CATCH();
 	{
+		/* The subtransaction's abort below restores the user id, the security context and the GUCs. */
+		if (timer)
+			disable_timeout(ReplanTimeout(), false);
 		MemoryContextSwitchTo(caller_cxt);
 		ErrorData *edata = CopyErrorData();
 		FlushErrorState();
-		SetError(&result, edata->sqlerrcode, edata->message);
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && timer && s_replan_timed_out) {
+			char message[128];
+			snprintf(message, sizeof(message),
+					 "planning the statement took longer than indexpilot.replan_timeout (%d ms)", as->timeout_ms);
+			SetError(&result, ERRCODE_QUERY_CANCELED, message);
+		} else {
+			SetError(&result, edata->sqlerrcode, edata->message);
+			foreign_cancel = edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
+		}
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
@@ -593,6 +700,9 @@ PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count
 	CurrentResourceOwner = caller_owner;
 	if (work_cxt != nullptr)
 		MemoryContextDelete(work_cxt);
+	/* A cancel that is not our timeout's (statement_timeout, pg_cancel_backend) belongs to the caller. */
+	if (foreign_cancel)
+		ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("%s", result.error)));
 	return result;
 }
 
@@ -661,9 +771,9 @@ WhatIf(FunctionCallInfo fcinfo)
 
 	/* Raises the precise error (bad predicate, unsupported type) before any planning. */
 	const HypoEstimate estimate = pg::Call([&] { return EstimateIndex(index); });
-	const PlanResult without = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, 0); });
+	const PlanResult without = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, nullptr, 0); });
 	RequirePlanned(without, "without the index");
-	const PlanResult with = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, &index, 1); });
+	const PlanResult with = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, &index, 1); });
 	RequirePlanned(with, "with the index");
 
 	Datum values[5];

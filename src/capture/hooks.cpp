@@ -27,6 +27,7 @@
 extern "C" {
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
@@ -170,7 +171,7 @@ RememberText(const QueryDesc *queryDesc, uint64 queryid)
 		text += ps->stmt_location;
 		length = ps->stmt_len > 0 ? Min(ps->stmt_len, length - ps->stmt_location) : length - ps->stmt_location;
 	}
-	if (StoreRememberQuery(MyDatabaseId, queryid, text, length)) {
+	if (StoreRememberQuery(MyDatabaseId, queryid, text, length, GetUserId(), namespace_search_path)) {
 		known.queryid = queryid;
 		known.generation = generation;
 	}

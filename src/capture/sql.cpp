@@ -122,12 +122,16 @@ LiveQueries(FunctionCallInfo fcinfo)
 	QueryEntry *entries = nullptr;
 	int n = StoreSnapshotQueries(InvalidOid, &entries);
 	for (int i = 0; i < n; i++) {
-		Datum v[4];
-		bool isnull[4] = {false, false, false, false};
+		Datum v[6];
+		bool isnull[6] = {false, false, false, false, false, false};
 		v[0] = ObjectIdGetDatum(entries[i].key.dbid);
 		v[1] = Int64GetDatum(static_cast<int64>(entries[i].key.queryid));
 		v[2] = CStringGetTextDatum(entries[i].text);
 		v[3] = TimestampTzGetDatum(entries[i].last_seen);
+		v[4] = ObjectIdGetDatum(entries[i].userid);
+		isnull[4] = !OidIsValid(entries[i].userid);
+		v[5] = CStringGetTextDatum(entries[i].search_path);
+		isnull[5] = entries[i].search_path[0] == '\0';
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
 	}
 }
@@ -200,6 +204,16 @@ INDEXPILOT_FUNCTION(indexpilot_reset_live_stats)
 	return indexpilot::pg::Entry([] {
 		indexpilot::capture::RequireStore("indexpilot_reset_live_stats()");
 		return Int64GetDatum(indexpilot::capture::StoreReset());
+	});
+}
+
+/* indexpilot._forget_live_queries(role oid) returns bigint: this database's texts of `role` (all: NULL) removed. */
+INDEXPILOT_FUNCTION(indexpilot_forget_live_queries)
+{
+	return indexpilot::pg::Entry([fcinfo] {
+		indexpilot::capture::RequireStore("indexpilot._forget_live_queries()");
+		const Oid role = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+		return Int64GetDatum(indexpilot::capture::StoreForgetQueries(MyDatabaseId, role));
 	});
 }
 

@@ -348,7 +348,7 @@ StoreTextGeneration()
 }
 
 bool
-StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length)
+StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length, Oid userid, const char *search_path)
 {
 	if (s_header == nullptr || queryid == 0 || text == nullptr || length <= 0)
 		return false;
@@ -376,6 +376,12 @@ StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length)
 		memcpy(entry->text, text, len);
 		entry->text[len] = '\0';
 		entry->length = len;
+		entry->userid = userid;
+		// A clipped path would resolve names differently: keep none, and the text is never re-planned.
+		if (search_path == nullptr || strlen(search_path) >= sizeof(entry->search_path))
+			entry->search_path[0] = '\0';
+		else
+			strlcpy(entry->search_path, search_path, sizeof(entry->search_path));
 		entry->usage = 1.0;
 		entry->last_seen = now;
 	}
@@ -499,6 +505,24 @@ StoreReset()
 	pg_atomic_write_u64(&s_header->query_evictions, 0);
 	pg_atomic_write_u64(&s_header->dropped, 0);
 	pg_atomic_write_u64(&s_header->statements_sampled, 0);
+	return removed;
+}
+
+int64
+StoreForgetQueries(Oid dbid, Oid userid)
+{
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	int64 removed = 0;
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_queries);
+	QueryEntry *query;
+	while ((query = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr)
+		if (query->key.dbid == dbid && (!OidIsValid(userid) || query->userid == userid)) {
+			hash_search(s_queries, &query->key, HASH_REMOVE, nullptr);
+			removed++;
+		}
+	pg_atomic_fetch_add_u64(&s_header->text_generation, 1); /* backends must not skip asking again */
+	LWLockRelease(s_header->lock);
 	return removed;
 }
 

@@ -9,11 +9,26 @@ extern "C" {
 #include "executor/spi.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 }
 
 namespace indexpilot::pg
 {
+
+static int s_work_timeout_ms = 0; /* 0: not pinned (a SQL function's caller keeps its own timeouts) */
+
+void
+PinWorkerSession(int statement_timeout_ms, int lock_timeout_ms)
+{
+	// PGC_S_SESSION outranks the database's and the role's defaults (ALTER DATABASE ... SET search_path).
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
+	char value[32];
+	snprintf(value, sizeof(value), "%d", lock_timeout_ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
+	s_work_timeout_ms = statement_timeout_ms;
+}
 
 void
 BeginWork(const char *activity)
@@ -23,6 +38,16 @@ BeginWork(const char *activity)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, activity);
+	// postgres.c arms statement_timeout for each client statement; in a worker nothing does: arm it here.
+	if (s_work_timeout_ms > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, s_work_timeout_ms);
+}
+
+void
+AbandonWork()
+{
+	if (s_work_timeout_ms > 0)
+		disable_timeout(STATEMENT_TIMEOUT, false);
 }
 
 void
@@ -31,6 +56,7 @@ EndWork()
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	AbandonWork();
 	pgstat_report_activity(STATE_IDLE, nullptr);
 }
 

@@ -359,6 +359,7 @@ BuilderMain(int slot_index)
 
 	BackgroundWorkerInitializeConnectionByOid(job.dboid, InvalidOid, 0);
 	pgstat_report_appname("indexpilot builder");
+	pg::PinWorkerSession(g_worker_statement_timeout_ms, g_worker_lock_timeout_ms);
 
 	// 1. Lock the table for builds, check again, record the start.
 	pg::BeginWork("indexpilot: preparing an index build");

@@ -137,6 +137,7 @@ WorkCycle()
 		pg::EndWork();
 	} else {
 		AbortCurrentTransaction();
+		pg::AbandonWork();
 		ereport(WARNING, (errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error)));
 	}
 	if (flush)
@@ -153,6 +154,7 @@ WorkerMain(Oid dboid)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("indexpilot worker");
+	pg::PinWorkerSession(g_worker_statement_timeout_ms, g_worker_lock_timeout_ms);
 	RememberDatabaseName(dboid);
 
 	RequireShared("the indexpilot worker");
@@ -178,6 +180,7 @@ WorkerMain(Oid dboid)
 		if (ConfigReloadPending) {
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			pg::PinWorkerSession(g_worker_statement_timeout_ms, g_worker_lock_timeout_ms);
 			control::ReloadConfig();
 			ereport(LOG, (errmsg("indexpilot worker for database \"%s\" reloaded its configuration", s_dbname),
 						  errdetail("naptime is %d ms", g_naptime_ms)));

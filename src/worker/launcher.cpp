@@ -35,6 +35,8 @@ namespace indexpilot::worker
 {
 
 int g_naptime_ms = 10000;
+int g_worker_statement_timeout_ms = 10 * 60 * 1000;
+int g_worker_lock_timeout_ms = 5000;
 int g_max_workers = 8;
 char *g_databases = nullptr;
 
@@ -71,6 +73,15 @@ DefineGucs()
 {
 	DefineCustomIntVariable("indexpilot.naptime", "Time between two cycles of the launcher and the workers.", nullptr,
 							&g_naptime_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.worker_statement_timeout",
+							"statement_timeout of each unit of work of IndexPilot's workers (flush, cost model, "
+							"bookkeeping); index builds have indexpilot.build_statement_timeout.",
+							nullptr, &g_worker_statement_timeout_ms, 10 * 60 * 1000, 100, INT_MAX, PGC_SIGHUP,
+							GUC_UNIT_MS, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.worker_lock_timeout",
+							"lock_timeout of IndexPilot's workers: how long their statements may wait for a lock.",
+							nullptr, &g_worker_lock_timeout_ms, 5000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+							nullptr, nullptr);
 	// PostgreSQL refuses (FATAL) to define a PGC_POSTMASTER setting after startup, as when a backend
 	// loads the library for CREATE EXTENSION without preloading: it only exists when preloaded.
 	if (process_shared_preload_libraries_in_progress)

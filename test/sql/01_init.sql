@@ -24,6 +24,11 @@ ALTER SYSTEM SET indexpilot.naptime = 'soon';
 ALTER SYSTEM SET indexpilot.max_workers = 0;
 ALTER SYSTEM SET indexpilot.databases = '"unterminated';
 ALTER SYSTEM SET indexpilot.no_such_setting = 1;
+ALTER SYSTEM SET indexpilot.replan_timeout = '5ms';
+ALTER SYSTEM SET indexpilot.replan_timeout = '11min';
+ALTER SYSTEM SET indexpilot.worker_statement_timeout = 0;
+ALTER SYSTEM SET indexpilot.worker_lock_timeout = -1;
+ALTER SYSTEM SET indexpilot.worker_lock_timeout = 'never';
 SET indexpilot.naptime = '5s';
 SET indexpilot.no_such_setting = 1;
 

@@ -50,13 +50,28 @@ struct PlanResult {
 };
 
 /*
+ * Whose rights a statement is planned with. Planning runs user code (the planner folds STABLE and
+ * IMMUTABLE functions, a VOLATILE one may be called from them), so a captured statement is planned as the
+ * role that ran it, with the search_path it ran with, under SECURITY_RESTRICTED_OPERATION, and cut off
+ * after timeout_ms — as PostgreSQL's own maintenance commands run user code (docs/security.md).
+ */
+struct PlanAs {
+	Oid role;                /* must exist; planning never runs as anyone else */
+	const char *search_path; /* the statement's own; never empty */
+	int timeout_ms;          /* > 0 */
+};
+
+/*
  * Parses, analyzes and plans ONE statement (SELECT/INSERT/UPDATE/DELETE; $n parameters are allowed and
  * planned generically with their types inferred, like PREPARE) with the given hypothetical btree indexes
  * visible to the planner besides the real ones (count 0..kMaxHypoIndexes). Never raises: an ERROR while
  * parsing, checking privileges or planning is caught in an internal subtransaction and reported with
- * ok = false. Executes nothing. Call inside a transaction with an active snapshot.
+ * ok = false (a query cancel that is not the timeout's is raised again). Executes nothing but the
+ * functions planning folds. With `as`, planning runs as described at PlanAs; with nullptr, with the
+ * caller's own rights and search_path (indexpilot_whatif(): the caller's own statement). Call inside a
+ * transaction with an active snapshot.
  */
-PlanResult PlanWithHypotheticalIndexes(const char *sql, const HypoIndex *indexes, int count);
+PlanResult PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count);
 
 /* Installs get_relation_info_hook (chained). Called once from _PG_init. */
 void WhatIfInit();

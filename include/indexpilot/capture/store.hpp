@@ -31,6 +31,7 @@ enum class Access : uint8 { Seq = 0, Index = 1, Bitmap = 2, Other = 3 };
 
 inline constexpr int kTenantTextBytes = 40;
 inline constexpr int kQueryTextBytes = 2048;
+inline constexpr int kSearchPathBytes = 256;
 
 /* Hash key of a shape. Always memset to zero before filling: padding bytes are hashed too. */
 struct ShapeKey {
@@ -95,7 +96,9 @@ struct QueryEntry {
 	TimestampTz last_seen;
 	double usage;
 	int32 length;
-	char text[kQueryTextBytes]; /* a representative statement, with its constants */
+	Oid userid;                         /* the role that ran it: it is re-planned with no more rights */
+	char search_path[kSearchPathBytes]; /* the search_path it ran with; empty if it did not fit */
+	char text[kQueryTextBytes];         /* a representative statement, with its constants */
 };
 
 struct StoreCounters {
@@ -134,11 +137,12 @@ void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64
 						  TimestampTz now);
 
 /*
- * Remembers a representative text for (dbid, queryid) unless one is kept already; returns whether one is
- * kept now. A backend may skip calling again for the same query id while StoreTextGeneration() has not
+ * Remembers a representative text for (dbid, queryid) unless one is kept already, with the role that ran it
+ * and its search_path (a path that does not fit is kept empty: such a text is never re-planned); returns
+ * whether one is kept now. A backend may skip calling again for the same query id while StoreTextGeneration() has not
  * changed (it changes whenever texts are evicted or reset).
  */
-bool StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length);
+bool StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length, Oid userid, const char *search_path);
 uint64 StoreTextGeneration();
 
 /* Bumps the internal-error counter (capture failed and was skipped). */
@@ -152,6 +156,9 @@ void StoreReadCounters(StoreCounters *out);
 
 /* Like StoreSnapshot for one database, and removes what it returns (the worker's flush). */
 int StoreTake(Oid dbid, ShapeEntry **out);
+
+/* Removes the texts of `dbid` that `userid` ran (every role's with InvalidOid); returns how many. */
+int64 StoreForgetQueries(Oid dbid, Oid userid);
 
 /* Removes every entry and text; returns how many shapes were removed. */
 int64 StoreReset();

@@ -11,10 +11,20 @@
 namespace indexpilot::pg
 {
 
-/* In a background worker: start a transaction with a snapshot and connect SPI. */
+/*
+ * In a background worker, once after connecting: names resolve in pg_catalog first, and nothing else
+ * unqualified (search_path = pg_catalog, pg_temp, whatever the database's or role's default); lock waits
+ * end after lock_timeout_ms; each unit of work (BeginWork..EndWork) is cancelled after
+ * statement_timeout_ms. Call again after a reload to apply new values.
+ */
+void PinWorkerSession(int statement_timeout_ms, int lock_timeout_ms);
+
+/* In a background worker: start a transaction with a snapshot and connect SPI; arms the work timeout. */
 void BeginWork(const char *activity);
-/* ... and finish SPI, pop the snapshot and commit. */
+/* ... and finish SPI, pop the snapshot and commit; disarms the work timeout. */
 void EndWork();
+/* After aborting a unit of work instead of EndWork: disarms the work timeout. */
+void AbandonWork();
 
 /* Runs `sql`; returns the number of rows processed. */
 uint64 SpiExec(const char *sql, int nargs = 0, const char *const *args = nullptr);

@@ -13,6 +13,8 @@ namespace indexpilot::worker
 {
 
 extern int g_naptime_ms;
+extern int g_worker_statement_timeout_ms; /* indexpilot.worker_statement_timeout */
+extern int g_worker_lock_timeout_ms;      /* indexpilot.worker_lock_timeout */
 extern int g_max_workers;
 extern char *g_databases;
 
