@@ -852,8 +852,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    r record;
-    t indexpilot.genome_tables;
+    r       record;
+    t       indexpilot.genome_tables;
+    context jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
         RETURN;
@@ -873,10 +874,20 @@ BEGIN
         WHERE g.relid::oid IN (SELECT touched.relid FROM touched)
         ORDER BY g.relid::oid
     LOOP
+        IF context IS NULL THEN
+            -- What the command was: its tag and the objects it created or altered, as the server reports
+            -- them. Never current_query(): that is the whole query string, and one string may hold several
+            -- statements (ALTER ROLE ... PASSWORD among them); mutation_log is append-only.
+            SELECT jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG,
+                                      'objects', coalesce(jsonb_agg(DISTINCT jsonb_build_object(
+                                          'object_type', c.object_type, 'object_identity', c.object_identity)),
+                                          '[]'::jsonb))
+            INTO context
+            FROM pg_catalog.pg_event_trigger_ddl_commands() c;
+        END IF;
         BEGIN
             t := indexpilot._managed(r.relid, 'indexpilot DDL capture');
-            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id,
-                        jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000)));
+            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id, context);
         EXCEPTION
             WHEN object_not_in_prerequisite_state THEN
                 RAISE;  -- the table lost its tenant key (through a parent): refuse, as for the table itself
@@ -907,7 +918,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
         RETURN;
     END IF;
-    context := jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000));
+    -- What the command was: its tag and the objects it named (not current_query(): see _on_ddl_command_end).
+    SELECT jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG,
+                              'objects', coalesce(jsonb_agg(DISTINCT jsonb_build_object(
+                                  'object_type', d.object_type, 'object_identity', d.object_identity))
+                                  FILTER (WHERE d.original), '[]'::jsonb))
+    INTO context
+    FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     FOR r IN SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
              JOIN indexpilot.genome_tables g ON g.relid::oid = d.objid
              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
