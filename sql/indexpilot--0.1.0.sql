@@ -11,7 +11,8 @@ GRANT USAGE ON SCHEMA indexpilot TO pg_monitor;
 CREATE FUNCTION indexpilot_version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'indexpilot_version'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_version() IS 'Version of the loaded IndexPilot library';
 
 CREATE FUNCTION indexpilot_worker_status(
@@ -23,7 +24,8 @@ CREATE FUNCTION indexpilot_worker_status(
     OUT loops bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_worker_status'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_worker_status() IS 'The IndexPilot launcher and database workers now running';
 REVOKE ALL ON FUNCTION indexpilot_worker_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot_worker_status() TO pg_monitor;
@@ -32,22 +34,26 @@ GRANT EXECUTE ON FUNCTION indexpilot_worker_status() TO pg_monitor;
 CREATE FUNCTION indexpilot._selftest_cpp_error(depth integer, kind text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_cpp_error'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_pg_error(input text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_pg_error'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_live_objects()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_live_objects'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_cleanups()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_cleanups'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 REVOKE ALL ON FUNCTION indexpilot._selftest_cpp_error(integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._selftest_pg_error(text) FROM PUBLIC;
@@ -76,7 +82,9 @@ CREATE INDEX mutation_log_parent_idx ON indexpilot.mutation_log (parent_id);
 
 CREATE FUNCTION indexpilot._refuse_mutation_log_change()
 RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     RAISE EXCEPTION 'indexpilot.mutation_log is append-only: % is not allowed', TG_OP
         USING ERRCODE = 'insufficient_privilege',
@@ -124,7 +132,8 @@ CREATE FUNCTION indexpilot._live_stats(
     OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 -- The same shapes for this database only, removed from the store as they are read: the flush's input.
 CREATE FUNCTION indexpilot._take_live_stats(
@@ -136,13 +145,15 @@ CREATE FUNCTION indexpilot._take_live_stats(
     OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION indexpilot._take_live_stats() FROM PUBLIC;
 
 CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_queries'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._capture_counters(
     OUT entries bigint, OUT max_entries bigint, OUT queries bigint, OUT max_queries bigint,
@@ -150,19 +161,21 @@ CREATE FUNCTION indexpilot._capture_counters(
     OUT statements_sampled bigint, OUT reset_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_capture_counters'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot_reset_live_stats()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_reset_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_reset_live_stats() IS 'Empties the capture store (all databases); returns the shapes removed';
 
 CREATE VIEW indexpilot.live_stats AS
 SELECT s.relid::regclass AS relation,
        s.kind,
        ARRAY(SELECT a.attname
-             FROM unnest(s.attnums) WITH ORDINALITY AS u(attnum, ord)
+             FROM pg_catalog.unnest(s.attnums) WITH ORDINALITY AS u(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relid AND a.attnum = u.attnum
              ORDER BY u.ord) AS columns,
        s.operators, s.tenant_scope, s.tenant, s.calls, s.seq_calls, s.index_calls, s.bitmap_calls,
@@ -222,7 +235,7 @@ COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with
 
 -- Capture reads each table's tenant key from here and caches it per backend; a change must reach them.
 CREATE FUNCTION indexpilot._genome_changed() RETURNS trigger
-LANGUAGE C AS 'MODULE_PATHNAME', 'indexpilot_genome_changed';
+LANGUAGE C SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'indexpilot_genome_changed';
 REVOKE ALL ON FUNCTION indexpilot._genome_changed() FROM PUBLIC;
 CREATE TRIGGER genome_tables_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON indexpilot.genome_tables
@@ -669,7 +682,7 @@ COMMENT ON VIEW indexpilot.effective_expression IS 'Fields in effect: core ones 
 CREATE VIEW indexpilot.expressed_fields AS
 SELECT f.relid, t.table_name, f.column_name, f.attnum, f.is_core,
        CASE WHEN f.is_core THEN NULL
-            ELSE (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum)
+            ELSE (SELECT pg_catalog.count(*) FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum)
        END AS tenants
 FROM indexpilot.genome_fields f JOIN indexpilot.genome_tables t USING (relid)
 WHERE f.is_core
@@ -1174,22 +1187,22 @@ COMMENT ON FUNCTION indexpilot_reset_switch(text) IS
 -- Shortcuts known from the original IndexPilot: thin aliases of the functions above.
 CREATE FUNCTION indexpilot_disable_stats_collection() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('stats_collection'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('stats_collection'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_stats_collection() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('stats_collection'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('stats_collection'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_disable_advising() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('advising'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('advising'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_advising() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('advising'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('advising'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_disable_index_building() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('index_building'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('index_building'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_index_building() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('index_building'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('index_building'::pg_catalog.text); END;
 
 CREATE FUNCTION indexpilot_status(
     OUT kind text,
@@ -1200,7 +1213,8 @@ CREATE FUNCTION indexpilot_status(
     OUT detail text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_status'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_status() IS
     'Every IndexPilot switch with its value, whether it is in effect and the source that decided it; capture counters';
 
@@ -1330,6 +1344,9 @@ CREATE FUNCTION indexpilot_whatif(
 RETURNS record
 AS 'MODULE_PATHNAME', 'indexpilot_whatif'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+-- No pinned search_path, on purpose (as for indexpilot_recommendations() and indexpilot_run_now()): query
+-- is the caller's own statement and is parsed with the caller's search_path, as EXPLAIN would parse it.
+-- Its C code runs no SQL of its own.
 COMMENT ON FUNCTION indexpilot_whatif(text, regclass, name[], text) IS
     'Plans a statement without and with a hypothetical btree index; costs, whether it is used, its estimated size';
 REVOKE ALL ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM PUBLIC;
@@ -1355,6 +1372,9 @@ CREATE FUNCTION indexpilot_run_now(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_run_now'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+-- These two re-plan captured statements, whose names were written for the search_path of the session that
+-- ran them; until capture records that search_path and the re-planner applies it per statement, they run
+-- with the caller's search_path (not pinned). Their own SPI queries schema-qualify every name.
 COMMENT ON FUNCTION indexpilot_run_now() IS 'One whole cycle now: flush, cost model, lineage and, in auto mode, the start of a build';
 
 REVOKE ALL ON FUNCTION indexpilot_recommendations() FROM PUBLIC;
@@ -1385,7 +1405,7 @@ AS $$
              ELSE (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)
                   / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
         END, 0)::double precision
-    FROM pg_stat_user_tables s WHERE s.relid = rel
+    FROM pg_catalog.pg_stat_user_tables s WHERE s.relid = rel
 $$;
 REVOKE ALL ON FUNCTION indexpilot._first_write_rate(oid) FROM PUBLIC;
 
@@ -1400,7 +1420,7 @@ BEGIN
         SELECT t.relid, now(), coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0),
                indexpilot._first_write_rate(s.relid)
         FROM indexpilot.genome_tables t
-        LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid
+        LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid
         ON CONFLICT ON CONSTRAINT table_activity_pkey DO UPDATE
         SET writes_per_second = greatest(excluded.writes - a.writes, 0)
                                 / extract(epoch FROM excluded.sampled_at - a.sampled_at),
@@ -1413,7 +1433,7 @@ BEGIN
            coalesce(a.writes_per_second, indexpilot._first_write_rate(s.relid))::double precision
     FROM indexpilot.genome_tables t
     LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid
-    LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid;
+    LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid;
 END
 $$;
 REVOKE ALL ON indexpilot.table_activity FROM PUBLIC;
