@@ -208,11 +208,13 @@ GRANT USAGE ON SCHEMA indexpilot TO pg_read_all_stats;
 -- Plain SQL and PL/pgSQL: every change is one transaction with its mutation_log rows, and the code can be
 -- read where it runs. Conventions: functions users call are indexpilot_*, in the extension's schema;
 -- everything else is in schema indexpilot. Every function pins search_path and schema-qualifies names.
--- Control functions run as the caller (SECURITY INVOKER) and are revoked from PUBLIC; reading is
+-- Control functions are revoked from PUBLIC; the genome and expression ones check that the caller owns
+-- the table, then run their body as the extension's owner (see indexpilot_register); reading is
 -- granted to pg_monitor. Every change to one managed table first locks its genome_tables row, so
 -- concurrent changes to one table are serialized and the lineage stays a chain.
 -- Error codes: NULL argument 22004; unknown table 42P01 (from regclass input); unknown column 42703;
 -- table not managed 55000; already managed 42710; not a table 42809; temporary or system table 0A000;
+-- the caller does not own the table 42501;
 -- a bad or unknown tenant, a core field given where an optional one is needed, an empty list 22023.
 -- ===================================================================================================
 
@@ -454,10 +456,17 @@ BEGIN
 END
 $$;
 
+-- The genome and expression functions users call (indexpilot_register(), ...) are C entry points
+-- (src/catalog/genome_entry.cpp): they check, as the caller, that it owns the table the call names (or is
+-- a member of its owner; superusers pass), then call the body indexpilot._do_<name>(the same arguments,
+-- the caller's role). The bodies are SECURITY DEFINER: they write IndexPilot's catalog as the extension's
+-- owner, so EXECUTE on the entry point is all a DBA grants to delegate, and they are revoked from PUBLIC.
+
 -- Registers a table: its columns enter the genome as core fields; tenant_key_column names the tenant key.
-CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+CREATE FUNCTION indexpilot._do_register(relation regclass, tenant_key_column name, table_description text, invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -503,8 +512,8 @@ BEGIN
     id := indexpilot._log_mutation('genome_register', qname,
               details => jsonb_strip_nulls(jsonb_build_object('tenant_key', tenant_key_column, 'fields', fields,
                                                               'description', table_description)));
-    INSERT INTO indexpilot.genome_tables (relid, table_name, tenant_key, description, head_mutation_id)
-    VALUES (relation, qname, tenant_key_column, table_description, id);
+    INSERT INTO indexpilot.genome_tables (relid, table_name, tenant_key, description, registered_by, head_mutation_id)
+    VALUES (relation, qname, tenant_key_column, table_description, invoker, id);
     INSERT INTO indexpilot.genome_fields (relid, attnum, column_name, data_type, not_null, description)
     SELECT relation, pa.attnum, pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull,
            pg_catalog.col_description(relation, pa.attnum)
@@ -513,6 +522,11 @@ BEGIN
     RETURN fields;
 END
 $$;
+CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_register(regclass, name, text) IS 'Adds a table to the genome (all fields core); returns its number of fields';
 
 -- Compares one managed table with the system catalog and records every difference; returns their number.
@@ -538,17 +552,24 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_sync(relation regclass)
+CREATE FUNCTION indexpilot._do_sync(relation regclass, invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._sync(relation, 'indexpilot_sync') $$;
+CREATE FUNCTION indexpilot_sync(relation regclass)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_sync(regclass) IS 'Brings a managed table''s genome in line with its columns; returns the number of changes';
 
 -- Syncs every managed table, and forgets managed tables that no longer exist; returns the number of changes.
-CREATE FUNCTION indexpilot_sync_all()
+CREATE FUNCTION indexpilot._do_sync_all(invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -568,12 +589,18 @@ BEGIN
     RETURN n;
 END
 $$;
+CREATE FUNCTION indexpilot_sync_all()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_sync_all() IS 'indexpilot_sync() for every managed table; forgets dropped ones';
 
 -- Removes a table from the genome, with its fields and expression profiles; returns the number of fields.
-CREATE FUNCTION indexpilot_unregister(relation regclass)
+CREATE FUNCTION indexpilot._do_unregister(relation regclass, invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -592,6 +619,11 @@ BEGIN
     RETURN fields;
 END
 $$;
+CREATE FUNCTION indexpilot_unregister(relation regclass)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_unregister(regclass) IS 'Removes a table from the genome; returns the number of fields it had';
 
 -- Marks fields core (make_core) or optional; returns the number of fields whose kind changed.
@@ -635,18 +667,30 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_mark_core(relation regclass, VARIADIC fields name[])
+CREATE FUNCTION indexpilot._do_mark_core(relation regclass, fields name[], invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._mark(relation, fields, true, 'indexpilot_mark_core') $$;
+CREATE FUNCTION indexpilot_mark_core(relation regclass, VARIADIC fields name[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_mark_core(regclass, name[]) IS 'Marks fields core (expressed for every tenant); returns the number changed';
 
-CREATE FUNCTION indexpilot_mark_optional(relation regclass, VARIADIC fields name[])
+CREATE FUNCTION indexpilot._do_mark_optional(relation regclass, fields name[], invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._mark(relation, fields, false, 'indexpilot_mark_optional') $$;
+CREATE FUNCTION indexpilot_mark_optional(relation regclass, VARIADIC fields name[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_mark_optional(regclass, name[]) IS 'Marks fields optional (expressed per tenant); returns the number changed';
 
 -- ---------------------------------------------------------------------------------------------------
@@ -705,12 +749,33 @@ DECLARE
     ref_rel regclass;
     ref_col name;
     present boolean;
+    base    oid;
+    basemod integer;
+    bt      record;
 BEGIN
     SELECT pa.* INTO keycol
     FROM indexpilot.genome_tables g
     JOIN pg_catalog.pg_attribute pa ON pa.attrelid = g.relid AND pa.attname = g.tenant_key
     WHERE g.relid = relation;
-    typ := pg_catalog.format_type(keycol.atttypid, keycol.atttypmod);
+    -- This runs as the extension's owner (the bodies of the expression functions are SECURITY DEFINER):
+    -- a cast to a domain would run the domain's CHECK constraints, a user's code, with those rights. So
+    -- values are cast to the domain's base type, which must be a plain base or enum type (their input
+    -- functions are built in or installed by a superuser); the existence checks below then run no user code.
+    base := keycol.atttypid;
+    basemod := keycol.atttypmod;
+    LOOP
+        SELECT t.typtype, t.typbasetype, t.typtypmod, t.typcategory INTO bt FROM pg_catalog.pg_type t WHERE t.oid = base;
+        EXIT WHEN bt.typtype <> 'd';
+        base := bt.typbasetype;
+        basemod := bt.typtypmod;
+    END LOOP;
+    IF bt.typtype NOT IN ('b', 'e') OR bt.typcategory = 'A' THEN
+        RAISE EXCEPTION '%: tenant key "%" of % has type %, which is not supported', caller, keycol.attname,
+                        indexpilot._qualified_name(relation), pg_catalog.format_type(keycol.atttypid, keycol.atttypmod)
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Tenant keys must be of a base or enum type (or a domain over one), not an array, composite or range.';
+    END IF;
+    typ := pg_catalog.format_type(base, basemod);
     BEGIN
         EXECUTE format('SELECT CAST($1 AS %s)::text', typ) INTO canon USING tenant_value;
     EXCEPTION WHEN data_exception THEN
@@ -740,7 +805,8 @@ END
 $$;
 
 -- Switches optional fields on (express) or off for tenants; returns the number of (field, tenant) changes.
-CREATE FUNCTION indexpilot._set_expression(relation regclass, fields name[], tenant_values text[], express boolean, caller text)
+CREATE FUNCTION indexpilot._set_expression(relation regclass, fields name[], tenant_values text[], express boolean, caller text,
+                                           invoker name)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -784,7 +850,8 @@ BEGIN
                       t.table_name, (SELECT g.column_name FROM indexpilot.genome_fields g WHERE g.relid = relation AND g.attnum = a),
                       tenant => ten, parent_id => t.head_mutation_id);
             IF express THEN
-                INSERT INTO indexpilot.expression_profile (relid, attnum, tenant, mutation_id) VALUES (relation, a, ten, id);
+                INSERT INTO indexpilot.expression_profile (relid, attnum, tenant, expressed_by, mutation_id)
+                VALUES (relation, a, ten, invoker, id);
             ELSE
                 DELETE FROM indexpilot.expression_profile e WHERE e.relid = relation AND e.attnum = a AND e.tenant = ten;
             END IF;
@@ -795,56 +862,80 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_express(relation regclass, field name, tenant_value text)
+CREATE FUNCTION indexpilot._do_express(relation regclass, field name, tenant_value text, invoker name)
 RETURNS boolean
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require(field, 'field', 'indexpilot_express');
     PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_express');
-    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], true, 'indexpilot_express') > 0;
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], true, 'indexpilot_express', invoker) > 0;
 END
 $$;
+CREATE FUNCTION indexpilot_express(relation regclass, field name, tenant_value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_express(regclass, name, text) IS 'Switches an optional field on for one tenant; false if it already was';
 
-CREATE FUNCTION indexpilot_suppress(relation regclass, field name, tenant_value text)
+CREATE FUNCTION indexpilot._do_suppress(relation regclass, field name, tenant_value text, invoker name)
 RETURNS boolean
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require(field, 'field', 'indexpilot_suppress');
     PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_suppress');
-    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], false, 'indexpilot_suppress') > 0;
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], false, 'indexpilot_suppress', invoker) > 0;
 END
 $$;
+CREATE FUNCTION indexpilot_suppress(relation regclass, field name, tenant_value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_suppress(regclass, name, text) IS 'Switches an optional field off for one tenant; false if it already was';
 
-CREATE FUNCTION indexpilot_express_bulk(relation regclass, fields name[], tenant_values text[])
+CREATE FUNCTION indexpilot._do_express_bulk(relation regclass, fields name[], tenant_values text[], invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_express_bulk');
     PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_express_bulk');
-    RETURN indexpilot._set_expression(relation, fields, tenant_values, true, 'indexpilot_express_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, true, 'indexpilot_express_bulk', invoker);
 END
 $$;
+CREATE FUNCTION indexpilot_express_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_express_bulk(regclass, name[], text[]) IS 'Switches optional fields on for tenants (every pair); returns the number of changes';
 
-CREATE FUNCTION indexpilot_suppress_bulk(relation regclass, fields name[], tenant_values text[])
+CREATE FUNCTION indexpilot._do_suppress_bulk(relation regclass, fields name[], tenant_values text[], invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_suppress_bulk');
     PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_suppress_bulk');
-    RETURN indexpilot._set_expression(relation, fields, tenant_values, false, 'indexpilot_suppress_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, false, 'indexpilot_suppress_bulk', invoker);
 END
 $$;
+CREATE FUNCTION indexpilot_suppress_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) IS 'Switches optional fields off for tenants (every pair); returns the number of changes';
 
 -- ---------------------------------------------------------------------------------------------------
@@ -1109,9 +1200,20 @@ REVOKE ALL ON FUNCTION indexpilot._genome_apply(regclass, bigint, jsonb) FROM PU
 REVOKE ALL ON FUNCTION indexpilot._sync(regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._mark(regclass, name[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._tenant(regclass, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._on_ddl_command_end() FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._on_sql_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_register(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_sync(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_sync_all(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_unregister(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_mark_core(regclass, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_mark_optional(regclass, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_express(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_suppress(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_express_bulk(regclass, name[], text[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_suppress_bulk(regclass, name[], text[], name) FROM PUBLIC;
+-- The entry points: superusers, and the roles a DBA grants EXECUTE to (on their own tables only).
 REVOKE ALL ON FUNCTION indexpilot_register(regclass, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_sync(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_sync_all() FROM PUBLIC;
