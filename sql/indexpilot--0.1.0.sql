@@ -11,7 +11,8 @@ GRANT USAGE ON SCHEMA indexpilot TO pg_monitor;
 CREATE FUNCTION indexpilot_version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'indexpilot_version'
-LANGUAGE C STRICT STABLE PARALLEL SAFE;
+LANGUAGE C STRICT STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_version() IS 'Version of the loaded IndexPilot library';
 
 CREATE FUNCTION indexpilot_worker_status(
@@ -23,7 +24,8 @@ CREATE FUNCTION indexpilot_worker_status(
     OUT loops bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_worker_status'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_worker_status() IS 'The IndexPilot launcher and database workers now running';
 REVOKE ALL ON FUNCTION indexpilot_worker_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot_worker_status() TO pg_monitor;
@@ -32,22 +34,26 @@ GRANT EXECUTE ON FUNCTION indexpilot_worker_status() TO pg_monitor;
 CREATE FUNCTION indexpilot._selftest_cpp_error(depth integer, kind text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_cpp_error'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_pg_error(input text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_pg_error'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_live_objects()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_live_objects'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._selftest_cleanups()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_selftest_cleanups'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 REVOKE ALL ON FUNCTION indexpilot._selftest_cpp_error(integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._selftest_pg_error(text) FROM PUBLIC;
@@ -76,7 +82,9 @@ CREATE INDEX mutation_log_parent_idx ON indexpilot.mutation_log (parent_id);
 
 CREATE FUNCTION indexpilot._refuse_mutation_log_change()
 RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 BEGIN
     RAISE EXCEPTION 'indexpilot.mutation_log is append-only: % is not allowed', TG_OP
         USING ERRCODE = 'insufficient_privilege',
@@ -124,7 +132,8 @@ CREATE FUNCTION indexpilot._live_stats(
     OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 -- The same shapes for this database only, removed from the store as they are read: the flush's input.
 CREATE FUNCTION indexpilot._take_live_stats(
@@ -136,14 +145,16 @@ CREATE FUNCTION indexpilot._take_live_stats(
     OUT estimated_calls float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION indexpilot._take_live_stats() FROM PUBLIC;
 
 CREATE FUNCTION indexpilot._live_queries(OUT dbid oid, OUT queryid bigint, OUT query text, OUT last_seen timestamptz,
                                          OUT userid oid, OUT search_path text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_queries'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot._capture_counters(
     OUT entries bigint, OUT max_entries bigint, OUT queries bigint, OUT max_queries bigint,
@@ -151,19 +162,21 @@ CREATE FUNCTION indexpilot._capture_counters(
     OUT statements_sampled bigint, OUT reset_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_capture_counters'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION indexpilot_reset_live_stats()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'indexpilot_reset_live_stats'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_reset_live_stats() IS 'Empties the capture store (all databases); returns the shapes removed';
 
 CREATE VIEW indexpilot.live_stats AS
 SELECT s.relid::regclass AS relation,
        s.kind,
        ARRAY(SELECT a.attname
-             FROM unnest(s.attnums) WITH ORDINALITY AS u(attnum, ord)
+             FROM pg_catalog.unnest(s.attnums) WITH ORDINALITY AS u(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = s.relid AND a.attnum = u.attnum
              ORDER BY u.ord) AS columns,
        s.operators, s.tenant_scope, s.tenant, s.calls, s.seq_calls, s.index_calls, s.bitmap_calls,
@@ -197,11 +210,13 @@ GRANT USAGE ON SCHEMA indexpilot TO pg_read_all_stats;
 -- Plain SQL and PL/pgSQL: every change is one transaction with its mutation_log rows, and the code can be
 -- read where it runs. Conventions: functions users call are indexpilot_*, in the extension's schema;
 -- everything else is in schema indexpilot. Every function pins search_path and schema-qualifies names.
--- Control functions run as the caller (SECURITY INVOKER) and are revoked from PUBLIC; reading is
+-- Control functions are revoked from PUBLIC; the genome and expression ones check that the caller owns
+-- the table, then run their body as the extension's owner (see indexpilot_register); reading is
 -- granted to pg_monitor. Every change to one managed table first locks its genome_tables row, so
 -- concurrent changes to one table are serialized and the lineage stays a chain.
 -- Error codes: NULL argument 22004; unknown table 42P01 (from regclass input); unknown column 42703;
 -- table not managed 55000; already managed 42710; not a table 42809; temporary or system table 0A000;
+-- the caller does not own the table 42501;
 -- a bad or unknown tenant, a core field given where an optional one is needed, an empty list 22023.
 -- ===================================================================================================
 
@@ -224,7 +239,7 @@ COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with
 
 -- Capture reads each table's tenant key from here and caches it per backend; a change must reach them.
 CREATE FUNCTION indexpilot._genome_changed() RETURNS trigger
-LANGUAGE C AS 'MODULE_PATHNAME', 'indexpilot_genome_changed';
+LANGUAGE C SET search_path = pg_catalog, pg_temp AS 'MODULE_PATHNAME', 'indexpilot_genome_changed';
 REVOKE ALL ON FUNCTION indexpilot._genome_changed() FROM PUBLIC;
 CREATE TRIGGER genome_tables_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON indexpilot.genome_tables
@@ -443,10 +458,17 @@ BEGIN
 END
 $$;
 
+-- The genome and expression functions users call (indexpilot_register(), ...) are C entry points
+-- (src/catalog/genome_entry.cpp): they check, as the caller, that it owns the table the call names (or is
+-- a member of its owner; superusers pass), then call the body indexpilot._do_<name>(the same arguments,
+-- the caller's role). The bodies are SECURITY DEFINER: they write IndexPilot's catalog as the extension's
+-- owner, so EXECUTE on the entry point is all a DBA grants to delegate, and they are revoked from PUBLIC.
+
 -- Registers a table: its columns enter the genome as core fields; tenant_key_column names the tenant key.
-CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+CREATE FUNCTION indexpilot._do_register(relation regclass, tenant_key_column name, table_description text, invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -492,8 +514,8 @@ BEGIN
     id := indexpilot._log_mutation('genome_register', qname,
               details => jsonb_strip_nulls(jsonb_build_object('tenant_key', tenant_key_column, 'fields', fields,
                                                               'description', table_description)));
-    INSERT INTO indexpilot.genome_tables (relid, table_name, tenant_key, description, head_mutation_id)
-    VALUES (relation, qname, tenant_key_column, table_description, id);
+    INSERT INTO indexpilot.genome_tables (relid, table_name, tenant_key, description, registered_by, head_mutation_id)
+    VALUES (relation, qname, tenant_key_column, table_description, invoker, id);
     INSERT INTO indexpilot.genome_fields (relid, attnum, column_name, data_type, not_null, description)
     SELECT relation, pa.attnum, pa.attname, pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull,
            pg_catalog.col_description(relation, pa.attnum)
@@ -502,6 +524,11 @@ BEGIN
     RETURN fields;
 END
 $$;
+CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_register(regclass, name, text) IS 'Adds a table to the genome (all fields core); returns its number of fields';
 
 -- Compares one managed table with the system catalog and records every difference; returns their number.
@@ -527,17 +554,24 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_sync(relation regclass)
+CREATE FUNCTION indexpilot._do_sync(relation regclass, invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._sync(relation, 'indexpilot_sync') $$;
+CREATE FUNCTION indexpilot_sync(relation regclass)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_sync(regclass) IS 'Brings a managed table''s genome in line with its columns; returns the number of changes';
 
 -- Syncs every managed table, and forgets managed tables that no longer exist; returns the number of changes.
-CREATE FUNCTION indexpilot_sync_all()
+CREATE FUNCTION indexpilot._do_sync_all(invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -557,12 +591,18 @@ BEGIN
     RETURN n;
 END
 $$;
+CREATE FUNCTION indexpilot_sync_all()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_sync_all() IS 'indexpilot_sync() for every managed table; forgets dropped ones';
 
 -- Removes a table from the genome, with its fields and expression profiles; returns the number of fields.
-CREATE FUNCTION indexpilot_unregister(relation regclass)
+CREATE FUNCTION indexpilot._do_unregister(relation regclass, invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -581,6 +621,11 @@ BEGIN
     RETURN fields;
 END
 $$;
+CREATE FUNCTION indexpilot_unregister(relation regclass)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_unregister(regclass) IS 'Removes a table from the genome; returns the number of fields it had';
 
 -- Marks fields core (make_core) or optional; returns the number of fields whose kind changed.
@@ -624,18 +669,30 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_mark_core(relation regclass, VARIADIC fields name[])
+CREATE FUNCTION indexpilot._do_mark_core(relation regclass, fields name[], invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._mark(relation, fields, true, 'indexpilot_mark_core') $$;
+CREATE FUNCTION indexpilot_mark_core(relation regclass, VARIADIC fields name[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_mark_core(regclass, name[]) IS 'Marks fields core (expressed for every tenant); returns the number changed';
 
-CREATE FUNCTION indexpilot_mark_optional(relation regclass, VARIADIC fields name[])
+CREATE FUNCTION indexpilot._do_mark_optional(relation regclass, fields name[], invoker name)
 RETURNS integer
 LANGUAGE sql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT indexpilot._mark(relation, fields, false, 'indexpilot_mark_optional') $$;
+CREATE FUNCTION indexpilot_mark_optional(relation regclass, VARIADIC fields name[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_mark_optional(regclass, name[]) IS 'Marks fields optional (expressed per tenant); returns the number changed';
 
 -- ---------------------------------------------------------------------------------------------------
@@ -671,7 +728,7 @@ COMMENT ON VIEW indexpilot.effective_expression IS 'Fields in effect: core ones 
 CREATE VIEW indexpilot.expressed_fields AS
 SELECT f.relid, t.table_name, f.column_name, f.attnum, f.is_core,
        CASE WHEN f.is_core THEN NULL
-            ELSE (SELECT count(*) FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum)
+            ELSE (SELECT pg_catalog.count(*) FROM indexpilot.expression_profile e WHERE e.relid = f.relid AND e.attnum = f.attnum)
        END AS tenants
 FROM indexpilot.genome_fields f JOIN indexpilot.genome_tables t USING (relid)
 WHERE f.is_core
@@ -694,12 +751,33 @@ DECLARE
     ref_rel regclass;
     ref_col name;
     present boolean;
+    base    oid;
+    basemod integer;
+    bt      record;
 BEGIN
     SELECT pa.* INTO keycol
     FROM indexpilot.genome_tables g
     JOIN pg_catalog.pg_attribute pa ON pa.attrelid = g.relid AND pa.attname = g.tenant_key
     WHERE g.relid = relation;
-    typ := pg_catalog.format_type(keycol.atttypid, keycol.atttypmod);
+    -- This runs as the extension's owner (the bodies of the expression functions are SECURITY DEFINER):
+    -- a cast to a domain would run the domain's CHECK constraints, a user's code, with those rights. So
+    -- values are cast to the domain's base type, which must be a plain base or enum type (their input
+    -- functions are built in or installed by a superuser); the existence checks below then run no user code.
+    base := keycol.atttypid;
+    basemod := keycol.atttypmod;
+    LOOP
+        SELECT t.typtype, t.typbasetype, t.typtypmod, t.typcategory INTO bt FROM pg_catalog.pg_type t WHERE t.oid = base;
+        EXIT WHEN bt.typtype <> 'd';
+        base := bt.typbasetype;
+        basemod := bt.typtypmod;
+    END LOOP;
+    IF bt.typtype NOT IN ('b', 'e') OR bt.typcategory = 'A' THEN
+        RAISE EXCEPTION '%: tenant key "%" of % has type %, which is not supported', caller, keycol.attname,
+                        indexpilot._qualified_name(relation), pg_catalog.format_type(keycol.atttypid, keycol.atttypmod)
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Tenant keys must be of a base or enum type (or a domain over one), not an array, composite or range.';
+    END IF;
+    typ := pg_catalog.format_type(base, basemod);
     BEGIN
         EXECUTE format('SELECT CAST($1 AS %s)::text', typ) INTO canon USING tenant_value;
     EXCEPTION WHEN data_exception THEN
@@ -729,7 +807,8 @@ END
 $$;
 
 -- Switches optional fields on (express) or off for tenants; returns the number of (field, tenant) changes.
-CREATE FUNCTION indexpilot._set_expression(relation regclass, fields name[], tenant_values text[], express boolean, caller text)
+CREATE FUNCTION indexpilot._set_expression(relation regclass, fields name[], tenant_values text[], express boolean, caller text,
+                                           invoker name)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -773,7 +852,8 @@ BEGIN
                       t.table_name, (SELECT g.column_name FROM indexpilot.genome_fields g WHERE g.relid = relation AND g.attnum = a),
                       tenant => ten, parent_id => t.head_mutation_id);
             IF express THEN
-                INSERT INTO indexpilot.expression_profile (relid, attnum, tenant, mutation_id) VALUES (relation, a, ten, id);
+                INSERT INTO indexpilot.expression_profile (relid, attnum, tenant, expressed_by, mutation_id)
+                VALUES (relation, a, ten, invoker, id);
             ELSE
                 DELETE FROM indexpilot.expression_profile e WHERE e.relid = relation AND e.attnum = a AND e.tenant = ten;
             END IF;
@@ -784,56 +864,80 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION indexpilot_express(relation regclass, field name, tenant_value text)
+CREATE FUNCTION indexpilot._do_express(relation regclass, field name, tenant_value text, invoker name)
 RETURNS boolean
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require(field, 'field', 'indexpilot_express');
     PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_express');
-    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], true, 'indexpilot_express') > 0;
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], true, 'indexpilot_express', invoker) > 0;
 END
 $$;
+CREATE FUNCTION indexpilot_express(relation regclass, field name, tenant_value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_express(regclass, name, text) IS 'Switches an optional field on for one tenant; false if it already was';
 
-CREATE FUNCTION indexpilot_suppress(relation regclass, field name, tenant_value text)
+CREATE FUNCTION indexpilot._do_suppress(relation regclass, field name, tenant_value text, invoker name)
 RETURNS boolean
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require(field, 'field', 'indexpilot_suppress');
     PERFORM indexpilot._require(tenant_value, 'tenant_value', 'indexpilot_suppress');
-    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], false, 'indexpilot_suppress') > 0;
+    RETURN indexpilot._set_expression(relation, ARRAY[field], ARRAY[tenant_value], false, 'indexpilot_suppress', invoker) > 0;
 END
 $$;
+CREATE FUNCTION indexpilot_suppress(relation regclass, field name, tenant_value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_suppress(regclass, name, text) IS 'Switches an optional field off for one tenant; false if it already was';
 
-CREATE FUNCTION indexpilot_express_bulk(relation regclass, fields name[], tenant_values text[])
+CREATE FUNCTION indexpilot._do_express_bulk(relation regclass, fields name[], tenant_values text[], invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_express_bulk');
     PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_express_bulk');
-    RETURN indexpilot._set_expression(relation, fields, tenant_values, true, 'indexpilot_express_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, true, 'indexpilot_express_bulk', invoker);
 END
 $$;
+CREATE FUNCTION indexpilot_express_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_express_bulk(regclass, name[], text[]) IS 'Switches optional fields on for tenants (every pair); returns the number of changes';
 
-CREATE FUNCTION indexpilot_suppress_bulk(relation regclass, fields name[], tenant_values text[])
+CREATE FUNCTION indexpilot._do_suppress_bulk(relation regclass, fields name[], tenant_values text[], invoker name)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM indexpilot._require_list(fields, 'fields', 'indexpilot_suppress_bulk');
     PERFORM indexpilot._require_list(tenant_values, 'tenant_values', 'indexpilot_suppress_bulk');
-    RETURN indexpilot._set_expression(relation, fields, tenant_values, false, 'indexpilot_suppress_bulk');
+    RETURN indexpilot._set_expression(relation, fields, tenant_values, false, 'indexpilot_suppress_bulk', invoker);
 END
 $$;
+CREATE FUNCTION indexpilot_suppress_bulk(relation regclass, fields name[], tenant_values text[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_suppress_bulk(regclass, name[], text[]) IS 'Switches optional fields off for tenants (every pair); returns the number of changes';
 
 -- ---------------------------------------------------------------------------------------------------
@@ -854,8 +958,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    r record;
-    t indexpilot.genome_tables;
+    r       record;
+    t       indexpilot.genome_tables;
+    context jsonb;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
         RETURN;
@@ -875,10 +980,20 @@ BEGIN
         WHERE g.relid::oid IN (SELECT touched.relid FROM touched)
         ORDER BY g.relid::oid
     LOOP
+        IF context IS NULL THEN
+            -- What the command was: its tag and the objects it created or altered, as the server reports
+            -- them. Never current_query(): that is the whole query string, and one string may hold several
+            -- statements (ALTER ROLE ... PASSWORD among them); mutation_log is append-only.
+            SELECT jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG,
+                                      'objects', coalesce(jsonb_agg(DISTINCT jsonb_build_object(
+                                          'object_type', c.object_type, 'object_identity', c.object_identity)),
+                                          '[]'::jsonb))
+            INTO context
+            FROM pg_catalog.pg_event_trigger_ddl_commands() c;
+        END IF;
         BEGIN
             t := indexpilot._managed(r.relid, 'indexpilot DDL capture');
-            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id,
-                        jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000)));
+            PERFORM indexpilot._genome_apply(r.relid, t.head_mutation_id, context);
         EXCEPTION
             WHEN object_not_in_prerequisite_state THEN
                 RAISE;  -- the table lost its tenant key (through a parent): refuse, as for the table itself
@@ -909,7 +1024,13 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM indexpilot.genome_tables) THEN
         RETURN;
     END IF;
-    context := jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG, 'statement', left(current_query(), 1000));
+    -- What the command was: its tag and the objects it named (not current_query(): see _on_ddl_command_end).
+    SELECT jsonb_build_object('source', 'ddl', 'command_tag', TG_TAG,
+                              'objects', coalesce(jsonb_agg(DISTINCT jsonb_build_object(
+                                  'object_type', d.object_type, 'object_identity', d.object_identity))
+                                  FILTER (WHERE d.original), '[]'::jsonb))
+    INTO context
+    FROM pg_catalog.pg_event_trigger_dropped_objects() d;
     FOR r IN SELECT DISTINCT d.objid FROM pg_catalog.pg_event_trigger_dropped_objects() d
              JOIN indexpilot.genome_tables g ON g.relid::oid = d.objid
              WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
@@ -1091,9 +1212,20 @@ REVOKE ALL ON FUNCTION indexpilot._genome_apply(regclass, bigint, jsonb) FROM PU
 REVOKE ALL ON FUNCTION indexpilot._sync(regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._mark(regclass, name[], boolean, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._tenant(regclass, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._set_expression(regclass, name[], text[], boolean, text, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._on_ddl_command_end() FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._on_sql_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_register(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_sync(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_sync_all(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_unregister(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_mark_core(regclass, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_mark_optional(regclass, name[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_express(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_suppress(regclass, name, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_express_bulk(regclass, name[], text[], name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._do_suppress_bulk(regclass, name[], text[], name) FROM PUBLIC;
+-- The entry points: superusers, and the roles a DBA grants EXECUTE to (on their own tables only).
 REVOKE ALL ON FUNCTION indexpilot_register(regclass, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_sync(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot_sync_all() FROM PUBLIC;
@@ -1169,22 +1301,22 @@ COMMENT ON FUNCTION indexpilot_reset_switch(text) IS
 -- Shortcuts known from the original IndexPilot: thin aliases of the functions above.
 CREATE FUNCTION indexpilot_disable_stats_collection() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('stats_collection'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('stats_collection'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_stats_collection() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('stats_collection'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('stats_collection'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_disable_advising() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('advising'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('advising'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_advising() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('advising'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('advising'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_disable_index_building() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_disable_feature('index_building'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_disable_feature('index_building'::pg_catalog.text); END;
 CREATE FUNCTION indexpilot_enable_index_building() RETURNS void
 LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC SELECT indexpilot_enable_feature('index_building'); END;
+BEGIN ATOMIC SELECT @extschema@.indexpilot_enable_feature('index_building'::pg_catalog.text); END;
 
 CREATE FUNCTION indexpilot_status(
     OUT kind text,
@@ -1195,7 +1327,8 @@ CREATE FUNCTION indexpilot_status(
     OUT detail text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_status'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION indexpilot_status() IS
     'Every IndexPilot switch with its value, whether it is in effect and the source that decided it; capture counters';
 
@@ -1349,6 +1482,9 @@ CREATE FUNCTION indexpilot_whatif(
 RETURNS record
 AS 'MODULE_PATHNAME', 'indexpilot_whatif'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
+-- No pinned search_path, on purpose (as for indexpilot_recommendations() and indexpilot_run_now()): query
+-- is the caller's own statement and is parsed with the caller's search_path, as EXPLAIN would parse it.
+-- Its C code runs no SQL of its own.
 COMMENT ON FUNCTION indexpilot_whatif(text, regclass, name[], text) IS
     'Plans a statement without and with a hypothetical btree index; costs, whether it is used, its estimated size';
 REVOKE ALL ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM PUBLIC;
@@ -1404,7 +1540,7 @@ AS $$
              ELSE (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)
                   / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
         END, 0)::double precision
-    FROM pg_stat_user_tables s WHERE s.relid = rel
+    FROM pg_catalog.pg_stat_user_tables s WHERE s.relid = rel
 $$;
 REVOKE ALL ON FUNCTION indexpilot._first_write_rate(oid) FROM PUBLIC;
 
@@ -1419,7 +1555,7 @@ BEGIN
         SELECT t.relid, now(), coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0),
                indexpilot._first_write_rate(s.relid)
         FROM indexpilot.genome_tables t
-        LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid
+        LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid
         ON CONFLICT ON CONSTRAINT table_activity_pkey DO UPDATE
         SET writes_per_second = greatest(excluded.writes - a.writes, 0)
                                 / extract(epoch FROM excluded.sampled_at - a.sampled_at),
@@ -1432,7 +1568,7 @@ BEGIN
            coalesce(a.writes_per_second, indexpilot._first_write_rate(s.relid))::double precision
     FROM indexpilot.genome_tables t
     LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid
-    LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid;
+    LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid;
 END
 $$;
 REVOKE ALL ON indexpilot.table_activity FROM PUBLIC;

@@ -17,8 +17,8 @@ SELECT (SELECT count(*) FROM indexpilot.genome_tables) AS tables,
 -- The mutations on crm.contacts from here on, with the kind of the mutation each follows.
 CREATE TEMP TABLE mark AS SELECT max(id) AS last_id FROM indexpilot.mutation_log;
 CREATE TEMP VIEW recent AS
-SELECT m.kind, m.target_table, m.target_column, m.details - 'statement' AS details, p.kind AS follows,
-       m.details ->> 'statement' AS statement, m.actor
+SELECT m.kind, m.target_table, m.target_column, m.details - 'objects' AS details, p.kind AS follows,
+       m.details -> 'objects' AS objects, m.actor
 FROM indexpilot.mutation_log m LEFT JOIN indexpilot.mutation_log p ON p.id = m.parent_id
 WHERE m.id > (SELECT last_id FROM mark) ORDER BY m.id;
 
@@ -30,7 +30,7 @@ ALTER TABLE crm.contacts ALTER COLUMN email SET NOT NULL;
 ALTER TABLE crm.contacts RENAME COLUMN phone TO phone_number;
 ALTER TABLE crm.contacts DROP COLUMN custom_text_1;  -- three tenants express it
 COMMENT ON COLUMN crm.contacts.linkedin_url IS 'Profile address';
-SELECT kind, target_table, target_column, details, follows, statement FROM recent;
+SELECT kind, target_table, target_column, details, follows, objects FROM recent;
 SELECT column_name, data_type, not_null, is_core, description FROM indexpilot.genome_catalog
 WHERE relid = 'crm.contacts'::regclass AND column_name IN ('linkedin_url', 'title', 'email', 'phone_number', 'custom_text_1')
 ORDER BY attnum;
@@ -102,7 +102,7 @@ ALTER TABLE regress_owned ADD COLUMN added_by_owner boolean;
 ALTER TABLE regress_owned DROP COLUMN extra;
 SELECT indexpilot_register('regress_owned', 'tenant_id');
 RESET ROLE;
-SELECT kind, target_column, actor = session_user AS by_session_user, follows, statement
+SELECT kind, target_column, actor = session_user AS by_session_user, follows, objects
 FROM recent WHERE target_table = 'public.regress_owned';
 
 -- Dropping the tenant key of a managed table is refused, and nothing changes.
@@ -116,7 +116,7 @@ SELECT row(s.*) = row(b.*) AS nothing_changed FROM catalog_state s, state_before
 -- Dropping a managed table forgets it and records it, also through DROP SCHEMA ... CASCADE.
 DROP TABLE regress_owned;
 DROP SCHEMA "Regress Genome" CASCADE;
-SELECT kind, target_table, details - 'statement' AS details FROM recent WHERE kind = 'table_dropped';
+SELECT kind, target_table, details, objects FROM recent WHERE kind = 'table_dropped';
 SELECT table_name FROM indexpilot.genome_tables ORDER BY table_name COLLATE "C";
 SET ROLE indexpilot_regress_owner;
 CREATE TABLE regress_owned (x int);
@@ -157,6 +157,17 @@ SELECT count(*) FROM indexpilot_lineage(NULL);
 RESET ROLE;
 DROP ROLE indexpilot_regress_reader;
 DROP ROLE indexpilot_regress_nobody;
+
+-- DDL capture records what the command was, never the text of the batch it came in: a client that
+-- sends several statements as one simple query (here psql's \;) may have a password in that text.
+CREATE ROLE indexpilot_regress_secret;
+CREATE TEMP TABLE secret_mark AS SELECT max(id) AS last_id FROM indexpilot.mutation_log;
+ALTER TABLE crm.contacts ADD COLUMN batch_note text \; ALTER ROLE indexpilot_regress_secret PASSWORD 'hunter2-in-a-batch';
+ALTER TABLE crm.contacts DROP COLUMN batch_note \; ALTER ROLE indexpilot_regress_secret PASSWORD 'hunter2-in-a-batch';
+SELECT m.kind, m.target_column, m.details
+FROM indexpilot.mutation_log m WHERE m.id > (SELECT last_id FROM secret_mark) ORDER BY m.id;
+SELECT count(*) AS rows_with_the_password FROM indexpilot.mutation_log WHERE details::text LIKE '%hunter2%';
+DROP ROLE indexpilot_regress_secret;
 
 -- DROP EXTENSION works with managed tables (and takes the event triggers with it); rolled back here.
 BEGIN;
