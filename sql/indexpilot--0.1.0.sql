@@ -1482,9 +1482,10 @@ CREATE FUNCTION indexpilot_whatif(
 RETURNS record
 AS 'MODULE_PATHNAME', 'indexpilot_whatif'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
--- No pinned search_path, on purpose (as for indexpilot_recommendations() and indexpilot_run_now()): query
--- is the caller's own statement and is parsed with the caller's search_path, as EXPLAIN would parse it.
--- Its C code runs no SQL of its own.
+-- No pinned search_path, on purpose: query is the caller's own statement and is parsed with the caller's
+-- search_path and rights, as EXPLAIN would parse it. Its C code runs no SQL of its own.
+-- (indexpilot_recommendations() and indexpilot_run_now() are pinned: they re-plan each captured statement
+-- with the role and search_path recorded with it; docs/security.md.)
 COMMENT ON FUNCTION indexpilot_whatif(text, regclass, name[], text) IS
     'Plans a statement without and with a hypothetical btree index; costs, whether it is used, its estimated size';
 REVOKE ALL ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM PUBLIC;
