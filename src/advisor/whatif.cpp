@@ -328,27 +328,42 @@ RelationOwner(Oid relid)
 HypoEstimate
 EstimateIndex(const HypoIndex &index)
 {
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "indexpilot index estimate", ALLOCSET_SMALL_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MemoryContext caller_cxt = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	MemoryContext cxt = AllocSetContextCreate(caller_cxt, "indexpilot index estimate", ALLOCSET_SMALL_SIZES);
 	PreparedIndex prepared;
+	ErrorData *volatile error = nullptr;
 	/* Like CREATE INDEX: the predicate (its types' functions) is evaluated as the table's owner, restricted. */
 	Oid save_userid = InvalidOid;
 	int save_sec = 0;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	const Oid owner = RelationOwner(index.relid);
-	if (OidIsValid(owner))
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_RESTRICTED_OPERATION);
+
+	/* In a subtransaction always rolled back: the locks it takes end with it (the subtransaction's abort
+	 * also restores the user id and security context after an error). */
+	BeginInternalSubTransaction(nullptr);
 	PG_TRY();
 	{
-		DescribeIndex(index, &prepared); /* on ERROR, cxt goes with its parent */
-	}
-	PG_FINALLY();
-	{
+		MemoryContextSwitchTo(cxt);
+		const Oid owner = RelationOwner(index.relid);
+		if (OidIsValid(owner))
+			SetUserIdAndSecContext(owner, save_sec | SECURITY_RESTRICTED_OPERATION);
+		DescribeIndex(index, &prepared);
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller_cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+	}
 	PG_END_TRY();
-	MemoryContextSwitchTo(old);
+	MemoryContextSwitchTo(caller_cxt);
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(caller_cxt);
+	CurrentResourceOwner = caller_owner;
 	MemoryContextDelete(cxt);
+	if (error != nullptr)
+		ReThrowError(error);
 	return prepared.est;
 }
 

@@ -192,6 +192,14 @@ REVOKE EXECUTE ON FUNCTION indexpilot_whatif(text, regclass, name[], text) FROM 
 REVOKE SELECT ON whatif_points FROM whatif_role;
 DROP ROLE whatif_role;
 
+-- No lock on the table outlives the call: sizing and planning run in subtransactions rolled back.
+BEGIN;
+SELECT index_used FROM indexpilot_whatif('SELECT * FROM whatif_t WHERE email = ''x''', 'whatif_t', '{email}',
+                                         'tenant_id = 3');
+SELECT count(*) AS locks_left FROM pg_locks
+WHERE pid = pg_backend_pid() AND relation = 'whatif_t'::regclass;
+COMMIT;
+
 DROP TABLE whatif_t, whatif_points;
 DROP FUNCTION whatif_error(text);
 RESET max_parallel_workers_per_gather;

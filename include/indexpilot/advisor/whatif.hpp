@@ -5,8 +5,8 @@
  * PlanWithHypotheticalIndexes runs in this backend: normal planning never sees them. No HypoPG needed.
  *
  * Memory: everything is allocated in a child of CurrentMemoryContext that is deleted before returning;
- * the results are plain values. Locks taken while planning are released (the work runs in an internal
- * subtransaction that is always rolled back), except the AccessShareLock EstimateIndex takes.
+ * the results are plain values. Locks taken while sizing or planning are released: each call runs in an
+ * internal subtransaction that is always rolled back, so no lock on a user's table outlives it.
  */
 #pragma once
 
