@@ -1,7 +1,7 @@
 /*
- * fuzz_config.cpp — libFuzzer target for the config parsers (core/config.cpp): arbitrary bytes as a YAML
- * file and as environment lines. Checks that nothing but std::bad_alloc escapes, and the invariants the
- * server relies on: a file with problems sets nothing, every diagnostic has text.
+ * fuzz_config.cpp — libFuzzer target for the config parsers (core/config_yaml.cpp, config_env.cpp): arbitrary bytes as
+ * a YAML file and as environment lines. Checks that nothing but std::bad_alloc escapes, and the invariants the server
+ * relies on: a file with problems sets nothing, every diagnostic has text.
  *
  *   make fuzz-config FUZZ_SECONDS=300     (make test runs it for a few seconds)
  */

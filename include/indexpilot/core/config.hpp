@@ -3,7 +3,7 @@
  *
  * Pure C++ (no PostgreSQL headers), covered by test/unit/test_config*.cpp and the fuzz target
  * test/fuzz/fuzz_config.cpp. yaml-cpp reports errors by throwing: every exception stays inside
- * src/core/config.cpp and comes back as a Diagnostic, so callers never see one from the parsers.
+ * src/core/config_yaml.cpp and comes back as a Diagnostic, so callers never see one from the parsers.
  *
  * Seven switches: the system, four features and two modules. Each source contributes a Layer in which a
  * switch is set (on or off) or unset; Resolve() takes, for each switch, the strongest layer that sets it:
@@ -51,7 +51,14 @@ enum class Setting : std::int8_t { Unset = -1, Off = 0, On = 1 };
 struct Layer {
 	Setting values[kSwitchCount];
 
-	static Layer Empty() noexcept;
+	/* Every switch unset. constexpr: a Layer initialised with it needs no dynamic initialisation. */
+	static constexpr Layer Empty() noexcept
+	{
+		Layer layer{};
+		for (auto &v : layer.values)
+			v = Setting::Unset;
+		return layer;
+	}
 	Setting Get(Switch s) const noexcept { return values[static_cast<int>(s)]; }
 	void Set(Switch s, Setting v) noexcept { values[static_cast<int>(s)] = v; }
 	void Set(Switch s, bool on) noexcept { Set(s, on ? Setting::On : Setting::Off); }
