@@ -135,7 +135,9 @@ AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
--- The same shapes for this database only, removed from the store as they are read: the flush's input.
+-- The same shapes for this database only, taken for a flush in this transaction (the flush's input): it
+-- waits for the database's flush lock (the worker skips instead), and the shapes leave the store when the
+-- transaction commits; if it (or the subtransaction that took them) rolls back, they go back.
 CREATE FUNCTION indexpilot._take_live_stats(
     OUT dbid oid, OUT relid oid, OUT kind text, OUT attnums int2[], OUT operators text[],
     OUT tenant_scope text, OUT tenant text, OUT calls bigint, OUT seq_calls bigint, OUT index_calls bigint,
@@ -1361,34 +1363,90 @@ AS $$
     SELECT to_timestamp(floor(extract(epoch FROM ts) / extract(epoch FROM width)) * extract(epoch FROM width))
 $$;
 
-CREATE FUNCTION indexpilot._flush(bucket_width interval, retention interval, rollup_after interval)
+-- One row of the flush's input: a shape as indexpilot._take_live_stats() returns it, without the database.
+CREATE TYPE indexpilot.flush_input AS (
+    relid oid, kind text, attnums int2[], operators text[], tenant_scope text, tenant text, calls bigint,
+    seq_calls bigint, index_calls bigint, bitmap_calls bigint, other_calls bigint, cancelled_calls bigint,
+    instrumented_calls bigint, rows_scanned bigint, rows_returned bigint, total_ms float8, max_ms float8,
+    cancelled_ms float8, queryid bigint, last_seen timestamptz, first_seen timestamptz, estimated_calls float8);
+COMMENT ON TYPE indexpilot.flush_input IS 'A captured shape on its way into query_stats (indexpilot._store_stats)';
+
+-- Stores taken shapes into query_stats as one bucket's counts; returns the number of keys inserted or
+-- updated. It cannot fail on what capture hands it: rows are first summed by the whole query_stats key
+-- (two text tenants that share their clipped text are one key), a tenant row with an empty or missing
+-- tenant text counts with the shape's other tenants, negative or missing counts and times count as 0, the
+-- rows of a table dropped since are forgotten, and a row no key can hold (no columns, unknown operators)
+-- is skipped with a WARNING.
+CREATE FUNCTION indexpilot._store_stats(taken indexpilot.flush_input[], bucket_start timestamptz,
+                                        bucket_width interval)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    flushed bigint;
+    stored bigint;
+    skipped bigint;
 BEGIN
-    IF bucket_width IS NULL OR retention IS NULL OR rollup_after IS NULL THEN
-        RAISE EXCEPTION 'indexpilot._flush: arguments must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF bucket_start IS NULL OR bucket_width IS NULL THEN
+        RAISE EXCEPTION 'indexpilot._store_stats: the bucket must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF bucket_width <= interval '0' OR retention <= interval '0' OR rollup_after <= interval '0' THEN
-        RAISE EXCEPTION 'indexpilot._flush: intervals must be positive' USING ERRCODE = 'invalid_parameter_value';
+    IF bucket_width <= interval '0' THEN
+        RAISE EXCEPTION 'indexpilot._store_stats: bucket_width must be positive' USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    WITH inserted AS (
+    WITH input AS (
+        SELECT t.*,
+               coalesce(t.kind IN ('filter', 'join')
+                        AND pg_catalog.cardinality(t.attnums) BETWEEN 1 AND 8
+                        AND pg_catalog.array_ndims(t.attnums) = 1
+                        AND pg_catalog.array_position(t.attnums, NULL) IS NULL
+                        AND pg_catalog.cardinality(t.operators) = pg_catalog.cardinality(t.attnums)
+                        AND t.operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join'],
+                        false) AS storable
+        FROM pg_catalog.unnest(taken) t
+        WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = t.relid)),  -- a table dropped since is forgotten
+    keyed AS (
+        SELECT t.relid, t.kind, t.attnums, t.operators,
+               CASE WHEN t.tenant_scope = 'tenant' AND t.tenant <> '' THEN 'tenant'
+                    WHEN t.tenant_scope IN ('tenant', 'other_tenants') THEN 'other_tenants'
+                    ELSE 'none' END AS tenant_scope,
+               CASE WHEN t.tenant_scope = 'tenant' AND t.tenant <> '' THEN t.tenant ELSE '' END AS tenant,
+               greatest(coalesce(t.calls, 0), 0) AS calls, greatest(coalesce(t.seq_calls, 0), 0) AS seq_calls,
+               greatest(coalesce(t.index_calls, 0), 0) AS index_calls,
+               greatest(coalesce(t.bitmap_calls, 0), 0) AS bitmap_calls,
+               greatest(coalesce(t.cancelled_calls, 0), 0) AS cancelled_calls,
+               greatest(coalesce(t.instrumented_calls, 0), 0) AS instrumented_calls,
+               greatest(coalesce(t.rows_scanned, 0), 0) AS rows_scanned,
+               greatest(coalesce(t.rows_returned, 0), 0) AS rows_returned,
+               greatest(coalesce(t.total_ms, 0), 0) AS total_ms, greatest(coalesce(t.max_ms, 0), 0) AS max_ms,
+               greatest(coalesce(t.cancelled_ms, 0), 0) AS cancelled_ms, t.queryid, t.last_seen, t.first_seen,
+               greatest(coalesce(t.estimated_calls, 0), 0) AS estimated_calls
+        FROM input t
+        WHERE t.storable),
+    summed AS (
+        SELECT k.relid, k.kind, k.attnums, k.operators, k.tenant_scope, k.tenant, pg_catalog.sum(k.calls) AS calls,
+               pg_catalog.sum(k.seq_calls) AS seq_calls, pg_catalog.sum(k.index_calls) AS index_calls,
+               pg_catalog.sum(k.bitmap_calls) AS bitmap_calls, pg_catalog.sum(k.cancelled_calls) AS cancelled_calls,
+               pg_catalog.sum(k.instrumented_calls) AS instrumented_calls,
+               pg_catalog.sum(k.rows_scanned) AS rows_scanned, pg_catalog.sum(k.rows_returned) AS rows_returned,
+               pg_catalog.sum(k.total_ms) AS total_ms, pg_catalog.max(k.max_ms) AS max_ms,
+               pg_catalog.sum(k.cancelled_ms) AS cancelled_ms,
+               (pg_catalog.array_agg(k.queryid ORDER BY k.last_seen DESC NULLS LAST)
+                    FILTER (WHERE k.queryid IS NOT NULL))[1] AS queryid,
+               pg_catalog.min(k.first_seen) AS first_seen, pg_catalog.sum(k.estimated_calls) AS estimated_calls
+        FROM keyed k
+        GROUP BY k.relid, k.kind, k.attnums, k.operators, k.tenant_scope, k.tenant),
+    inserted AS (
         INSERT INTO indexpilot.query_stats AS q
             (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls,
              seq_scan_calls, index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned,
              rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen,
              estimated_calls)
-        SELECT indexpilot._bucket(now(), bucket_width), bucket_width, t.relid, t.kind, t.attnums, t.operators,
-               t.tenant_scope, CASE WHEN t.tenant_scope = 'tenant' THEN t.tenant ELSE '' END, t.calls,
-               t.seq_calls, t.index_calls, t.bitmap_calls, t.cancelled_calls, t.instrumented_calls,
-               t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid, t.first_seen,
-               t.estimated_calls
-        FROM indexpilot._take_live_stats() t
-        JOIN pg_catalog.pg_class c ON c.oid = t.relid   -- a table dropped since is forgotten
+        SELECT bucket_start, bucket_width, s.relid, s.kind, s.attnums, s.operators, s.tenant_scope, s.tenant,
+               s.calls, s.seq_calls, s.index_calls, s.bitmap_calls, s.cancelled_calls, s.instrumented_calls,
+               s.rows_scanned, s.rows_returned, s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.first_seen,
+               s.estimated_calls
+        FROM summed s
         ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
         SET calls = q.calls + excluded.calls,
             seq_scan_calls = q.seq_scan_calls + excluded.seq_scan_calls,
@@ -1405,7 +1463,38 @@ BEGIN
             first_seen = least(q.first_seen, excluded.first_seen),
             estimated_calls = q.estimated_calls + excluded.estimated_calls
         RETURNING 1)
-    SELECT count(*) INTO flushed FROM inserted;
+    SELECT (SELECT pg_catalog.count(*) FROM inserted), (SELECT pg_catalog.count(*) FROM input WHERE NOT storable)
+    INTO stored, skipped;
+    IF skipped > 0 THEN
+        RAISE WARNING 'indexpilot._store_stats: skipped % captured rows that no query_stats key can hold', skipped;
+    END IF;
+    RETURN stored;
+END
+$$;
+
+CREATE FUNCTION indexpilot._flush(bucket_width interval, retention interval, rollup_after interval)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flushed bigint;
+BEGIN
+    IF bucket_width IS NULL OR retention IS NULL OR rollup_after IS NULL THEN
+        RAISE EXCEPTION 'indexpilot._flush: arguments must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF bucket_width <= interval '0' OR retention <= interval '0' OR rollup_after <= interval '0' THEN
+        RAISE EXCEPTION 'indexpilot._flush: intervals must be positive' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- The shapes leave the capture store when this transaction commits (indexpilot._take_live_stats()).
+    flushed := indexpilot._store_stats(
+        ARRAY(SELECT ROW(t.relid, t.kind, t.attnums, t.operators, t.tenant_scope, t.tenant, t.calls, t.seq_calls,
+                         t.index_calls, t.bitmap_calls, t.other_calls, t.cancelled_calls, t.instrumented_calls,
+                         t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid,
+                         t.last_seen, t.first_seen, t.estimated_calls)::indexpilot.flush_input
+              FROM indexpilot._take_live_stats() t),
+        indexpilot._bucket(pg_catalog.now(), bucket_width), bucket_width);
 
     INSERT INTO indexpilot.query_samples AS s (queryid, query, first_seen, last_seen, userid, search_path)
     SELECT l.queryid, l.query, l.last_seen, l.last_seen, l.userid, l.search_path FROM indexpilot.live_queries l
@@ -1463,6 +1552,7 @@ COMMENT ON FUNCTION indexpilot_forget_statements(regrole) IS
 REVOKE ALL ON FUNCTION indexpilot_forget_statements(regrole) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION indexpilot._bucket(timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION indexpilot._store_stats(indexpilot.flush_input[], timestamptz, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION indexpilot._flush(interval, interval, interval) FROM PUBLIC;
 
 -- ===================================================================================================

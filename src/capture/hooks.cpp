@@ -59,7 +59,7 @@ inline constexpr int kMaxPendingStatements = 32;
 struct PendingStatement {
 	const QueryDesc *owner;
 	int level;
-	TimestampTz started_at;
+	instr_time started; /* a monotonic clock: a wall clock stepped back must not make time negative */
 	uint64 queryid;
 	double weight;
 };
@@ -92,10 +92,14 @@ DefineCaptureGucs()
 	DefineStoreGucs();
 }
 
+/* Milliseconds since `start`, on the monotonic clock of instr_time; never negative. */
 static double
-ElapsedMs(TimestampTz start, TimestampTz end)
+ElapsedMs(const instr_time &start, const instr_time &end)
 {
-	return static_cast<double>(end - start) / 1000.0;
+	instr_time elapsed = end;
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	double ms = INSTR_TIME_GET_MILLISEC(elapsed);
+	return ms > 0 ? ms : 0;
 }
 
 /* Drops the pending shapes of `owner`. */
@@ -117,7 +121,9 @@ template <typename Pred>
 static void
 FlushStatements(Pred done, bool cancelled)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz now = GetCurrentTimestamp(); /* when it was seen; durations come from `clock` */
+	instr_time clock;
+	INSTR_TIME_SET_CURRENT(clock);
 	int keep_statements = 0;
 	for (int s = 0; s < s_nstatements; s++) {
 		PendingStatement stmt = s_statements[s];
@@ -125,7 +131,7 @@ FlushStatements(Pred done, bool cancelled)
 			s_statements[keep_statements++] = stmt;
 			continue;
 		}
-		double ms = ElapsedMs(stmt.started_at, now);
+		double ms = ElapsedMs(stmt.started, clock);
 		const Observation *batch[kMaxStatementObservations];
 		int nbatch = 0;
 		for (int i = 0; i < s_nshapes && nbatch < kMaxStatementObservations; i++) {
@@ -227,7 +233,7 @@ CaptureStart(QueryDesc *queryDesc)
 	PendingStatement &stmt = s_statements[s_nstatements++];
 	stmt.owner = queryDesc;
 	stmt.level = s_nesting_level;
-	stmt.started_at = GetCurrentTimestamp();
+	INSTR_TIME_SET_CURRENT(stmt.started);
 	stmt.queryid = queryDesc->plannedstmt->queryId;
 	stmt.weight = s_statement_weight;
 	StoreCountSampled();

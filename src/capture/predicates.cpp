@@ -29,6 +29,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "common/hashfn.h"
 #include "executor/instrument.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "nodes/nodeFuncs.h"
@@ -525,7 +526,8 @@ NoteTenant(RelShapes *rel, Node *operand, const NodeContext &ctx)
 			const char *data = VARDATA_ANY(v);
 			rel->tenant =
 				static_cast<int64>(hash_bytes_extended(reinterpret_cast<const unsigned char *>(data), len, 0));
-			int copy = Min(len, kTenantTextBytes - 1);
+			// The hash covers the whole value; the text kept beside it is clipped on a character boundary.
+			int copy = pg_mbcliplen(data, len, kTenantTextBytes - 1);
 			memcpy(rel->tenant_text, data, copy);
 			rel->tenant_text[copy] = '\0';
 			rel->tenant_kind = TenantKind::Text;

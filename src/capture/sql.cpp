@@ -4,6 +4,7 @@
  * and indexpilot._genome_changed(), the trigger that tells capture the genome's tenant keys changed.
  */
 #include "indexpilot/capture/store.hpp"
+#include "indexpilot/capture/take.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/shmem.hpp"
@@ -64,7 +65,10 @@ TenantScope(uint8 kind)
 	return "none";
 }
 
-/* Emits shapes; `take` removes this database's entries from the store as it reads them (the flush). */
+/*
+ * Emits shapes; `take` takes this database's shapes for the flush in this transaction (capture/take.cpp:
+ * they leave the store when it commits). A transaction that flushed does not see what it took again.
+ */
 static void
 LiveStats(FunctionCallInfo fcinfo, bool take)
 {
@@ -72,7 +76,8 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 	pg::InitMaterializedResult(fcinfo);
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	ShapeEntry *entries = nullptr;
-	int n = take ? StoreTake(MyDatabaseId, &entries) : StoreSnapshot(InvalidOid, &entries);
+	int n = take ? TakeForFlush(&entries)
+				 : StoreSnapshot(InvalidOid, &entries, FlushInProgress() ? MyDatabaseId : InvalidOid);
 	for (int i = 0; i < n; i++) {
 		const ShapeEntry &e = entries[i];
 		const ShapeCounters &c = e.counters;
@@ -88,7 +93,8 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		v[3] = Int16Array(e.key);
 		v[4] = OperatorArray(e.key);
 		v[5] = CStringGetTextDatum(TenantScope(e.key.tenant_kind));
-		if (e.tenant_text[0] != '\0')
+		// A text tenant shows as it was seen, even empty (the flush counts that one with the other tenants).
+		if (e.tenant_text[0] != '\0' || e.key.tenant_kind == static_cast<uint8>(TenantKind::Text))
 			v[6] = CStringGetTextDatum(e.tenant_text);
 		else
 			isnull[6] = true;
@@ -171,7 +177,7 @@ INDEXPILOT_FUNCTION(indexpilot_live_stats)
 	});
 }
 
-/* indexpilot._take_live_stats(): this database's shapes, removed from the store (the worker's flush). */
+/* indexpilot._take_live_stats(): this database's shapes, taken for the flush in this transaction. */
 INDEXPILOT_FUNCTION(indexpilot_take_live_stats)
 {
 	return indexpilot::pg::Entry([fcinfo] {

@@ -181,9 +181,11 @@ EvictShapes()
 {
 	EvictLeastUsed<ShapeEntry>(
 		s_shapes, &s_header->evictions,
-		// An aggregate that still counts kept-apart tenants stays: evicting it would lose the bound.
+		// An aggregate that still counts kept-apart tenants stays: evicting it would lose the bound. Counters
+		// a flush took stay until it ends: they go back to the entry if it rolls back.
 		[](const ShapeEntry &e) {
-			return !(e.key.tenant_kind == static_cast<uint8>(TenantKind::Other) && e.ntenants > 0);
+			return !(e.key.tenant_kind == static_cast<uint8>(TenantKind::Other) && e.ntenants > 0) &&
+				   e.inflight.calls == 0;
 		},
 		[](const ShapeKey &key) {
 			if (!IsTenantEntry(key))
@@ -258,6 +260,8 @@ Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
 {
 	SpinLockAcquire(&entry->mutex);
 	ShapeCounters &c = entry->counters;
+	if (c.calls == 0)
+		c.first_seen = now; /* new, or the first call since a flush took the others */
 	c.calls++;
 	c.estimated_calls += obs.weight > 0 ? obs.weight : 1.0;
 	c.access_calls[static_cast<int>(obs.access) & 3]++;
@@ -403,48 +407,177 @@ StoreCountSampled()
 		pg_atomic_fetch_add_u64(&s_header->statements_sampled, 1);
 }
 
-/*
- * Copies the shapes of `dbid` (every database with InvalidOid) into a palloc'd array; `take` also removes
- * them, under the exclusive lock (no spinlock needed then: nobody can bump a counter meanwhile).
- */
-static int
-CopyShapes(Oid dbid, bool take, ShapeEntry **out)
+/* Adds `src` to `dst`: sums, the larger maximum, the earlier first and the later last sighting. */
+static void
+AddCounters(ShapeCounters *dst, const ShapeCounters &src)
 {
-	LWLockAcquire(s_header->lock, take ? LW_EXCLUSIVE : LW_SHARED);
+	if (src.calls == 0)
+		return;
+	if (dst->calls == 0 || (src.first_seen != 0 && src.first_seen < dst->first_seen))
+		dst->first_seen = src.first_seen;
+	dst->last_seen = Max(dst->last_seen, src.last_seen);
+	dst->calls += src.calls;
+	dst->estimated_calls += src.estimated_calls;
+	for (int i = 0; i < 4; i++)
+		dst->access_calls[i] += src.access_calls[i];
+	dst->cancelled_calls += src.cancelled_calls;
+	dst->instrumented_calls += src.instrumented_calls;
+	dst->rows_scanned += src.rows_scanned;
+	dst->rows_returned += src.rows_returned;
+	dst->total_ms += src.total_ms;
+	dst->max_ms = Max(dst->max_ms, src.max_ms);
+	dst->cancelled_ms += src.cancelled_ms;
+}
+
+/* Takes `src` out of `dst` (the sums; the maximum and the sightings stay as they are). */
+static void
+SubtractCounters(ShapeCounters *dst, const ShapeCounters &src)
+{
+	dst->calls -= src.calls;
+	if (dst->calls <= 0) {
+		memset(dst, 0, sizeof(*dst));
+		return;
+	}
+	dst->estimated_calls -= src.estimated_calls;
+	for (int i = 0; i < 4; i++)
+		dst->access_calls[i] -= src.access_calls[i];
+	dst->cancelled_calls -= src.cancelled_calls;
+	dst->instrumented_calls -= src.instrumented_calls;
+	dst->rows_scanned -= src.rows_scanned;
+	dst->rows_returned -= src.rows_returned;
+	dst->total_ms -= src.total_ms;
+	dst->cancelled_ms -= src.cancelled_ms;
+}
+
+long
+StoreShapeCount()
+{
+	LWLockAcquire(s_header->lock, LW_SHARED);
 	long n = hash_get_num_entries(s_shapes);
-	auto *copy = static_cast<ShapeEntry *>(palloc(Max(n, 1L) * sizeof(ShapeEntry)));
+	LWLockRelease(s_header->lock);
+	return n;
+}
+
+/*
+ * Copies the shapes of `dbid` (every database with InvalidOid) into a palloc'd array. The array is sized
+ * before the lock is taken (no allocation under it), and again if the store grew meanwhile.
+ */
+int
+StoreSnapshot(Oid dbid, ShapeEntry **out, Oid own_flush_db)
+{
+	for (;;) {
+		long capacity = StoreShapeCount() + 16;
+		auto *copy = static_cast<ShapeEntry *>(palloc_extended(capacity * sizeof(ShapeEntry), MCXT_ALLOC_HUGE));
+		int count = 0;
+		LWLockAcquire(s_header->lock, LW_SHARED);
+		if (hash_get_num_entries(s_shapes) > capacity) {
+			LWLockRelease(s_header->lock);
+			pfree(copy);
+			continue;
+		}
+		HASH_SEQ_STATUS seq;
+		hash_seq_init(&seq, s_shapes);
+		ShapeEntry *entry;
+		while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
+			if (dbid != InvalidOid && entry->key.dbid != dbid)
+				continue;
+			SpinLockAcquire(&entry->mutex);
+			copy[count] = *entry;
+			SpinLockRelease(&entry->mutex);
+			if (entry->key.dbid != own_flush_db)
+				AddCounters(&copy[count].counters, copy[count].inflight);
+			memset(&copy[count].inflight, 0, sizeof(ShapeCounters));
+			count++;
+		}
+		LWLockRelease(s_header->lock);
+		*out = copy;
+		return count;
+	}
+}
+
+int
+StoreTake(Oid dbid, ShapeEntry *out, int capacity)
+{
 	int count = 0;
+	// Exclusive: no backend bumps a counter meanwhile (they hold the shared lock to), so no spinlock.
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
 	HASH_SEQ_STATUS seq;
 	hash_seq_init(&seq, s_shapes);
 	ShapeEntry *entry;
 	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
-		if (dbid != InvalidOid && entry->key.dbid != dbid)
+		if (entry->key.dbid != dbid || entry->counters.calls == 0)
 			continue;
-		if (take) {
-			copy[count++] = *entry;
-			// Removing the element just returned by hash_seq_search is allowed by dynahash.
-			hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
-		} else {
-			SpinLockAcquire(&entry->mutex);
-			copy[count++] = *entry;
-			SpinLockRelease(&entry->mutex);
+		if (count >= capacity) {
+			hash_seq_term(&seq);
+			break;
 		}
+		out[count] = *entry;
+		memset(&out[count].inflight, 0, sizeof(ShapeCounters));
+		count++;
+		AddCounters(&entry->inflight, entry->counters);
+		memset(&entry->counters, 0, sizeof(ShapeCounters));
 	}
 	LWLockRelease(s_header->lock);
-	*out = copy;
 	return count;
 }
 
-int
-StoreSnapshot(Oid dbid, ShapeEntry **out)
+/* Whether `entry` holds nothing worth keeping: no calls, nothing in flight, no tenants counted apart. */
+static bool
+Empty(const ShapeEntry &entry)
 {
-	return CopyShapes(dbid, false, out);
+	return entry.counters.calls == 0 && entry.inflight.calls == 0 && entry.ntenants == 0;
 }
 
-int
-StoreTake(Oid dbid, ShapeEntry **out)
+void
+StoreSettleTake(Oid dbid, bool committed)
 {
-	return CopyShapes(dbid, true, out);
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	HASH_SEQ_STATUS seq;
+	hash_seq_init(&seq, s_shapes);
+	ShapeEntry *entry;
+	while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr) {
+		if (entry->key.dbid != dbid || entry->inflight.calls == 0)
+			continue;
+		if (!committed)
+			AddCounters(&entry->counters, entry->inflight);
+		memset(&entry->inflight, 0, sizeof(ShapeCounters));
+		if (!committed || !Empty(*entry))
+			continue;
+		// Flushed and idle since: it goes, as if evicted (a tenant frees its place beside the aggregate).
+		if (IsTenantEntry(entry->key)) {
+			ShapeKey other = OtherKey(entry->key);
+			auto *agg = static_cast<ShapeEntry *>(hash_search(s_shapes, &other, HASH_FIND, nullptr));
+			if (agg != nullptr && agg->ntenants > 0)
+				agg->ntenants--;
+		}
+		// Removing the element just returned by hash_seq_search is allowed by dynahash.
+		hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
+	}
+	if (committed) {
+		// Aggregates whose last kept-apart tenant just went (a second pass: dynahash lets a scan remove
+		// only the element it has just returned).
+		hash_seq_init(&seq, s_shapes);
+		while ((entry = static_cast<ShapeEntry *>(hash_seq_search(&seq))) != nullptr)
+			if (entry->key.dbid == dbid && entry->key.tenant_kind == static_cast<uint8>(TenantKind::Other) &&
+				Empty(*entry))
+				hash_search(s_shapes, &entry->key, HASH_REMOVE, nullptr);
+	}
+	LWLockRelease(s_header->lock);
+}
+
+void
+StoreReturnTaken(const ShapeEntry *taken, int n)
+{
+	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < n; i++) {
+		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &taken[i].key, HASH_FIND, nullptr));
+		// A reset since the take discarded the entry (a new one under the same key has nothing in flight).
+		if (entry == nullptr || entry->inflight.calls < taken[i].counters.calls)
+			continue;
+		AddCounters(&entry->counters, taken[i].counters);
+		SubtractCounters(&entry->inflight, taken[i].counters);
+	}
+	LWLockRelease(s_header->lock);
 }
 
 int

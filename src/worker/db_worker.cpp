@@ -117,6 +117,21 @@ AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
 	return false;
 }
 
+/* Runs part of a cycle in a transaction of its own; a failure rolls it back (a flush's shapes go back). */
+static void
+CycleTransaction(const char *activity, bool flush, bool advise)
+{
+	pg::BeginWork(activity);
+	char error[512] = "";
+	if (AdvisorCycle(flush, advise, error, sizeof(error))) {
+		pg::EndWork();
+	} else {
+		AbortCurrentTransaction();
+		pg::AbandonWork();
+		ereport(WARNING, (errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error)));
+	}
+}
+
 /* One cycle's work: clean up after interrupted builds, flush when due, run the cost model when due. */
 static void
 WorkCycle()
@@ -129,17 +144,11 @@ WorkCycle()
 	bool advise = advisor::CurrentMode() != advisor::Mode::Off && control::FeatureEnabled(control::Feature::Advising) &&
 				  TimestampDifferenceExceeds(s_last_advise, now, advisor::AdviseIntervalMs()) &&
 				  !BuildRunning(MyDatabaseId);
-	if (!flush && !advise)
-		return;
-	pg::BeginWork(advise ? "indexpilot: flush and cost model" : "indexpilot: flush");
-	char error[512] = "";
-	if (AdvisorCycle(flush, advise, error, sizeof(error))) {
-		pg::EndWork();
-	} else {
-		AbortCurrentTransaction();
-		pg::AbandonWork();
-		ereport(WARNING, (errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error)));
-	}
+	// The flush commits on its own: a cost model run that fails must not hold the statistics back.
+	if (flush)
+		CycleTransaction("indexpilot: flush", true, false);
+	if (advise)
+		CycleTransaction("indexpilot: cost model", false, true);
 	if (flush)
 		s_last_flush = now;
 	if (advise)

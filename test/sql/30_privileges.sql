@@ -101,6 +101,7 @@ INSERT INTO expected_privilege VALUES
     ('sequence indexpilot.mutation_log_id_seq',                             'y', 'n', 'n',   'n'),
     ('function indexpilot._bucket(timestamp with time zone,interval)',      'y', 'n', 'n',   'n'),
     ('function indexpilot._flush(interval,interval,interval)',              'y', 'n', 'n',   'n'),
+    ('function indexpilot._store_stats(indexpilot.flush_input[],timestamp with time zone,interval)', 'y', 'n', 'n', 'n'),
     ('function indexpilot._forget_live_queries(oid)',                       'y', 'n', 'n',   'n'),
     ('function indexpilot_forget_statements(regrole)',                      'y', 'n', 'n',   'n'),
     -- the bodies of the genome and expression functions, run as the extension's owner after the check

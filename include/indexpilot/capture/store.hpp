@@ -9,6 +9,13 @@
  * least-used 5% are evicted in one go and counted. Per (relation, columns, operators) at most
  * indexpilot.max_tenants_per_shape tenants are kept apart; the rest are aggregated in one "other" entry.
  * All structs are plain data: they live in shared memory.
+ *
+ * The flush (capture/take.cpp) takes a database's shapes in two steps, so that they leave shared memory only
+ * when its rows are committed: StoreTake moves each entry's counters into the entry's `inflight` part (new
+ * calls count afresh meanwhile), then at commit StoreSettleTake forgets the in-flight counters, or at abort
+ * adds them back. Only the transaction holding that database's flush lock has in-flight counters there, so
+ * settling needs no per-backend bookkeeping; an entry with in-flight counters is never evicted.
+ * No function here raises an ERROR or allocates memory while holding the lock.
  */
 #pragma once
 
@@ -79,9 +86,10 @@ struct ShapeEntry {
 	ShapeKey key; /* must be first */
 	slock_t mutex;
 	ShapeCounters counters;
-	double usage;   /* decays at each eviction; drives which entries go */
-	int32 ntenants; /* in an Other entry: the tenant entries kept apart for the same shape */
-	uint64 queryid; /* the last statement that showed this shape (see QueryEntry) */
+	ShapeCounters inflight; /* taken by a flush not yet committed (changed under the exclusive lock only) */
+	double usage;           /* decays at each eviction; drives which entries go */
+	int32 ntenants;         /* in an Other entry: the tenant entries kept apart for the same shape */
+	uint64 queryid;         /* the last statement that showed this shape (see QueryEntry) */
 	char tenant_text[kTenantTextBytes];
 };
 
@@ -149,13 +157,33 @@ uint64 StoreTextGeneration();
 void StoreCountInternalError();
 void StoreCountSampled();
 
-/* Copies every shape (or those of `dbid` unless InvalidOid) into a palloc'd array; returns the count. */
-int StoreSnapshot(Oid dbid, ShapeEntry **out);
+/*
+ * Copies every shape (or those of `dbid` unless InvalidOid) into a palloc'd array; returns the count. Each
+ * copy's counters include the in-flight ones, except in database `own_flush_db`, whose in-flight counters
+ * are the caller's own uncommitted flush (already in query_stats as the caller sees it).
+ */
+int StoreSnapshot(Oid dbid, ShapeEntry **out, Oid own_flush_db);
 int StoreSnapshotQueries(Oid dbid, QueryEntry **out);
 void StoreReadCounters(StoreCounters *out);
 
-/* Like StoreSnapshot for one database, and removes what it returns (the worker's flush). */
-int StoreTake(Oid dbid, ShapeEntry **out);
+/* Number of shapes in the store now (all databases): an upper bound for StoreTake's `capacity`. */
+long StoreShapeCount();
+
+/*
+ * The flush's take, for the holder of `dbid`'s flush lock: moves the counters of up to `capacity` of
+ * `dbid`'s shapes with calls into their in-flight part and copies what it moved into `out` (the caller's
+ * memory: nothing is allocated here); returns the count. Shapes beyond `capacity` wait for the next flush.
+ */
+int StoreTake(Oid dbid, ShapeEntry *out, int capacity);
+
+/*
+ * Ends the take of `dbid` by the transaction holding its flush lock: committed, the in-flight counters are
+ * forgotten and emptied entries removed; aborted, they are added back to the live counters.
+ */
+void StoreSettleTake(Oid dbid, bool committed);
+
+/* Adds back exactly the `n` taken copies in `taken` (a subtransaction that took them rolled back). */
+void StoreReturnTaken(const ShapeEntry *taken, int n);
 
 /* Removes the texts of `dbid` that `userid` ran (every role's with InvalidOid); returns how many. */
 int64 StoreForgetQueries(Oid dbid, Oid userid);
