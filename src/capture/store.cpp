@@ -583,15 +583,15 @@ StoreReturnTaken(const ShapeEntry *taken, int n)
 int
 StoreSnapshotQueries(Oid dbid, QueryEntry **out)
 {
-	LWLockAcquire(s_header->lock, LW_SHARED);
-	long n = hash_get_num_entries(s_queries);
-	auto *copy = static_cast<QueryEntry *>(palloc(Max(n, 1L) * sizeof(QueryEntry)));
+	// Allocated before the lock, for the most the store can hold: no out-of-memory ERROR under the lock.
+	auto *copy = static_cast<QueryEntry *>(palloc(Max(s_max_queries, 1) * sizeof(QueryEntry)));
 	int count = 0;
+	LWLockAcquire(s_header->lock, LW_SHARED);
 	HASH_SEQ_STATUS seq;
 	hash_seq_init(&seq, s_queries);
 	QueryEntry *entry;
 	while ((entry = static_cast<QueryEntry *>(hash_seq_search(&seq))) != nullptr) {
-		if (dbid == InvalidOid || entry->key.dbid == dbid)
+		if ((dbid == InvalidOid || entry->key.dbid == dbid) && count < s_max_queries)
 			copy[count++] = *entry;
 	}
 	LWLockRelease(s_header->lock);
