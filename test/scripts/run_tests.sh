@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # run_tests.sh — `make test`: every test IndexPilot has, in order, ending with one line "N passed, N failed".
 #
-#   deps -> format check -> build -> unit (Boost.Test) -> fuzz (libFuzzer) -> private install -> throwaway cluster ->
+#   deps -> format check -> conventions -> build -> unit (Boost.Test) -> fuzz (libFuzzer) -> private install -> throwaway cluster ->
 #   pg_regress (make installcheck) -> isolation -> TAP (prove)
 #
 # Every server it starts is stopped on exit, also on failure or interrupt.
 #
-# For quicker runs while developing: STAGES="unit regress" make test  (stages: format unit fuzz regress tap;
+# For quicker runs while developing: STAGES="unit regress" make test  (stages: format conventions unit fuzz regress tap;
 # the build always runs) and TAP_FILES="001_worker.pl" to pick TAP scripts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ ROOT=$(pwd)
 
 PASSED=0
 FAILED=0
-STAGES=${STAGES:-format unit fuzz regress tap}
+STAGES=${STAGES:-format conventions unit fuzz regress tap}
 want() { [[ " $STAGES " == *" $1 "* ]]; }
 LOGDIR="$ROOT/log"
 mkdir -p "$LOGDIR"
@@ -51,6 +51,17 @@ if want format; then
 		head -40 "$LOGDIR/format.log"
 		echo "(run 'make format' to fix)"
 		tally "format check" 0 1
+	fi
+fi
+
+# The project's conventions (guard at every entry point, GUCs documented and tested, every test scheduled).
+if want conventions; then
+	echo "== conventions (test/scripts/conventions.sh)"
+	if bash test/scripts/conventions.sh >"$LOGDIR/conventions.log" 2>&1; then
+		tally "conventions" 1 0
+	else
+		grep -v '^ok - ' "$LOGDIR/conventions.log"
+		tally "conventions" 0 1
 	fi
 fi
 

@@ -29,6 +29,17 @@ ALTER SYSTEM SET indexpilot.replan_timeout = '11min';
 ALTER SYSTEM SET indexpilot.worker_statement_timeout = 0;
 ALTER SYSTEM SET indexpilot.worker_lock_timeout = -1;
 ALTER SYSTEM SET indexpilot.worker_lock_timeout = 'never';
+ALTER SYSTEM SET indexpilot.benefit_horizon = '30s';
+ALTER SYSTEM SET indexpilot.build_lock_timeout = 0;
+ALTER SYSTEM SET indexpilot.max_index_size = 0;
+ALTER SYSTEM SET indexpilot.max_index_size_fraction = -1;
+ALTER SYSTEM SET indexpilot.max_indexes_per_table = 101;
+ALTER SYSTEM SET indexpilot.max_partial_per_table = -1;
+ALTER SYSTEM SET indexpilot.max_queries = 5;
+ALTER SYSTEM SET indexpilot.min_call_share = 1.5;
+ALTER SYSTEM SET indexpilot.min_improvement = 'lots';
+ALTER SYSTEM SET indexpilot.stats_retention = '30min';
+ALTER SYSTEM SET indexpilot.stats_window = '10s';
 SET indexpilot.naptime = '5s';
 SET indexpilot.no_such_setting = 1;
 
