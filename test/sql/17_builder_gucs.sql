@@ -1,5 +1,5 @@
 -- Builder GUCs: reloadable (sighup), refused in a session, bad values refused.
-SELECT name, setting, unit, context, min_val, max_val, boot_val
+SELECT name, unit, context, min_val, max_val, boot_val
 FROM pg_settings
 WHERE name IN ('indexpilot.build_lock_timeout', 'indexpilot.build_statement_timeout',
                'indexpilot.build_retry_backoff', 'indexpilot.build_retry_backoff_max')

@@ -39,7 +39,7 @@ $node->safe_psql('postgres', q{
 my ($rc, $stdout, $stderr) =
   $node->psql('postgres', 'CREATE UNIQUE INDEX CONCURRENTLY indexpilot_dba_unique ON s1.dups (x)');
 like($stderr, qr/could not create unique index/, 'the DBA\'s unique index fails');
-my $dba_invalid = q{SELECT string_agg(c.relname || ':' || c.relkind, ',' ORDER BY c.relname) FROM pg_index i
+my $dba_invalid = q{SELECT string_agg(c.relname || ':' || c.relkind::text, ',' ORDER BY c.relname) FROM pg_index i
 	JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND c.relname IN ('indexpilot_dba_unique', 'indexpilot_parted_x')};
 is($node->safe_psql('postgres', $dba_invalid), 'indexpilot_dba_unique:i,indexpilot_parted_x:I',
 	'both are INVALID');

@@ -69,6 +69,8 @@ is($node->safe_psql('postgres',
 	'0', 'after ROLLBACK: no index');
 
 # ---- run_now in a transaction block that commits slowly records whole lineage -------------------------
+# (the rolled-back run_now flushed the captured shapes in its transaction: capture them again)
+traffic('customer', 200, "'c' || g");
 $since = last_mutation();
 $out = $node->safe_psql('postgres', q{
 	BEGIN;
