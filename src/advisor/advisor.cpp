@@ -18,7 +18,6 @@
 #include "indexpilot/core/naming.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/pg/spi.hpp"
-#include "indexpilot/worker/builder.hpp"
 
 extern "C" {
 #include "executor/spi.h"
@@ -211,7 +210,10 @@ ReadInputs(bool record)
 			   "greatest(c.reltuples, 0), c.relpages, coalesce(w.writes_per_second, 0), "
 			   "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = "
 			   "i.indexrelid "
-			   "  WHERE i.indrelid = t.relid AND ic.relname LIKE 'indexpilot\\_%'), t.tenant_key "
+			   "  WHERE i.indrelid = t.relid AND ic.oid IN (SELECT (f.details->>'index_oid')::oid "
+			   "  FROM indexpilot.mutation_log f WHERE f.kind = 'index_build_finished' AND f.target_index = "
+			   "ic.relname)), "
+			   "t.tenant_key "
 			   "FROM indexpilot.genome_tables t JOIN pg_catalog.pg_class c ON c.oid = t.relid "
 			   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.tenant_key "
 			   "  AND NOT a.attisdropped "
@@ -297,10 +299,12 @@ ReadInputs(bool record)
 	double observed = span.empty() || span[0][0].empty() ? 0 : std::atof(span[0][0].c_str());
 	in.window_seconds = std::clamp(observed, 10.0, static_cast<double>(s_stats_window_s));
 
-	std::vector<Row> sizes =
-		Query("SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
-			  "coalesce(pg_catalog.sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
-			  "WHERE c.relkind = 'i' AND c.relname LIKE 'indexpilot\\_%'");
+	// IndexPilot's indexes are those its index_build_finished rows recorded (by OID and name), not a name prefix.
+	std::vector<Row> sizes = Query(
+		"SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
+		"coalesce(pg_catalog.sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
+		"WHERE c.relkind = 'i' AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f "
+		"WHERE f.kind = 'index_build_finished' AND f.target_index = c.relname)");
 	double db_bytes = std::atof(sizes[0][0].c_str());
 	double used = std::atof(sizes[0][1].c_str());
 	double budget = std::min(static_cast<double>(s_max_index_size_mb) * 1024 * 1024, s_max_index_fraction * db_bytes);
@@ -435,15 +439,18 @@ QuoteLiteral(const std::string &value)
 	return quoted;
 }
 
-/* The table's name without its schema (for index names). */
-static std::string
-BareName(const Inputs &in, std::uint32_t relid)
+/* The table's schema and name, unquoted (for index names: both go into the name and its hash). */
+static std::pair<std::string, std::string>
+BareName(std::uint32_t relid)
 {
 	char oid_text[16];
 	snprintf(oid_text, sizeof(oid_text), "%u", relid);
-	std::vector<Row> r = Query("SELECT relname FROM pg_catalog.pg_class WHERE oid = $1::oid", {oid_text});
-	(void)in;
-	return r.empty() ? std::string("t") + oid_text : r[0][0];
+	std::vector<Row> r = Query("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+							   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid",
+							   {oid_text});
+	if (r.empty())
+		return {std::string("n") + oid_text, std::string("t") + oid_text};
+	return {r[0][0], r[0][1]};
 }
 
 std::vector<Recommendation>
@@ -470,7 +477,8 @@ Advise(bool record)
 		if (!c.partial_tenant.empty())
 			rec.predicate = Quote(in.tenant_column[c.relid]) + " = " + QuoteLiteral(c.partial_tenant);
 		predicates.push_back(rec.predicate);
-		rec.index_name = core::IndexName(BareName(in, c.relid), rec.columns, rec.predicate);
+		const auto [schema, table] = BareName(c.relid);
+		rec.index_name = core::IndexName(schema, table, rec.columns, rec.predicate);
 		rec.exists = in.existing_names.count(rec.index_name) > 0;
 		std::string cols;
 		for (std::size_t k = 0; k < rec.columns.size(); k++)
@@ -550,23 +558,54 @@ Evidence(const Recommendation &rec)
 }
 
 void
+NoteBackoff(std::vector<Recommendation> &recs)
+{
+	// Consecutive failures: index_build_failed and index_build_abandoned rows since the last finished build.
+	// The backoff settings are the builder's GUCs, read here through current_setting (units included).
+	static const char *const kBackoff =
+		"WITH f AS (SELECT pg_catalog.count(*) AS n, pg_catalog.max(o.occurred_at) AS last "
+		"FROM indexpilot.mutation_log o WHERE o.target_index = $1 "
+		"AND o.kind IN ('index_build_failed', 'index_build_abandoned') "
+		"AND o.id > coalesce((SELECT pg_catalog.max(d.id) FROM indexpilot.mutation_log d "
+		"WHERE d.target_index = $1 AND d.kind = 'index_build_finished'), 0)), "
+		"r AS (SELECT f.last + LEAST("
+		"pg_catalog.current_setting('indexpilot.build_retry_backoff')::interval * "
+		"pg_catalog.power(2::float8, LEAST(f.n - 1, 40)::float8), "
+		"pg_catalog.current_setting('indexpilot.build_retry_backoff_max')::interval) AS retry_at "
+		"FROM f WHERE f.n > 0) "
+		"SELECT pg_catalog.to_char(r.retry_at, 'YYYY-MM-DD HH24:MI:SSOF') FROM r "
+		"WHERE r.retry_at > pg_catalog.clock_timestamp()";
+	for (Recommendation &rec : recs) {
+		if (rec.exists || rec.evaluation.verdict != core::Verdict::Chosen)
+			continue;
+		std::vector<Row> r = Query(kBackoff, {rec.index_name.c_str()});
+		rec.retry_after = r.empty() ? std::string() : r[0][0];
+		if (!rec.retry_after.empty() && rec.action.empty())
+			rec.action = "backoff until " + rec.retry_after;
+	}
+}
+
+std::optional<BuildRequest>
 Act(std::vector<Recommendation> &recs, bool allow_build)
 {
 	char window[32];
 	snprintf(window, sizeof(window), "%d seconds", s_stats_window_s);
-	bool build_started = false;
-	for (Recommendation &rec : recs) {
+	NoteBackoff(recs);
+	std::optional<BuildRequest> build;
+	for (std::size_t i = 0; i < recs.size(); i++) {
+		Recommendation &rec = recs[i];
 		if (rec.exists)
 			continue;
 		const core::Evaluation &e = rec.evaluation;
 		const std::string evidence = Evidence(rec);
 		const char *tenant = rec.candidate.partial_tenant.empty() ? nullptr : rec.candidate.partial_tenant.c_str();
 		if (e.verdict == core::Verdict::Chosen) {
-			// One open proposal per index: reuse it until a build finishes, fails or is skipped.
+			// One open proposal per index: reuse it until a build finishes, fails, is abandoned or skipped.
 			std::vector<Row> open = Query(
 				"SELECT p.id FROM indexpilot.mutation_log p WHERE p.kind = 'index_proposed' AND p.target_index = $1 "
 				"AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log l WHERE l.target_index = $1 AND l.id > p.id "
-				"AND l.kind IN ('index_build_finished', 'index_build_failed', 'index_skipped', 'index_dropped')) "
+				"AND l.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned', "
+				"'index_skipped', 'index_dropped')) "
 				"ORDER BY p.id DESC LIMIT 1",
 				{rec.index_name.c_str()});
 			int64 proposal = open.empty() ? 0 : std::atoll(open[0][0].c_str());
@@ -586,16 +625,12 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 			} else {
 				rec.action = "proposed_before";
 			}
-			if (allow_build && !build_started && !pg::Call([] { return worker::BuildRunning(MyDatabaseId); })) {
-				const char *why = nullptr;
-				Oid relid = rec.candidate.relid;
-				const char *name = rec.index_name.c_str();
-				const char *ddl = rec.ddl.c_str();
-				bool started =
-					pg::Call([&] { return worker::StartBuild(MyDatabaseId, relid, name, ddl, proposal, &why); });
-				rec.action = started ? "build_started" : std::string("build_not_started: ") + (why ? why : "");
-				build_started = started;
+			if (!rec.retry_after.empty()) {
+				rec.action = "backoff until " + rec.retry_after;
+				continue;
 			}
+			if (allow_build && !build)
+				build = BuildRequest{rec.candidate.relid, rec.index_name, rec.ddl, proposal, i};
 			continue;
 		}
 		if (e.verdict == core::Verdict::TooRare || e.verdict == core::Verdict::NotUsed) {
@@ -616,6 +651,7 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		}
 		rec.action = "skipped";
 	}
+	return build;
 }
 
 } // namespace indexpilot::advisor

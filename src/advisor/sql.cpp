@@ -1,6 +1,9 @@
 /*
- * advisor/sql.cpp — indexpilot_recommendations() and indexpilot_run_now().
+ * advisor/sql.cpp — indexpilot_recommendations(), and the rows it shares with indexpilot_run_now()
+ * (worker/run_now.cpp: the cycle, and so the start of builds, belongs to worker/).
  */
+#include "indexpilot/advisor/sql.hpp"
+
 #include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/core/error.hpp"
@@ -36,9 +39,10 @@ Text(const std::string &s)
 	return pg::Call([&] { return CStringGetTextDatum(s.c_str()); });
 }
 
-static void
-Emit(ReturnSetInfo *rsinfo, const std::vector<Recommendation> &recs)
+void
+EmitRecommendations(FunctionCallInfo fcinfo, const std::vector<Recommendation> &recs)
 {
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	for (const Recommendation &rec : recs) {
 		const core::Evaluation &e = rec.evaluation;
 		constexpr int kColumns = 16;
@@ -66,27 +70,16 @@ Emit(ReturnSetInfo *rsinfo, const std::vector<Recommendation> &recs)
 	}
 }
 
-/* Runs the model (and, for run_now, the flush and the actions) and emits one row per candidate. */
+/* Runs the model and emits one row per candidate, changing nothing. */
 static void
-Run(FunctionCallInfo fcinfo, bool act)
+Recommend(FunctionCallInfo fcinfo)
 {
-	pg::Call([act] { RequireShared(act ? "indexpilot_run_now()" : "indexpilot_recommendations()"); });
+	pg::Call([] { RequireShared("indexpilot_recommendations()"); });
 	pg::Call([fcinfo] { pg::InitMaterializedResult(fcinfo); });
-	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-	if (act && !control::FeatureEnabled(control::Feature::Advising)) {
-		pg::Call([] {
-			ereport(NOTICE, (errmsg("indexpilot advising is switched off; nothing was decided"),
-							 errhint("See indexpilot_status().")));
-		});
-		return;
-	}
 	pg::Call([] { return SPI_connect(); });
-	if (act)
-		Flush();
-	std::vector<Recommendation> recs = Advise(act);
-	if (act && CurrentMode() != Mode::Off)
-		Act(recs, CurrentMode() == Mode::Auto && control::FeatureEnabled(control::Feature::IndexBuilding));
-	Emit(rsinfo, recs);
+	std::vector<Recommendation> recs = Advise(false);
+	NoteBackoff(recs);
+	EmitRecommendations(fcinfo, recs);
 	pg::Call([] { return SPI_finish(); });
 }
 
@@ -95,25 +88,13 @@ Run(FunctionCallInfo fcinfo, bool act)
 /*
  * indexpilot_recommendations() returns setof (table_name, columns, predicate, kind, index_name, verdict,
  * action, calls, cost_without, cost_with, benefit_per_second, write_cost_per_second, build_cost,
- * net_value, estimated_bytes, statement): what the cost model concludes now, changing nothing.
+ * net_value, estimated_bytes, statement): what the cost model concludes now, changing nothing. action is
+ * NULL, or "backoff until <time>" for a chosen index whose last builds failed.
  */
 INDEXPILOT_FUNCTION(indexpilot_recommendations)
 {
 	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::advisor::Run(fcinfo, false);
-		return (Datum)0;
-	});
-}
-
-/*
- * indexpilot_run_now() returns the same rows as indexpilot_recommendations(), after one whole cycle run
- * synchronously: flush, cost model, lineage, and in auto mode the start of a build (which then runs in
- * its own background worker: CREATE INDEX CONCURRENTLY cannot run inside this transaction).
- */
-INDEXPILOT_FUNCTION(indexpilot_run_now)
-{
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::advisor::Run(fcinfo, true);
+		indexpilot::advisor::Recommend(fcinfo);
 		return (Datum)0;
 	});
 }

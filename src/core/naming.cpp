@@ -54,16 +54,21 @@ Sanitize(std::string_view s)
 }
 
 std::string
-IndexName(std::string_view table, const std::vector<std::string> &columns, std::string_view predicate)
+IndexName(std::string_view schema, std::string_view table, const std::vector<std::string> &columns,
+		  std::string_view predicate)
 {
+	if (schema.empty())
+		throw Error(sqlstate::kInvalidParameterValue, "index name needs a schema name");
 	if (table.empty())
 		throw Error(sqlstate::kInvalidParameterValue, "index name needs a table name");
 	if (columns.empty())
 		throw Error(sqlstate::kInvalidParameterValue, "index name needs at least one column");
 
 	// The hash input separates parts with a byte that cannot occur in an identifier.
-	std::string key(table);
-	std::string readable = "indexpilot_" + Sanitize(table);
+	std::string key(schema);
+	key.push_back('\2');
+	key += table;
+	std::string readable = "indexpilot_" + Sanitize(schema) + "_" + Sanitize(table);
 	for (const auto &col : columns) {
 		if (col.empty())
 			throw Error(sqlstate::kInvalidParameterValue, "index name needs non-empty column names");

@@ -1,14 +1,18 @@
 /*
  * worker/builder.cpp — the index builder (see worker/builder.hpp).
  *
- * A builder takes a session-level advisory lock on its table (so two builds never race on one table, even
- * from two clusters' worth of workers), checks again that no index of that name or with the same leading
- * columns appeared, records index_build_started, and runs the statement at top level with
- * indexpilot.build_lock_timeout and indexpilot.build_statement_timeout. Success records
- * index_build_finished with the index's size and the time taken; failure records index_build_failed with
- * the error and drops the INVALID index the failed CREATE INDEX CONCURRENTLY leaves behind
- * (index_dropped). A builder killed before it can clean up leaves its INVALID index to
- * CleanupInvalidIndexes, which the database worker runs every cycle.
+ * A build is reserved by the transaction that proposed it (StartBuildAtCommit) and its builder is
+ * launched only when that transaction commits (a transaction callback; an abort releases the slot). The
+ * builder takes a session-level advisory lock on its table (so two builds never race on one table), checks
+ * again that no index of that name appeared, and runs the statement at top level with
+ * indexpilot.build_lock_timeout and indexpilot.build_statement_timeout. index_build_started is written in
+ * the transaction of CREATE INDEX CONCURRENTLY that creates the (still INVALID) index, with the index's OID
+ * (captured by an object-access hook), so the catalog entry and its lineage row commit together. Success
+ * records index_build_finished, failure index_build_failed (both with the OID), and a failed build's INVALID
+ * index is dropped (index_dropped). A builder killed before its outcome gets index_build_abandoned from the
+ * database worker's next cycle (CleanupInvalidIndexes), which also drops the INVALID indexes whose OIDs
+ * IndexPilot's own index_build_started rows recorded — never anything else. Every statement the builder
+ * and the cleanup run has a lock_timeout and a statement_timeout.
  */
 #include "indexpilot/worker/builder.hpp"
 
@@ -39,12 +43,15 @@ extern "C" {
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
 }
 
 namespace indexpilot::worker
 {
 
-enum class BuildState : int { Free = 0, Starting = 1, Running = 2 };
+/* Reserved: claimed by a transaction that has not committed yet; Starting: launched; Running: connected. */
+enum class BuildState : int { Free = 0, Reserved = 1, Starting = 2, Running = 3 };
 
 struct BuildSlot {
 	Oid dboid;
@@ -52,6 +59,8 @@ struct BuildSlot {
 	int state;
 	int pid;
 	int64 proposal_id;
+	int64 started_id; /* its index_build_started row, once written (0 before) */
+	Oid index_oid;    /* the index CREATE INDEX CONCURRENTLY made, once it exists */
 	TimestampTz started_at;
 	char index_name[NAMEDATALEN];
 	char ddl[kMaxDdlBytes];
@@ -66,7 +75,12 @@ struct BuilderShared {
 static BuilderShared *s_builder = nullptr;
 static int s_build_lock_timeout_ms = 5000;
 static int s_build_statement_timeout_ms = 3600 * 1000;
+static int s_retry_backoff_s = 300;
+static int s_retry_backoff_max_s = 86400;
 static int s_my_slot = -1;
+
+/* statement_timeout of the builder's and the cleanup's bookkeeping transactions (at most the build's). */
+static constexpr int kBookkeepingTimeoutMs = 60 * 1000;
 
 void
 DefineBuilderGucs()
@@ -78,6 +92,35 @@ DefineBuilderGucs()
 	DefineCustomIntVariable("indexpilot.build_statement_timeout", "statement_timeout of IndexPilot's index builds.",
 							nullptr, &s_build_statement_timeout_ms, 3600 * 1000, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS,
 							nullptr, nullptr, nullptr);
+	// Read by the advisor through current_setting() (advisor::NoteBackoff), so it never calls into worker/.
+	DefineCustomIntVariable("indexpilot.build_retry_backoff",
+							"Wait before retrying an index build that failed; doubled after each further failure.",
+							nullptr, &s_retry_backoff_s, 300, 1, 30 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+							nullptr);
+	DefineCustomIntVariable("indexpilot.build_retry_backoff_max", "The longest wait before retrying a failed build.",
+							nullptr, &s_retry_backoff_max_s, 86400, 1, 30 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+							nullptr, nullptr);
+}
+
+static int
+BookkeepingTimeoutMs()
+{
+	return Min(kBookkeepingTimeoutMs, s_build_statement_timeout_ms);
+}
+
+/* A bookkeeping transaction: pg::BeginWork with statement_timeout armed (nothing arms it in a worker). */
+static void
+BeginBookkeeping(const char *activity)
+{
+	pg::BeginWork(activity);
+	enable_timeout_after(STATEMENT_TIMEOUT, BookkeepingTimeoutMs());
+}
+
+static void
+EndBookkeeping()
+{
+	disable_timeout(STATEMENT_TIMEOUT, false);
+	pg::EndWork();
 }
 
 static Size
@@ -139,22 +182,133 @@ BuildRunning(Oid dboid)
 	return running;
 }
 
+/* True while a builder of dboid runs (or is about to) whose index_build_started row is started_id. */
 static bool
-BuildRunningFor(Oid dboid, const char *index_name)
+BuildRunningForStart(Oid dboid, int64 started_id)
 {
 	bool running = false;
 	LWLockAcquire(s_builder->lock, LW_SHARED);
 	for (int i = 0; i < s_builder->nslots && !running; i++) {
 		const BuildSlot &slot = s_builder->slots[i];
-		running = slot.state != static_cast<int>(BuildState::Free) && slot.dboid == dboid &&
-				  strcmp(slot.index_name, index_name) == 0;
+		running =
+			slot.state != static_cast<int>(BuildState::Free) && slot.dboid == dboid && slot.started_id == started_id;
 	}
 	LWLockRelease(s_builder->lock);
 	return running;
 }
 
+/* True while a builder of dboid runs that made the index index_oid (it may be dropping it itself). */
+static bool
+BuildRunningForIndex(Oid dboid, Oid index_oid)
+{
+	bool running = false;
+	LWLockAcquire(s_builder->lock, LW_SHARED);
+	for (int i = 0; i < s_builder->nslots && !running; i++) {
+		const BuildSlot &slot = s_builder->slots[i];
+		running =
+			slot.state != static_cast<int>(BuildState::Free) && slot.dboid == dboid && slot.index_oid == index_oid;
+	}
+	LWLockRelease(s_builder->lock);
+	return running;
+}
+
+static void
+FreeSlot(int slot_index)
+{
+	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
+	memset(&s_builder->slots[slot_index], 0, sizeof(BuildSlot));
+	LWLockRelease(s_builder->lock);
+}
+
+/* Launches the builder of a reserved slot; on failure frees the slot and says why. No ERROR is raised. */
+static bool
+LaunchBuilder(int slot_index, const char **why)
+{
+	BuildSlot &slot = s_builder->slots[slot_index];
+	BackgroundWorker bgw;
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(bgw.bgw_library_name, "indexpilot", BGW_MAXLEN);
+	strlcpy(bgw.bgw_function_name, "indexpilot_builder_main", BGW_MAXLEN);
+	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "indexpilot builder for %s", slot.index_name);
+	slot.state = static_cast<int>(BuildState::Starting);
+	LWLockRelease(s_builder->lock);
+	strlcpy(bgw.bgw_type, "indexpilot builder", BGW_MAXLEN);
+	bgw.bgw_main_arg = Int32GetDatum(slot_index);
+	bgw.bgw_notify_pid = 0;
+	if (!RegisterDynamicBackgroundWorker(&bgw, nullptr)) {
+		FreeSlot(slot_index);
+		*why = "no background worker slot is free (raise max_worker_processes)";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The reservation of this backend's current transaction: the slot, and the subtransaction that made it
+ * (its abort releases the reservation). At most one per transaction.
+ */
+static int s_reserved_slot = -1;
+static SubTransactionId s_reserved_subid = InvalidSubTransactionId;
+static bool s_callbacks_registered = false;
+
+static void
+ReleaseReservation()
+{
+	if (s_reserved_slot >= 0)
+		FreeSlot(s_reserved_slot);
+	s_reserved_slot = -1;
+	s_reserved_subid = InvalidSubTransactionId;
+}
+
+/* At commit the proposal is visible to everyone: launch the builder. At abort or PREPARE: release. */
+static void
+ReservationXactCallback(XactEvent event, void *)
+{
+	if (s_reserved_slot < 0)
+		return;
+	switch (event) {
+		case XACT_EVENT_COMMIT: {
+			int slot_index = s_reserved_slot;
+			s_reserved_slot = -1;
+			s_reserved_subid = InvalidSubTransactionId;
+			const char *why = nullptr;
+			if (!LaunchBuilder(slot_index, &why))
+				ereport(WARNING, (errmsg("indexpilot could not start an index build: %s", why),
+								  errdetail("The proposal stays open; a later cycle tries again.")));
+			break;
+		}
+		case XACT_EVENT_PREPARE:
+			// Its commit may come from another session: the build is left to a later cycle.
+			ReleaseReservation();
+			ereport(NOTICE, (errmsg("indexpilot does not start index builds from a prepared transaction"),
+							 errdetail("The proposal stays open; a later cycle starts its build.")));
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			ReleaseReservation();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+ReservationSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *)
+{
+	if (s_reserved_slot < 0 || mySubid != s_reserved_subid)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ReleaseReservation();
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		s_reserved_subid = parentSubid;
+}
+
 bool
-StartBuild(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 proposal_id, const char **why)
+StartBuildAtCommit(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 proposal_id, const char **why)
 {
 	if (s_builder == nullptr) {
 		*why = "indexpilot is not loaded via shared_preload_libraries";
@@ -163,6 +317,15 @@ StartBuild(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 
 	if (strlen(ddl) >= kMaxDdlBytes) {
 		*why = "the index definition is too long";
 		return false;
+	}
+	if (s_reserved_slot >= 0) {
+		*why = "this transaction has reserved a build already";
+		return false;
+	}
+	if (!s_callbacks_registered) {
+		RegisterXactCallback(ReservationXactCallback, nullptr);
+		RegisterSubXactCallback(ReservationSubXactCallback, nullptr);
+		s_callbacks_registered = true;
 	}
 	int slot_index = -1;
 	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
@@ -185,42 +348,28 @@ StartBuild(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 
 	memset(&slot, 0, sizeof(slot));
 	slot.dboid = dboid;
 	slot.relid = relid;
-	slot.state = static_cast<int>(BuildState::Starting);
+	slot.state = static_cast<int>(BuildState::Reserved);
 	slot.proposal_id = proposal_id;
 	slot.started_at = GetCurrentTimestamp();
 	strlcpy(slot.index_name, index_name, NAMEDATALEN);
 	strlcpy(slot.ddl, ddl, kMaxDdlBytes);
 	LWLockRelease(s_builder->lock);
-
-	BackgroundWorker bgw;
-	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	bgw.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(bgw.bgw_library_name, "indexpilot", BGW_MAXLEN);
-	strlcpy(bgw.bgw_function_name, "indexpilot_builder_main", BGW_MAXLEN);
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "indexpilot builder for %s", index_name);
-	strlcpy(bgw.bgw_type, "indexpilot builder", BGW_MAXLEN);
-	bgw.bgw_main_arg = Int32GetDatum(slot_index);
-	bgw.bgw_notify_pid = 0;
-	if (!RegisterDynamicBackgroundWorker(&bgw, nullptr)) {
-		LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
-		memset(&slot, 0, sizeof(slot));
-		LWLockRelease(s_builder->lock);
-		*why = "no background worker slot is free (raise max_worker_processes)";
-		return false;
-	}
+	s_reserved_slot = slot_index;
+	s_reserved_subid = GetCurrentSubTransactionId();
 	return true;
 }
+
+/* The memory of the statement ExecuteTopLevel runs, kept so that an error can free it. */
+static MemoryContext s_statement_context = nullptr;
 
 void
 ExecuteTopLevel(const char *sql)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	MemoryContext context =
+	s_statement_context =
 		AllocSetContextCreate(TopMemoryContext, "indexpilot top-level statement", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(context);
+	MemoryContext old = MemoryContextSwitchTo(s_statement_context);
 	List *parsetrees = pg_parse_query(sql);
 	if (list_length(parsetrees) != 1)
 		elog(ERROR, "indexpilot: expected exactly one statement: %s", sql);
@@ -250,7 +399,52 @@ ExecuteTopLevel(const char *sql)
 	PortalDrop(portal, false);
 	MemoryContextSwitchTo(old);
 	CommitTransactionCommand();
-	MemoryContextDelete(context);
+	MemoryContextDelete(s_statement_context);
+	s_statement_context = nullptr;
+}
+
+/*
+ * Runs one statement at top level with lock_timeout = indexpilot.build_lock_timeout and the given
+ * statement_timeout. An error is caught, like a backend's error recovery (its transaction aborted), and
+ * returned in `error`: the caller goes on. Call outside a transaction.
+ */
+static bool
+RunTopLevel(const char *sql, int statement_timeout_ms, char *error, size_t size)
+{
+	char *old_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
+	char value[32];
+	snprintf(value, sizeof(value), "%d", s_build_lock_timeout_ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
+	MemoryContext context = CurrentMemoryContext;
+	volatile bool ok = true;
+	PG_TRY();
+	{
+		// postgres.c arms statement_timeout for each client statement; outside it, nothing does: arm it here.
+		enable_timeout_after(STATEMENT_TIMEOUT, statement_timeout_ms);
+		ExecuteTopLevel(sql);
+		disable_timeout(STATEMENT_TIMEOUT, false);
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(context);
+		ErrorData *edata = CopyErrorData();
+		strlcpy(error, edata->message ? edata->message : "unknown error", size);
+		FreeErrorData(edata);
+		FlushErrorState();
+		disable_all_timeouts(false);
+		QueryCancelPending = false;
+		AbortOutOfAnyTransaction();
+		if (s_statement_context != nullptr)
+			MemoryContextDelete(s_statement_context);
+		s_statement_context = nullptr;
+		RESUME_INTERRUPTS();
+		ok = false;
+	}
+	PG_END_TRY();
+	SetConfigOption("lock_timeout", old_lock_timeout, PGC_SUSET, PGC_S_SESSION);
+	pfree(old_lock_timeout);
+	return ok;
 }
 
 /* The table's qualified name for messages and lineage. Needs SPI connected. */
@@ -269,65 +463,9 @@ QualifiedIndex(Oid relid, const char *index_name)
 	char oid_text[16];
 	snprintf(oid_text, sizeof(oid_text), "%u", relid);
 	const char *args[2] = {oid_text, index_name};
-	return pg::SpiText("SELECT format('%I.%I', n.nspname, $2) FROM pg_catalog.pg_class c "
+	return pg::SpiText("SELECT pg_catalog.format('%I.%I', n.nspname, $2) FROM pg_catalog.pg_class c "
 					   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid",
 					   2, args);
-}
-
-int
-CleanupInvalidIndexes()
-{
-	pg::BeginWork("indexpilot: looking for interrupted builds");
-	uint64 n = pg::SpiExec("SELECT format('%I.%I', n.nspname, c.relname), c.relname, indexpilot._qualified_name(t.oid) "
-						   "FROM pg_catalog.pg_index i "
-						   "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-						   "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid "
-						   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-						   "WHERE NOT i.indisvalid AND c.relname LIKE 'indexpilot\\_%'");
-	struct Leftover {
-		char qualified[2 * NAMEDATALEN + 8];
-		char name[NAMEDATALEN];
-		char table[2 * NAMEDATALEN + 8];
-	};
-	auto *leftovers = static_cast<Leftover *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Leftover) * Max(n, 1)));
-	int count = 0;
-	for (uint64 i = 0; i < n; i++) {
-		HeapTuple row = SPI_tuptable->vals[i];
-		TupleDesc desc = SPI_tuptable->tupdesc;
-		const char *name = SPI_getvalue(row, desc, 2);
-		if (BuildRunningFor(MyDatabaseId, name))
-			continue;
-		strlcpy(leftovers[count].qualified, SPI_getvalue(row, desc, 1), sizeof(leftovers[count].qualified));
-		strlcpy(leftovers[count].name, name, NAMEDATALEN);
-		strlcpy(leftovers[count].table, SPI_getvalue(row, desc, 3), sizeof(leftovers[count].table));
-		count++;
-	}
-	pg::EndWork();
-
-	for (int i = 0; i < count; i++) {
-		char sql[3 * NAMEDATALEN + 64];
-		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftovers[i].qualified);
-		ExecuteTopLevel(sql);
-		pg::BeginWork("indexpilot: recording cleanup");
-		pg::LogMutation("index_dropped", leftovers[i].table, nullptr, leftovers[i].name, nullptr,
-						"{\"reason\": \"left INVALID by an interrupted build\"}", 0);
-		pg::EndWork();
-		ereport(LOG,
-				(errmsg("indexpilot dropped INVALID index %s left by an interrupted build", leftovers[i].qualified)));
-	}
-	pfree(leftovers);
-	return count;
-}
-
-static void
-ReleaseSlot(int, Datum)
-{
-	if (s_builder == nullptr || s_my_slot < 0)
-		return;
-	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
-	memset(&s_builder->slots[s_my_slot], 0, sizeof(BuildSlot));
-	LWLockRelease(s_builder->lock);
-	s_my_slot = -1;
 }
 
 /* A JSON string literal for `text` (palloc'd). */
@@ -340,6 +478,184 @@ JsonString(const char *text)
 	return buf.data;
 }
 
+/* Started rows without an outcome whose builder is gone: record index_build_abandoned for each. */
+static void
+RecordAbandonedBuilds()
+{
+	BeginBookkeeping("indexpilot: looking for abandoned builds");
+	uint64 n = pg::SpiExec("SELECT s.id FROM indexpilot.mutation_log s WHERE s.kind = 'index_build_started' "
+						   "AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log o WHERE o.parent_id = s.id "
+						   "AND o.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned')) "
+						   "ORDER BY s.id");
+	int count = 0;
+	auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * Max(n, 1)));
+	for (uint64 i = 0; i < n; i++) {
+		char *text = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int64 id = strtoll(text, nullptr, 10);
+		// A live builder publishes its start in its slot before the row commits: skip those.
+		if (!BuildRunningForStart(MyDatabaseId, id))
+			ids[count++] = id;
+	}
+	for (int i = 0; i < count; i++) {
+		// Checked again with a snapshot taken after the slots were: a builder that exited in between has
+		// committed its outcome before it released its slot.
+		char id_text[32];
+		snprintf(id_text, sizeof(id_text), INT64_FORMAT, ids[i]);
+		const char *args[1] = {id_text};
+		int64 abandoned = pg::SpiInt64(
+			"SELECT indexpilot._log_mutation('index_build_abandoned', s.target_table, NULL, s.target_index, "
+			"s.tenant, pg_catalog.jsonb_build_object('reason', 'its builder ended before recording an outcome', "
+			"'index_oid', s.details->'index_oid'), s.id) "
+			"FROM indexpilot.mutation_log s WHERE s.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM "
+			"indexpilot.mutation_log o WHERE o.parent_id = s.id "
+			"AND o.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned'))",
+			1, args);
+		if (abandoned > 0)
+			ereport(LOG,
+					(errmsg("indexpilot recorded build " INT64_FORMAT " as abandoned: its builder is gone", ids[i])));
+	}
+	EndBookkeeping();
+}
+
+int
+CleanupInvalidIndexes()
+{
+	if (s_builder == nullptr)
+		return 0;
+	RecordAbandonedBuilds();
+
+	// IndexPilot's own leftovers only: the OID (and name) an index_build_started row recorded, still an
+	// INVALID plain index (never a partitioned one), whose build has ended as failed or abandoned.
+	BeginBookkeeping("indexpilot: looking for INVALID indexes of ended builds");
+	uint64 n = pg::SpiExec(
+		"SELECT DISTINCT ON (c.oid) c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname), c.relname, "
+		"s.target_table, o.id, o.kind "
+		"FROM indexpilot.mutation_log s "
+		"JOIN indexpilot.mutation_log o ON o.parent_id = s.id "
+		"  AND o.kind IN ('index_build_failed', 'index_build_abandoned') "
+		"JOIN pg_catalog.pg_class c ON c.oid = (s.details->>'index_oid')::oid AND c.relname = s.target_index "
+		"  AND c.relkind = 'i' "
+		"JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid AND NOT i.indisvalid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE s.kind = 'index_build_started' AND s.details ? 'index_oid' "
+		"ORDER BY c.oid, o.id DESC");
+	struct Leftover {
+		char qualified[2 * NAMEDATALEN + 8];
+		char name[NAMEDATALEN];
+		char table[2 * NAMEDATALEN + 8];
+		int64 outcome_id;
+		bool abandoned;
+	};
+	auto *leftovers = static_cast<Leftover *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Leftover) * Max(n, 1)));
+	int count = 0;
+	for (uint64 i = 0; i < n; i++) {
+		HeapTuple row = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		Oid index_oid = static_cast<Oid>(strtoul(SPI_getvalue(row, desc, 1), nullptr, 10));
+		if (BuildRunningForIndex(MyDatabaseId, index_oid))
+			continue; /* a builder of this database may still be cleaning up after itself */
+		Leftover &l = leftovers[count++];
+		strlcpy(l.qualified, SPI_getvalue(row, desc, 2), sizeof(l.qualified));
+		strlcpy(l.name, SPI_getvalue(row, desc, 3), sizeof(l.name));
+		strlcpy(l.table, SPI_getvalue(row, desc, 4), sizeof(l.table));
+		l.outcome_id = strtoll(SPI_getvalue(row, desc, 5), nullptr, 10);
+		l.abandoned = strcmp(SPI_getvalue(row, desc, 6), "index_build_abandoned") == 0;
+	}
+	EndBookkeeping();
+
+	int dropped = 0;
+	for (int i = 0; i < count; i++) {
+		char sql[3 * NAMEDATALEN + 64];
+		char error[1024] = "";
+		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftovers[i].qualified);
+		// Each drop on its own: one that fails (a lock it cannot get in time) leaves the others to be done.
+		if (!RunTopLevel(sql, s_build_statement_timeout_ms, error, sizeof(error))) {
+			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftovers[i].qualified, error),
+							  errdetail("A later cycle tries again.")));
+			continue;
+		}
+		BeginBookkeeping("indexpilot: recording cleanup");
+		pg::LogMutation("index_dropped", leftovers[i].table, nullptr, leftovers[i].name, nullptr,
+						leftovers[i].abandoned ? "{\"reason\": \"left INVALID by an interrupted build\"}"
+											   : "{\"reason\": \"INVALID after a failed build\"}",
+						leftovers[i].outcome_id);
+		EndBookkeeping();
+		ereport(LOG, (errmsg("indexpilot dropped INVALID index %s left by a build that did not finish",
+							 leftovers[i].qualified)));
+		dropped++;
+	}
+	pfree(leftovers);
+	return dropped;
+}
+
+static void
+ReleaseSlot(int, Datum)
+{
+	if (s_builder == nullptr || s_my_slot < 0)
+		return;
+	FreeSlot(s_my_slot);
+	s_my_slot = -1;
+}
+
+/*
+ * The build being run by this builder: the index CREATE INDEX CONCURRENTLY creates is captured by the
+ * object-access hook, and index_build_started is written at the pre-commit of that same transaction.
+ */
+static struct {
+	bool armed;
+	Oid index_oid;
+	int64 started_id;
+	char table[3 * NAMEDATALEN];
+	const BuildSlot *job;
+} s_build;
+static object_access_hook_type s_prev_object_access = nullptr;
+
+static void
+BuilderObjectAccess(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+	if (s_prev_object_access)
+		s_prev_object_access(access, classId, objectId, subId, arg);
+	// CREATE INDEX CONCURRENTLY creates exactly one relation: the index.
+	if (s_build.armed && access == OAT_POST_CREATE && classId == RelationRelationId && subId == 0 &&
+		s_build.index_oid == InvalidOid)
+		s_build.index_oid = objectId;
+}
+
+/* Details of index_build_started (palloc'd). */
+static char *
+StartedDetails(const BuildSlot &job, Oid index_oid)
+{
+	StringInfoData details;
+	initStringInfo(&details);
+	appendStringInfo(&details,
+					 "{\"statement\": %s, \"lock_timeout_ms\": %d, \"statement_timeout_ms\": %d, \"relid\": %u",
+					 JsonString(job.ddl), s_build_lock_timeout_ms, s_build_statement_timeout_ms, job.relid);
+	if (OidIsValid(index_oid))
+		appendStringInfo(&details, ", \"index_oid\": %u", index_oid);
+	appendStringInfoString(&details, "}");
+	return details.data;
+}
+
+static void
+BuilderXactCallback(XactEvent event, void *)
+{
+	if (event != XACT_EVENT_PRE_COMMIT || !s_build.armed || s_build.index_oid == InvalidOid || s_build.started_id != 0)
+		return;
+	// Still inside the transaction that created the INVALID index: the row and the index commit together.
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	int64 id = pg::LogMutation("index_build_started", s_build.table, nullptr, s_build.job->index_name, nullptr,
+							   StartedDetails(*s_build.job, s_build.index_oid), s_build.job->proposal_id);
+	SPI_finish();
+	PopActiveSnapshot();
+	s_build.started_id = id;
+	// Published before the commit, so whoever sees the row committed sees the build as running.
+	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
+	s_builder->slots[s_my_slot].started_id = id;
+	s_builder->slots[s_my_slot].index_oid = s_build.index_oid;
+	LWLockRelease(s_builder->lock);
+}
+
 static void
 BuilderMain(int slot_index)
 {
@@ -347,7 +663,7 @@ BuilderMain(int slot_index)
 	BackgroundWorkerUnblockSignals();
 	if (s_builder == nullptr || slot_index < 0 || slot_index >= s_builder->nslots)
 		proc_exit(1);
-	BuildSlot job;
+	static BuildSlot job;
 	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
 	BuildSlot &slot = s_builder->slots[slot_index];
 	slot.pid = MyProcPid;
@@ -360,113 +676,112 @@ BuilderMain(int slot_index)
 	BackgroundWorkerInitializeConnectionByOid(job.dboid, InvalidOid, 0);
 	pgstat_report_appname("indexpilot builder");
 	pg::PinWorkerSession(g_worker_statement_timeout_ms, g_worker_lock_timeout_ms);
+	// Every statement of this process waits for a lock at most this long (the build and its bookkeeping).
+	char value[32];
+	snprintf(value, sizeof(value), "%d", s_build_lock_timeout_ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
 
-	// 1. Lock the table for builds, check again, record the start.
-	pg::BeginWork("indexpilot: preparing an index build");
+	// 1. Lock the table for builds, check again.
+	BeginBookkeeping("indexpilot: preparing an index build");
 	char relid_text[16];
 	snprintf(relid_text, sizeof(relid_text), "%u", job.relid);
 	const char *lock_args[1] = {relid_text};
 	bool locked =
 		pg::SpiInt64("SELECT pg_catalog.pg_try_advisory_lock(1768189248, $1::oid::int)::int", 1, lock_args) == 1;
 	// Copied out of SPI's memory, which EndWork frees: both are used across transactions below.
-	char table[3 * NAMEDATALEN];
 	char qualified_index[3 * NAMEDATALEN];
 	char *table_text = QualifiedTable(job.relid);
 	char *index_text = QualifiedIndex(job.relid, job.index_name);
 	if (table_text == nullptr || index_text == nullptr) { /* the table was dropped since the decision */
-		pg::EndWork();
+		EndBookkeeping();
 		proc_exit(0);
 	}
-	strlcpy(table, table_text, sizeof(table));
+	strlcpy(s_build.table, table_text, sizeof(s_build.table));
 	strlcpy(qualified_index, index_text, sizeof(qualified_index));
 	const char *exists_args[2] = {relid_text, job.index_name};
-	bool exists = pg::SpiInt64("SELECT count(*) FROM pg_catalog.pg_class c, pg_catalog.pg_class t "
+	bool exists = pg::SpiInt64("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c, pg_catalog.pg_class t "
 							   "WHERE t.oid = $1::oid AND c.relname = $2 AND c.relnamespace = t.relnamespace",
 							   2, exists_args) > 0;
-	int64 started_id = 0;
 	if (!locked || exists) {
 		char details[256];
 		snprintf(details, sizeof(details), "{\"reason\": %s}",
 				 JsonString(!locked ? "another build holds the table" : "an index of that name exists already"));
-		pg::LogMutation("index_skipped", table, nullptr, job.index_name, nullptr, details, job.proposal_id);
-		pg::EndWork();
+		pg::LogMutation("index_skipped", s_build.table, nullptr, job.index_name, nullptr, details, job.proposal_id);
+		EndBookkeeping();
 		proc_exit(0);
 	}
-	{
-		StringInfoData details;
-		initStringInfo(&details);
-		appendStringInfo(&details, "{\"statement\": %s, \"lock_timeout_ms\": %d, \"statement_timeout_ms\": %d}",
-						 JsonString(job.ddl), s_build_lock_timeout_ms, s_build_statement_timeout_ms);
-		started_id = pg::LogMutation("index_build_started", table, nullptr, job.index_name, nullptr, details.data,
-									 job.proposal_id);
-	}
-	pg::EndWork();
+	EndBookkeeping();
 
-	// 2. Build, at top level, with the build timeouts.
-	char value[32];
-	snprintf(value, sizeof(value), "%d", s_build_lock_timeout_ms);
-	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
-	snprintf(value, sizeof(value), "%d", s_build_statement_timeout_ms);
-	SetConfigOption("statement_timeout", value, PGC_SUSET, PGC_S_SESSION);
+	// 2. Build, at top level, with the build timeouts; index_build_started is written by BuilderXactCallback.
+	s_build.job = &job;
+	s_prev_object_access = object_access_hook;
+	object_access_hook = BuilderObjectAccess;
+	RegisterXactCallback(BuilderXactCallback, nullptr);
+	s_build.armed = true;
 	pgstat_report_activity(STATE_RUNNING, job.ddl);
 	TimestampTz t0 = GetCurrentTimestamp();
 	char error[1024] = "";
-	MemoryContext context = CurrentMemoryContext;
-	PG_TRY();
-	{
-		// postgres.c arms statement_timeout for each client statement; outside it, nothing does: arm it here.
-		enable_timeout_after(STATEMENT_TIMEOUT, s_build_statement_timeout_ms);
-		ExecuteTopLevel(job.ddl);
-		disable_timeout(STATEMENT_TIMEOUT, false);
-	}
-	PG_CATCH();
-	{
-		// Like a backend's error recovery: report, abort the transaction CIC had open, go on.
-		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(context);
-		ErrorData *edata = CopyErrorData();
-		strlcpy(error, edata->message ? edata->message : "unknown error", sizeof(error));
-		FlushErrorState();
-		disable_all_timeouts(false);
-		QueryCancelPending = false;
-		AbortOutOfAnyTransaction();
-		RESUME_INTERRUPTS();
-	}
-	PG_END_TRY();
-	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_SESSION);
+	bool built = RunTopLevel(job.ddl, s_build_statement_timeout_ms, error, sizeof(error));
+	s_build.armed = false;
 	double seconds = static_cast<double>(GetCurrentTimestamp() - t0) / 1e6;
+	int64 started_id = s_build.started_id;
+	Oid index_oid = started_id != 0 ? s_build.index_oid : InvalidOid;
+	char oid_text[16];
+	snprintf(oid_text, sizeof(oid_text), "%u", index_oid);
 
-	// 3. Record the outcome; a failed build leaves an INVALID index: drop it.
-	if (error[0] == '\0') {
-		pg::BeginWork("indexpilot: recording a finished build");
-		const char *args[1] = {qualified_index};
-		int64 bytes = pg::SpiInt64("SELECT pg_catalog.pg_relation_size($1::regclass)", 1, args);
+	// 3. Record the outcome; a failed build may leave an INVALID index: drop it.
+	if (built) {
+		BeginBookkeeping("indexpilot: recording a finished build");
+		const char *args[1] = {oid_text};
+		int64 bytes = pg::SpiInt64("SELECT pg_catalog.pg_relation_size($1::oid::regclass)", 1, args);
 		char details[256];
-		snprintf(details, sizeof(details), "{\"seconds\": %.3f, \"bytes\": " INT64_FORMAT "}", seconds, bytes);
-		pg::LogMutation("index_build_finished", table, nullptr, job.index_name, nullptr, details, started_id);
-		pg::EndWork();
+		snprintf(details, sizeof(details), "{\"seconds\": %.3f, \"bytes\": " INT64_FORMAT ", \"index_oid\": %u}",
+				 seconds, bytes, index_oid);
+		pg::LogMutation("index_build_finished", s_build.table, nullptr, job.index_name, nullptr, details, started_id);
+		EndBookkeeping();
 		ereport(LOG, (errmsg("indexpilot built index %s in %.1f s", qualified_index, seconds)));
 		proc_exit(0);
 	}
 	ereport(LOG, (errmsg("indexpilot could not build index %s: %s", qualified_index, error)));
-	pg::BeginWork("indexpilot: recording a failed build");
+	BeginBookkeeping("indexpilot: recording a failed build");
+	if (started_id == 0) {
+		// It failed before its index existed (a lock it could not get): the start and the failure together.
+		started_id = pg::LogMutation("index_build_started", s_build.table, nullptr, job.index_name, nullptr,
+									 StartedDetails(job, InvalidOid), job.proposal_id);
+	}
 	StringInfoData details;
 	initStringInfo(&details);
-	appendStringInfo(&details, "{\"error\": %s, \"seconds\": %.3f}", JsonString(error), seconds);
-	int64 failed_id =
-		pg::LogMutation("index_build_failed", table, nullptr, job.index_name, nullptr, details.data, started_id);
-	const char *args[1] = {qualified_index};
-	bool invalid_left =
-		pg::SpiInt64("SELECT count(*) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)", 1, args) > 0;
-	pg::EndWork();
-	if (invalid_left) {
+	appendStringInfo(&details, "{\"error\": %s, \"seconds\": %.3f", JsonString(error), seconds);
+	if (OidIsValid(index_oid))
+		appendStringInfo(&details, ", \"index_oid\": %u", index_oid);
+	appendStringInfoString(&details, "}");
+	int64 failed_id = pg::LogMutation("index_build_failed", s_build.table, nullptr, job.index_name, nullptr,
+									  details.data, started_id);
+	// Its own INVALID index only: by the OID it created, still invalid, a plain index.
+	const char *args[1] = {oid_text};
+	char *leftover = OidIsValid(index_oid)
+						 ? pg::SpiText("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) "
+									   "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
+									   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+									   "WHERE c.oid = $1::oid AND c.relkind = 'i' AND NOT i.indisvalid",
+									   1, args)
+						 : nullptr;
+	char leftover_name[3 * NAMEDATALEN] = "";
+	if (leftover != nullptr)
+		strlcpy(leftover_name, leftover, sizeof(leftover_name));
+	EndBookkeeping();
+	if (leftover_name[0] != '\0') {
 		char sql[3 * NAMEDATALEN + 64];
-		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", qualified_index);
-		ExecuteTopLevel(sql);
-		pg::BeginWork("indexpilot: recording cleanup");
-		pg::LogMutation("index_dropped", table, nullptr, job.index_name, nullptr,
+		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftover_name);
+		if (!RunTopLevel(sql, s_build_statement_timeout_ms, error, sizeof(error))) {
+			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftover_name, error),
+							  errdetail("The database worker's next cycle tries again.")));
+			proc_exit(0);
+		}
+		BeginBookkeeping("indexpilot: recording cleanup");
+		pg::LogMutation("index_dropped", s_build.table, nullptr, job.index_name, nullptr,
 						"{\"reason\": \"INVALID after a failed build\"}", failed_id);
-		pg::EndWork();
+		EndBookkeeping();
 	}
 	proc_exit(0);
 }

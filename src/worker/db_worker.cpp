@@ -3,8 +3,9 @@
  *
  * Started by the launcher with the database OID as its argument. It claims a slot in the shared registry
  * (one worker per database), exits at once where the extension is not installed, and otherwise runs its
- * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped. The cycle itself (flush,
- * cost model, builds) arrives with later modules; today it records a heartbeat.
+ * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped: lineage of abandoned
+ * builds and cleanup of their INVALID indexes, flush, cost model, and the start of a build (launched when
+ * the transaction that proposed it commits).
  */
 #include "indexpilot/worker/worker.hpp"
 
@@ -14,6 +15,7 @@
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/pg/spi.hpp"
 #include "indexpilot/worker/builder.hpp"
+#include "indexpilot/worker/cycle.hpp"
 #include "indexpilot/shmem.hpp"
 
 extern "C" {
@@ -96,7 +98,10 @@ RememberDatabaseName(Oid dboid)
 	CommitTransactionCommand();
 }
 
-/* The C++ part of a cycle. Returns false, with the message, when it failed: the caller aborts the transaction. */
+/*
+ * The C++ part of a cycle. Returns false, with the message, when it failed: the caller aborts the
+ * transaction. A build the advisor chose is reserved here and launched when the caller commits.
+ */
 static bool
 AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
 {
@@ -105,8 +110,11 @@ AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
 			advisor::Flush();
 		if (advise) {
 			std::vector<advisor::Recommendation> recs = advisor::Advise(true);
-			advisor::Act(recs, advisor::CurrentMode() == advisor::Mode::Auto &&
-								   control::FeatureEnabled(control::Feature::IndexBuilding));
+			// advise runs only while no build runs in this database (WorkCycle checks).
+			std::optional<advisor::BuildRequest> build =
+				advisor::Act(recs, advisor::CurrentMode() == advisor::Mode::Auto &&
+									   control::FeatureEnabled(control::Feature::IndexBuilding));
+			ReserveChosenBuild(build, recs);
 		}
 		return true;
 	} catch (const std::exception &e) {

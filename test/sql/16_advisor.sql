@@ -72,7 +72,7 @@ SELECT count(*) AS recommendations FROM indexpilot_recommendations() WHERE table
 -- run_now flushes, runs the model and, in advise mode, records its proposals without building anything.
 SELECT max(id) AS log_before FROM indexpilot.mutation_log \gset
 SELECT columns, kind, verdict, action, cost_with < cost_without AS cheaper,
-       index_name ~ '^indexpilot_adv_contacts_' AS named, statement LIKE 'CREATE INDEX CONCURRENTLY %' AS ddl
+       index_name ~ '^indexpilot_public_adv_contacts_' AS named, statement LIKE 'CREATE INDEX CONCURRENTLY %' AS ddl
 FROM indexpilot_run_now() WHERE table_name = 'public.adv_contacts'
 ORDER BY verdict COLLATE "C", columns::text COLLATE "C";
 SELECT count(*) AS live_shapes_left FROM indexpilot.live_stats WHERE relation = 'adv_contacts'::regclass;

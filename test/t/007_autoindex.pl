@@ -15,7 +15,7 @@ use IndexPilotTest;
 my $node = indexpilot_node('autoindex',
 	conf => "indexpilot.mode = 'auto'\nindexpilot.sample_rate = 1\nindexpilot.min_calls = 20\n"
 	  . "indexpilot.flush_interval = '1h'\nindexpilot.advise_interval = '1h'\n"
-	  . "max_parallel_workers_per_gather = 0\n");
+	  . "indexpilot.build_retry_backoff = '1s'\nmax_parallel_workers_per_gather = 0\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION indexpilot');
 $node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
 
@@ -269,6 +269,10 @@ ok($node->poll_query_until('postgres', 'SHOW indexpilot.build_statement_timeout'
 $blocker = $node->background_psql('postgres');
 $blocker->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
 $blocker->query_safe('SELECT 1');
+# The failed build is retried only after its backoff (1 s here).
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM indexpilot_recommendations() WHERE action LIKE 'backoff until %'"),
+	'the failed build\'s backoff passes');
 $since = last_mutation();
 @rows = run_now();
 @builds = started(@rows);
@@ -289,6 +293,8 @@ ok($node->poll_query_until('postgres', qq{
 		WHERE kind = 'index_dropped' AND target_index = '$interrupted' AND id > $since
 		  AND details->>'reason' LIKE '%interrupted build%'}),
 	'after the restart the worker drops the index the interrupted build left');
+is(mutation_kinds($interrupted, $since), 'index_proposed,index_build_started,index_build_abandoned,index_dropped',
+	'mutation_log: proposed, started, abandoned (by the next cycle), dropped');
 ok($node->poll_query_until('postgres', $no_invalid), 'no INVALID index is left');
 is($node->safe_psql('postgres', "SELECT to_regclass('app.$interrupted') IS NULL"), 't', 'the index is gone');
 is($node->safe_psql('postgres', "SELECT count(*) FROM app.contacts"), $rows_before + $processed,

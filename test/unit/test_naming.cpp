@@ -38,24 +38,24 @@ BOOST_AUTO_TEST_CASE(plain_identifiers)
 
 BOOST_AUTO_TEST_CASE(index_name_shape)
 {
-	const std::string name = IndexName("contacts", {"tenant_id", "email"});
-	BOOST_TEST(name.rfind("indexpilot_contacts_tenant_id_email_", 0) == 0);
-	BOOST_TEST(name.size() == std::string("indexpilot_contacts_tenant_id_email_").size() + 8);
+	const std::string name = IndexName("public", "contacts", {"tenant_id", "email"});
+	BOOST_TEST(name.rfind("indexpilot_public_contacts_tenant_id_email_", 0) == 0);
+	BOOST_TEST(name.size() == std::string("indexpilot_public_contacts_tenant_id_email_").size() + 8);
 	BOOST_TEST(IsPlainIdentifier(name));
 }
 
 BOOST_AUTO_TEST_CASE(index_name_is_deterministic_and_distinct)
 {
-	BOOST_TEST(IndexName("contacts", {"email"}) == IndexName("contacts", {"email"}));
+	BOOST_TEST(IndexName("public", "contacts", {"email"}) == IndexName("public", "contacts", {"email"}));
 	std::set<std::string> names = {
-		IndexName("contacts", {"email"}),
-		IndexName("contacts", {"phone"}),
-		IndexName("contacts", {"tenant_id", "email"}),
-		IndexName("contacts", {"email", "tenant_id"}),
-		IndexName("contacts", {"tenant_id", "email"}, "tenant_id = 7"),
-		IndexName("contacts", {"tenant_id", "email"}, "tenant_id = 8"),
-		IndexName("contacts_email", {"x"}),
-		IndexName("contacts", {"email_x"}), // same readable part as the one above, different hash
+		IndexName("public", "contacts", {"email"}),
+		IndexName("public", "contacts", {"phone"}),
+		IndexName("public", "contacts", {"tenant_id", "email"}),
+		IndexName("public", "contacts", {"email", "tenant_id"}),
+		IndexName("public", "contacts", {"tenant_id", "email"}, "tenant_id = 7"),
+		IndexName("public", "contacts", {"tenant_id", "email"}, "tenant_id = 8"),
+		IndexName("public", "contacts_email", {"x"}),
+		IndexName("public", "contacts", {"email_x"}), // same readable part as the one above, different hash
 	};
 	BOOST_TEST(names.size() == 8u);
 }
@@ -63,8 +63,8 @@ BOOST_AUTO_TEST_CASE(index_name_is_deterministic_and_distinct)
 BOOST_AUTO_TEST_CASE(index_name_fits_63_bytes_and_keeps_long_names_apart)
 {
 	const std::string table(60, 't');
-	const std::string a = IndexName(table, {std::string(60, 'c') + "1"});
-	const std::string b = IndexName(table, {std::string(60, 'c') + "2"});
+	const std::string a = IndexName("public", table, {std::string(60, 'c') + "1"});
+	const std::string b = IndexName("public", table, {std::string(60, 'c') + "2"});
 	BOOST_TEST(a.size() == kMaxIdentifierBytes);
 	BOOST_TEST(b.size() == kMaxIdentifierBytes);
 	BOOST_TEST(a != b); // readable parts are equal after truncation; the hash tells them apart
@@ -72,16 +72,32 @@ BOOST_AUTO_TEST_CASE(index_name_fits_63_bytes_and_keeps_long_names_apart)
 
 BOOST_AUTO_TEST_CASE(index_name_sanitizes_quoted_identifiers)
 {
-	const std::string name = IndexName("My Table", {"Col\"1;drop"});
+	const std::string name = IndexName("public", "My Table", {"Col\"1;drop"});
 	BOOST_TEST(IsPlainIdentifier(name));
-	BOOST_TEST(name.rfind("indexpilot_my_table_col_1_drop_", 0) == 0);
+	BOOST_TEST(name.rfind("indexpilot_public_my_table_col_1_drop_", 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(index_name_rejects_empty_input)
 {
-	BOOST_CHECK_THROW(IndexName("", {"a"}), Error);
-	BOOST_CHECK_THROW(IndexName("t", {}), Error);
-	BOOST_CHECK_THROW(IndexName("t", {""}), Error);
+	BOOST_CHECK_THROW(IndexName("public", "", {"a"}), Error);
+	BOOST_CHECK_THROW(IndexName("", "t", {"a"}), Error);
+	BOOST_CHECK_THROW(IndexName("public", "t", {}), Error);
+	BOOST_CHECK_THROW(IndexName("public", "t", {""}), Error);
+}
+
+BOOST_AUTO_TEST_CASE(index_name_includes_the_schema)
+{
+	// Two tables of one name in two schemas: each gets its own index name.
+	const std::string a = IndexName("s1", "orders", {"tenant_id", "customer"});
+	const std::string b = IndexName("s2", "orders", {"tenant_id", "customer"});
+	BOOST_TEST(a != b);
+	BOOST_TEST(a.rfind("indexpilot_s1_orders_tenant_id_customer_", 0) == 0);
+	BOOST_TEST(b.rfind("indexpilot_s2_orders_tenant_id_customer_", 0) == 0);
+	BOOST_TEST(IsPlainIdentifier(a));
+	// The separator keeps ("a_b", "c") and ("a", "b_c") apart although their readable parts are equal.
+	BOOST_TEST(IndexName("a_b", "c", {"x"}) != IndexName("a", "b_c", {"x"}));
+	BOOST_TEST(IndexName("s1", "orders", {"x"}) == IndexName("s1", "orders", {"x"}));
+	BOOST_CHECK_THROW(IndexName("", "orders", {"x"}), Error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 /*
  * advisor/advisor.hpp — the cost model at work in one database: read the statistics and the catalog,
- * generate candidates, cost them with the planner (what-if), choose, record, build.
+ * generate candidates, cost them with the planner (what-if), choose, record, and say what to build. The
+ * advisor never starts a build itself: its caller (worker/) does, once the proposal has committed.
  *
  * Everything here runs in a transaction with an active snapshot and SPI connected (the database worker's
  * cycle, or indexpilot_run_now() / indexpilot_recommendations()). C++ code: PostgreSQL calls go through
@@ -10,6 +11,8 @@
 
 #include "indexpilot/core/costmodel.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +38,9 @@ struct Recommendation {
 	std::string predicate;            /* "" or the partial index's WHERE clause */
 	std::string index_name;
 	std::string ddl;
-	bool exists = false; /* an index of that name is there already */
-	std::string action;  /* what Act did: proposed, build_started, exists, skipped, ... */
+	bool exists = false;     /* an index of that name is there already */
+	std::string action;      /* what Act did: proposed, build_started, exists, skipped, backoff until ... */
+	std::string retry_after; /* "" or, after failed builds of this index, when the next may start */
 };
 
 /*
@@ -46,10 +50,26 @@ struct Recommendation {
 std::vector<Recommendation> Advise(bool record);
 
 /*
- * Records the chosen candidates as index_proposed (once each while open) and the skipped ones with their
- * reason (once per reason per statistics window), and starts a build of the best chosen one when
- * allow_build (auto mode, index building enabled) and no build runs in this database.
+ * Fills retry_after of the chosen recommendations whose last builds failed (or were abandoned) and whose
+ * backoff has not passed: indexpilot.build_retry_backoff doubled per consecutive failure, capped at
+ * indexpilot.build_retry_backoff_max. Sets their action to "backoff until <time>" when it is empty.
  */
-void Act(std::vector<Recommendation> &recommendations, bool allow_build);
+void NoteBackoff(std::vector<Recommendation> &recommendations);
+
+/* A build Act chose: the caller starts it only after the transaction holding its proposal commits. */
+struct BuildRequest {
+	std::uint32_t relid = 0;
+	std::string index_name;
+	std::string ddl;
+	long long proposal_id = 0;  /* the lineage parent of index_build_started */
+	std::size_t recommendation; /* which of the recommendations it is (to report what became of it) */
+};
+
+/*
+ * Records the chosen candidates as index_proposed (once each while open) and the skipped ones with their
+ * reason (once per reason per statistics window). When allow_build (auto mode, index building enabled, no
+ * build running in this database), returns the best chosen candidate that is not in its retry backoff.
+ */
+std::optional<BuildRequest> Act(std::vector<Recommendation> &recommendations, bool allow_build);
 
 } // namespace indexpilot::advisor

@@ -26,11 +26,12 @@ std::uint32_t Fnv1a32(std::string_view data) noexcept;
 bool IsPlainIdentifier(std::string_view name) noexcept;
 
 /*
- * Deterministic index name "indexpilot_<table>_<col>_<col>..._<hash8>", at most 63 bytes.
- * The hash covers the full table and column list (and the predicate of a partial index, if any), so two
- * different indexes never share a name even when the readable part had to be shortened.
- * Throws core::Error when table or columns are empty.
+ * Deterministic index name "indexpilot_<schema>_<table>_<col>_<col>..._<hash8>", at most 63 bytes.
+ * The hash covers the schema, the table, the column list (and the predicate of a partial index, if any),
+ * so two different indexes never share a name, also for tables of one name in two schemas and when the
+ * readable part had to be shortened. Throws core::Error when schema, table or columns are empty.
  */
-std::string IndexName(std::string_view table, const std::vector<std::string> &columns, std::string_view predicate = {});
+std::string IndexName(std::string_view schema, std::string_view table, const std::vector<std::string> &columns,
+					  std::string_view predicate = {});
 
 } // namespace indexpilot::core

@@ -3,7 +3,8 @@
  * background worker (no connection string or password needed), one build at a time per database.
  *
  * Shared memory: one slot per database (indexpilot.max_workers slots) under the part's LWLock; a slot is
- * claimed by StartBuild and released when the builder exits (also on error).
+ * reserved by StartBuildAtCommit, launched at that transaction's commit (or released at its abort) and
+ * released when the builder exits (also on error).
  */
 #pragma once
 
@@ -21,7 +22,7 @@ inline constexpr int kMaxDdlBytes = 4096;
 /* Adds the builder slots to IndexPilot's shared memory (while preloading). */
 void RequestBuilder();
 
-/* Declares the build GUCs (lock_timeout and statement_timeout of builds). */
+/* Declares the build GUCs (lock_timeout and statement_timeout of builds, retry backoff after failures). */
 void DefineBuilderGucs();
 
 /* A build slot in use, for indexpilot_worker_status(). */
@@ -38,11 +39,15 @@ int BuildSnapshot(BuildInfo *out, int max);
 bool BuildRunning(Oid dboid);
 
 /*
- * Starts a builder for `ddl` (a CREATE INDEX CONCURRENTLY statement creating `index_name` on `relid`)
- * with `proposal_id` as the lineage parent. Returns false, with the reason in *why, when a build already
- * runs for the database or no background worker could be started.
+ * Reserves this database's build slot for `ddl` (a CREATE INDEX CONCURRENTLY statement creating
+ * `index_name` on `relid`, with `proposal_id` as the lineage parent) and launches the builder when the
+ * current transaction commits, so the builder never runs before (or without) its proposal. An abort of the
+ * transaction (or of the subtransaction that reserved) releases the slot; a PREPARE releases it too (with
+ * a NOTICE). Returns false, with the reason in *why, when a build already runs (or is reserved) for the
+ * database or no slot is free. Raises no ERROR.
  */
-bool StartBuild(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 proposal_id, const char **why);
+bool StartBuildAtCommit(Oid dboid, Oid relid, const char *index_name, const char *ddl, int64 proposal_id,
+						const char **why);
 
 /*
  * Runs one SQL statement the way a client's simple query would, at top level and outside any
@@ -51,9 +56,12 @@ bool StartBuild(Oid dboid, Oid relid, const char *index_name, const char *ddl, i
 void ExecuteTopLevel(const char *sql);
 
 /*
- * Drops INVALID indexes IndexPilot left behind (a build interrupted by a crash, a restart or a cancel)
- * when no build runs for them, and records each in mutation_log. Call outside a transaction, in the
- * database's worker. Returns how many were dropped.
+ * Records index_build_abandoned for every index_build_started row with no outcome whose builder is gone
+ * (killed, or lost in a crash), then drops the INVALID indexes IndexPilot's own builds left: by the OID
+ * their index_build_started row recorded, still INVALID, never a partitioned index, not while a builder
+ * still owns them. Each drop runs with lock_timeout and statement_timeout and its own error handling (a
+ * failure is a WARNING; the next cycle tries again); each is recorded as index_dropped. Call outside a
+ * transaction, in the database's worker. Returns how many were dropped.
  */
 int CleanupInvalidIndexes();
 
