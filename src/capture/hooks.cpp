@@ -19,7 +19,8 @@
  */
 #include "indexpilot/capture/hooks.hpp"
 
-#include "indexpilot/capture/predicates.hpp"
+#include "indexpilot/capture/catalog_cache.hpp"
+#include "indexpilot/capture/plan_walk.hpp"
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/postgres.hpp"
@@ -88,7 +89,7 @@ DefineCaptureGucs()
 	DefineCustomBoolVariable(
 		"indexpilot.capture_fault_injection", "Makes capture fail internally (for tests of the never-fail guarantee).",
 		nullptr, &s_fault_injection, false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
-	DefinePredicateGucs();
+	DefineTenantColumnGuc();
 	DefineStoreGucs();
 }
 
