@@ -69,12 +69,6 @@ static int s_nstatements = 0;
 static PendingShape s_shapes[kMaxPendingShapes];
 static int s_nshapes = 0;
 
-int
-NestingLevel()
-{
-	return s_nesting_level;
-}
-
 void
 DefineCaptureGucs()
 {
@@ -227,7 +221,7 @@ CaptureStart(QueryDesc *queryDesc)
 {
 	if (s_nstatements >= kMaxPendingStatements)
 		return;
-	int added = CollectShapes(queryDesc, s_nesting_level, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
+	int added = CollectShapes(queryDesc, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
 	if (added == 0)
 		return;
 	s_nshapes += added;

@@ -27,7 +27,6 @@ namespace indexpilot::capture
 
 struct Collector {
 	const QueryDesc *queryDesc;
-	int level;
 	PendingShape *out;
 	int room;
 	int count;
@@ -42,7 +41,6 @@ EmitShape(Collector *c, const NodeContext &ctx, const RelShapes &rel, const core
 	memset(p, 0, sizeof(*p));
 	p->owner = c->queryDesc;
 	p->plan = ctx.plan;
-	p->level = c->level;
 	ShapeKey &key = p->obs.key;
 	key.dbid = MyDatabaseId;
 	key.relid = rel.relid;
@@ -151,13 +149,13 @@ WalkPlan(Collector *c, const NodeContext &base, const Plan *plan)
 }
 
 int
-CollectShapes(const QueryDesc *queryDesc, int level, PendingShape *out, int room)
+CollectShapes(const QueryDesc *queryDesc, PendingShape *out, int room)
 {
 	const PlannedStmt *stmt = queryDesc->plannedstmt;
 	if (stmt == nullptr || stmt->commandType == CMD_UTILITY)
 		return 0;
-	Collector c{queryDesc, level, out, room, 0};
-	NodeContext base{nullptr, stmt, queryDesc->params, Access::Other, level};
+	Collector c{queryDesc, out, room, 0};
+	NodeContext base{nullptr, stmt, queryDesc->params, Access::Other};
 	WalkPlan(&c, base, stmt->planTree);
 	WalkList(&c, base, stmt->subplans); /* SubPlans and InitPlans */
 	return c.count;

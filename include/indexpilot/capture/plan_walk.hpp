@@ -21,7 +21,6 @@ inline constexpr int kMaxPendingShapes = 128;
 struct PendingShape {
 	const QueryDesc *owner;
 	const Plan *plan;
-	int level;
 	Observation obs;
 };
 
@@ -29,7 +28,7 @@ struct PendingShape {
  * Appends the shapes of queryDesc's plan to `out` (at most `room`); returns how many were added.
  * Catalog lookups may raise an ERROR: the caller guards the call.
  */
-int CollectShapes(const QueryDesc *queryDesc, int level, PendingShape *out, int room);
+int CollectShapes(const QueryDesc *queryDesc, PendingShape *out, int room);
 
 /* Adds the instrumented rows of queryDesc's plan states to its pending shapes. */
 void AddInstrumentation(const QueryDesc *queryDesc, PendingShape *shapes, int count);

@@ -23,7 +23,6 @@ struct NodeContext {
 	const PlannedStmt *stmt;
 	ParamListInfo params;
 	Access access;
-	int level;
 };
 
 /* A relation's accumulating shapes within one plan node. */

@@ -103,7 +103,6 @@ struct QueryEntry {
 	QueryKey key; /* must be first */
 	TimestampTz last_seen;
 	double usage;
-	int32 length;
 	Oid userid;                         /* the role that ran it: it is re-planned with no more rights */
 	char search_path[kSearchPathBytes]; /* the search_path it ran with; empty if it did not fit */
 	char text[kQueryTextBytes];         /* a representative statement, with its constants */
