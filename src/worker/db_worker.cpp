@@ -3,8 +3,11 @@
  *
  * Started by the launcher with the database OID as its argument. It claims a slot in the shared registry
  * (one worker per database), exits at once where the extension is not installed, and otherwise runs its
- * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped. The cycle itself (flush,
- * cost model, builds) arrives with later modules; today it records a heartbeat.
+ * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped. A cycle loads this
+ * database's persisted switches and, while the background_worker module is on, drops the INVALID indexes
+ * interrupted builds left, flushes the capture store every indexpilot.flush_interval and runs the cost
+ * model every indexpilot.advise_interval (starting a build in auto mode), the flush and the cost model each
+ * in a transaction of its own; then it stamps its slot (last_activity, loops).
  */
 #include "indexpilot/worker/worker.hpp"
 

@@ -121,7 +121,7 @@ struct StoreCounters {
 	TimestampTz reset_at;
 };
 
-/* Declares the capture GUCs (PGC_POSTMASTER ones only while preloading). */
+/* Declares the store's GUCs (the PGC_POSTMASTER sizes only while preloading). */
 void DefineStoreGucs();
 
 /* Adds the store to IndexPilot's shared memory (while preloading). */
