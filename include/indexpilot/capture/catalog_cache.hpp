@@ -42,7 +42,7 @@ const OpInfo *LookupOp(Oid opno);
 /* Whether a function is volatile (a check_functions_in_node callback; `context` is unused). */
 bool IsVolatileFunction(Oid funcid, void *context);
 
-/* The column named indexpilot.tenant_column (until the genome names each table's tenant key). */
+/* Declares indexpilot.tenant_column: the tenant key of tables the genome does not describe. */
 void DefineTenantColumnGuc();
 
 } // namespace indexpilot::capture
