@@ -23,8 +23,8 @@ REGRESS      = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
 # <inputdir>/expected, so test/expected is a symlink to ../expected).
 REGRESS_OPTS = --inputdir=test
 
-# Isolation specs in test/isolation/specs, run by installcheck after pg_regress (none yet; ':=' keeps the
-# variable empty, and so undefined for PGXS, until the first spec arrives).
+# Isolation specs in test/isolation/specs, run by installcheck after pg_regress. ':=' (not '=') keeps the
+# variable empty, and so undefined for PGXS's ifdef, should the directory ever hold no spec.
 ISOLATION      := $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS  = --inputdir=test/isolation
 

@@ -1,7 +1,9 @@
 /*
- * shmem.cpp — requests and attaches IndexPilot's shared memory (see shmem.hpp for the locking rules).
+ * shmem.cpp — requests and attaches IndexPilot's shared memory: the worker registry and every part a
+ * module added (see shmem.hpp for the locking rules).
  *
  * PostgreSQL 15 requests memory in shmem_request_hook; older versions request it directly in _PG_init.
+ * The request and startup code exists once, here: a part only says its size, its locks and its init.
  */
 #include "indexpilot/shmem.hpp"
 
@@ -66,7 +68,7 @@ ShmemRequestHook(void)
 }
 #endif
 
-/* Creates or attaches the struct; runs in the postmaster and (EXEC_BACKEND) in each backend. */
+/* Creates or attaches the registry and every part; runs in the postmaster and (EXEC_BACKEND) in each backend. */
 static void
 ShmemStartupHook(void)
 {

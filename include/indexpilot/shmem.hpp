@@ -1,12 +1,14 @@
 /*
- * shmem.hpp — IndexPilot's shared-memory state (worker registry for now; the capture store joins it).
+ * shmem.hpp — IndexPilot's shared memory: the worker registry (SharedState) and the registry of parts
+ * through which other modules add their own structs and LWLocks (the capture store, the bypass control
+ * state, the builder slots; see ShmemPart). Each part states its own locking rules.
  *
- * Locking: `lock` (an LWLock from our named tranche) protects everything in SharedState.
- *   - LW_EXCLUSIVE to claim or release a worker slot and to set launcher_pid.
- *   - LW_SHARED to read the registry (indexpilot_worker_status()).
- *   - Heartbeat fields (last_activity, loops) are written by the slot's owner alone, under LW_SHARED:
- *     readers may see a torn 64-bit value only on platforms without atomic 8-byte stores, which
- *     PostgreSQL 15 does not support anyway.
+ * Locking of SharedState: `lock` (the LWLock of tranche "indexpilot") protects everything in it.
+ *   - LW_EXCLUSIVE to claim or release a worker slot, to set launcher_pid and to count workers_started.
+ *   - LW_SHARED to read the registry (indexpilot_worker_status(), the launcher's "has a worker" check).
+ *   - Heartbeat fields (a slot's last_activity and loops, the launcher's launcher_last_activity and
+ *     launcher_loops) are written by their owner alone, under LW_SHARED: on a platform without 8-byte
+ *     single-copy atomicity a reader may see a torn value, which is only ever displayed.
  * Everything here is plain data: no constructors run in shared memory.
  */
 #pragma once
@@ -41,10 +43,13 @@ struct SharedState {
 	WorkerSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };
 
-/* Set in the postmaster's shmem startup (and inherited by every backend); nullptr if not preloaded. */
+/* Set by the shmem startup hook in the postmaster (inherited by every backend); nullptr if not preloaded. */
 extern SharedState *g_shared;
 
-/* Called from _PG_init while preloading: requests the memory and the lock, installs the startup hook. */
+/*
+ * Called from _PG_init while preloading, after every ShmemAddPart: requests the memory and the locks of the
+ * registry and of every part (from shmem_request_hook on PostgreSQL 15), installs the startup hook.
+ */
 void ShmemInit(int max_workers);
 
 /*

@@ -19,7 +19,8 @@
  */
 #include "indexpilot/capture/hooks.hpp"
 
-#include "indexpilot/capture/predicates.hpp"
+#include "indexpilot/capture/catalog_cache.hpp"
+#include "indexpilot/capture/plan_walk.hpp"
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/postgres.hpp"
@@ -68,12 +69,6 @@ static int s_nstatements = 0;
 static PendingShape s_shapes[kMaxPendingShapes];
 static int s_nshapes = 0;
 
-int
-NestingLevel()
-{
-	return s_nesting_level;
-}
-
 void
 DefineCaptureGucs()
 {
@@ -88,7 +83,7 @@ DefineCaptureGucs()
 	DefineCustomBoolVariable(
 		"indexpilot.capture_fault_injection", "Makes capture fail internally (for tests of the never-fail guarantee).",
 		nullptr, &s_fault_injection, false, PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
-	DefinePredicateGucs();
+	DefineTenantColumnGuc();
 	DefineStoreGucs();
 }
 
@@ -226,7 +221,7 @@ CaptureStart(QueryDesc *queryDesc)
 {
 	if (s_nstatements >= kMaxPendingStatements)
 		return;
-	int added = CollectShapes(queryDesc, s_nesting_level, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
+	int added = CollectShapes(queryDesc, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
 	if (added == 0)
 		return;
 	s_nshapes += added;

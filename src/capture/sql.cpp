@@ -1,6 +1,7 @@
 /*
  * capture/sql.cpp — SQL access to the capture store: indexpilot._live_stats(), indexpilot._live_queries(),
- * indexpilot._capture_counters() (behind the views in schema indexpilot) and indexpilot_reset_live_stats(),
+ * indexpilot._capture_counters() (behind the views in schema indexpilot), indexpilot._take_live_stats()
+ * (the flush's take, capture/take.cpp), indexpilot._forget_live_queries() and indexpilot_reset_live_stats(),
  * and indexpilot._genome_changed(), the trigger that tells capture the genome's tenant keys changed.
  */
 #include "indexpilot/capture/store.hpp"

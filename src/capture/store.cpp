@@ -379,7 +379,6 @@ StoreRememberQuery(Oid dbid, uint64 queryid, const char *text, int length, Oid u
 		len = pg_mbcliplen(text, len, len);
 		memcpy(entry->text, text, len);
 		entry->text[len] = '\0';
-		entry->length = len;
 		entry->userid = userid;
 		// A clipped path would resolve names differently: keep none, and the text is never re-planned.
 		if (search_path == nullptr || strlen(search_path) >= sizeof(entry->search_path))

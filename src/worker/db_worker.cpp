@@ -3,9 +3,12 @@
  *
  * Started by the launcher with the database OID as its argument. It claims a slot in the shared registry
  * (one worker per database), exits at once where the extension is not installed, and otherwise runs its
- * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped: lineage of abandoned
- * builds and cleanup of their INVALID indexes, flush, cost model, and the start of a build (launched when
- * the transaction that proposed it commits).
+ * cycle every indexpilot.naptime until SIGTERM or until the extension is dropped. A cycle loads this
+ * database's persisted switches and, while the background_worker module is on, records the lineage of
+ * abandoned builds and drops the INVALID indexes they left, flushes the capture store every
+ * indexpilot.flush_interval and runs the cost model every indexpilot.advise_interval, the flush and the
+ * cost model each in a transaction of its own (in auto mode a build is reserved and launched when the
+ * transaction that proposed it commits); then it stamps its slot (last_activity, loops).
  */
 #include "indexpilot/worker/worker.hpp"
 

@@ -12,7 +12,4 @@ void DefineCaptureGucs();
 /* Installs the executor hooks and transaction callbacks, saving the previous hooks. Only while preloading. */
 void InstallHooks();
 
-/* Nesting depth of executor calls in this backend (0 = top-level statement). */
-int NestingLevel();
-
 } // namespace indexpilot::capture

@@ -103,7 +103,6 @@ struct QueryEntry {
 	QueryKey key; /* must be first */
 	TimestampTz last_seen;
 	double usage;
-	int32 length;
 	Oid userid;                         /* the role that ran it: it is re-planned with no more rights */
 	char search_path[kSearchPathBytes]; /* the search_path it ran with; empty if it did not fit */
 	char text[kQueryTextBytes];         /* a representative statement, with its constants */
@@ -122,7 +121,7 @@ struct StoreCounters {
 	TimestampTz reset_at;
 };
 
-/* Declares the capture GUCs (PGC_POSTMASTER ones only while preloading). */
+/* Declares the store's GUCs (the PGC_POSTMASTER sizes only while preloading). */
 void DefineStoreGucs();
 
 /* Adds the store to IndexPilot's shared memory (while preloading). */

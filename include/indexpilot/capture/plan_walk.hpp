@@ -1,7 +1,7 @@
 /*
- * capture/predicates.hpp — turns a plan into the predicate shapes a statement constrains, and adds the
- * rows its instrumented plan states saw. Backend-local, plain C-style, allocation-free on the hot path
- * (fixed arrays; catalog lookups go through backend caches).
+ * capture/plan_walk.hpp — capture's face to the executor hooks: turns a plan into the predicate shapes a
+ * statement constrains, and adds the rows its instrumented plan states saw. Backend-local, plain C-style,
+ * allocation-free on the hot path (fixed arrays; catalog lookups go through capture/catalog_cache.hpp).
  */
 #pragma once
 
@@ -21,7 +21,6 @@ inline constexpr int kMaxPendingShapes = 128;
 struct PendingShape {
 	const QueryDesc *owner;
 	const Plan *plan;
-	int level;
 	Observation obs;
 };
 
@@ -29,12 +28,9 @@ struct PendingShape {
  * Appends the shapes of queryDesc's plan to `out` (at most `room`); returns how many were added.
  * Catalog lookups may raise an ERROR: the caller guards the call.
  */
-int CollectShapes(const QueryDesc *queryDesc, int level, PendingShape *out, int room);
+int CollectShapes(const QueryDesc *queryDesc, PendingShape *out, int room);
 
 /* Adds the instrumented rows of queryDesc's plan states to its pending shapes. */
 void AddInstrumentation(const QueryDesc *queryDesc, PendingShape *shapes, int count);
-
-/* The column named indexpilot.tenant_column (until the genome names each table's tenant key). */
-void DefinePredicateGucs();
 
 } // namespace indexpilot::capture
