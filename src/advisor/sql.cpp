@@ -93,8 +93,6 @@ Recommend(FunctionCallInfo fcinfo)
  */
 INDEXPILOT_FUNCTION(indexpilot_recommendations)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::advisor::Recommend(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::advisor::Recommend(fcinfo);
+	return (Datum)0;
 }

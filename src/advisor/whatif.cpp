@@ -811,5 +811,5 @@ WhatIf(FunctionCallInfo fcinfo)
 
 INDEXPILOT_FUNCTION(indexpilot_whatif)
 {
-	return indexpilot::pg::Entry([fcinfo] { return indexpilot::advisor::WhatIf(fcinfo); });
+	return indexpilot::advisor::WhatIf(fcinfo);
 }

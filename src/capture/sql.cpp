@@ -172,56 +172,44 @@ CaptureCounters(FunctionCallInfo fcinfo)
 /* indexpilot._live_stats(): every shape the store holds, all databases. */
 INDEXPILOT_FUNCTION(indexpilot_live_stats)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::LiveStats(fcinfo, false);
-		return (Datum)0;
-	});
+	indexpilot::capture::LiveStats(fcinfo, false);
+	return (Datum)0;
 }
 
 /* indexpilot._take_live_stats(): this database's shapes, taken for the flush in this transaction. */
 INDEXPILOT_FUNCTION(indexpilot_take_live_stats)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::LiveStats(fcinfo, true);
-		return (Datum)0;
-	});
+	indexpilot::capture::LiveStats(fcinfo, true);
+	return (Datum)0;
 }
 
 /* indexpilot._live_queries(): the representative statement texts, all databases. */
 INDEXPILOT_FUNCTION(indexpilot_live_queries)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::LiveQueries(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::capture::LiveQueries(fcinfo);
+	return (Datum)0;
 }
 
 /* indexpilot._capture_counters(): sizes, evictions, drops and internal errors of the store. */
 INDEXPILOT_FUNCTION(indexpilot_capture_counters)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::CaptureCounters(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::capture::CaptureCounters(fcinfo);
+	return (Datum)0;
 }
 
 /* indexpilot_reset_live_stats() returns bigint: empties the store; the number of shapes removed. */
 INDEXPILOT_FUNCTION(indexpilot_reset_live_stats)
 {
-	return indexpilot::pg::Entry([] {
-		indexpilot::capture::RequireStore("indexpilot_reset_live_stats()");
-		return Int64GetDatum(indexpilot::capture::StoreReset());
-	});
+	indexpilot::capture::RequireStore("indexpilot_reset_live_stats()");
+	return Int64GetDatum(indexpilot::capture::StoreReset());
 }
 
 /* indexpilot._forget_live_queries(role oid) returns bigint: this database's texts of `role` (all: NULL) removed. */
 INDEXPILOT_FUNCTION(indexpilot_forget_live_queries)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::capture::RequireStore("indexpilot._forget_live_queries()");
-		const Oid role = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
-		return Int64GetDatum(indexpilot::capture::StoreForgetQueries(MyDatabaseId, role));
-	});
+	indexpilot::capture::RequireStore("indexpilot._forget_live_queries()");
+	const Oid role = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
+	return Int64GetDatum(indexpilot::capture::StoreForgetQueries(MyDatabaseId, role));
 }
 
 /*
@@ -231,11 +219,9 @@ INDEXPILOT_FUNCTION(indexpilot_forget_live_queries)
  */
 INDEXPILOT_FUNCTION(indexpilot_genome_changed)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		if (!CALLED_AS_TRIGGER(fcinfo))
-			ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-							errmsg("indexpilot._genome_changed() may only be called as a trigger")));
-		CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
-		return PointerGetDatum(nullptr);
-	});
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						errmsg("indexpilot._genome_changed() may only be called as a trigger")));
+	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
+	return PointerGetDatum(nullptr);
 }

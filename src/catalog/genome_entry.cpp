@@ -114,5 +114,5 @@ GenomeEntry(FunctionCallInfo fcinfo)
 /* indexpilot_register(), indexpilot_sync(), ...: checks the caller, then runs the body (see the header). */
 INDEXPILOT_FUNCTION(indexpilot_genome_entry)
 {
-	return indexpilot::pg::Entry([fcinfo] { return indexpilot::catalog::GenomeEntry(fcinfo); });
+	return indexpilot::catalog::GenomeEntry(fcinfo);
 }

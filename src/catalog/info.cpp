@@ -88,14 +88,12 @@ WorkerStatus(FunctionCallInfo fcinfo)
 /* indexpilot_version() returns text: the version of the loaded library. */
 INDEXPILOT_FUNCTION(indexpilot_version)
 {
-	return indexpilot::pg::Entry([] { return CStringGetTextDatum(INDEXPILOT_VERSION); });
+	return CStringGetTextDatum(INDEXPILOT_VERSION);
 }
 
 /* indexpilot_worker_status() returns setof (role, database, pid, started_at, last_activity, loops). */
 INDEXPILOT_FUNCTION(indexpilot_worker_status)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::catalog::WorkerStatus(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::catalog::WorkerStatus(fcinfo);
+	return (Datum)0;
 }

@@ -157,8 +157,6 @@ Status(FunctionCallInfo fcinfo)
 /* indexpilot_status() returns setof (kind, name, setting, enabled, source, detail). */
 INDEXPILOT_FUNCTION(indexpilot_status)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::control::Status(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::control::Status(fcinfo);
+	return (Datum)0;
 }

@@ -243,56 +243,46 @@ using indexpilot::core::SwitchKind;
 /* indexpilot_disable_system() returns void: level 3, everything off. */
 INDEXPILOT_FUNCTION(indexpilot_disable_system)
 {
-	return indexpilot::pg::Entry([] { return indexpilot::control::ChangeSwitch(Switch::System, Setting::Off); });
+	return indexpilot::control::ChangeSwitch(Switch::System, Setting::Off);
 }
 
 /* indexpilot_enable_system() returns void. */
 INDEXPILOT_FUNCTION(indexpilot_enable_system)
 {
-	return indexpilot::pg::Entry([] { return indexpilot::control::ChangeSwitch(Switch::System, Setting::On); });
+	return indexpilot::control::ChangeSwitch(Switch::System, Setting::On);
 }
 
 /* indexpilot_disable_feature(name text) returns void. */
 INDEXPILOT_FUNCTION(indexpilot_disable_feature)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Feature);
-		return indexpilot::control::ChangeSwitch(sw, Setting::Off);
-	});
+	const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Feature);
+	return indexpilot::control::ChangeSwitch(sw, Setting::Off);
 }
 
 /* indexpilot_enable_feature(name text) returns void. */
 INDEXPILOT_FUNCTION(indexpilot_enable_feature)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Feature);
-		return indexpilot::control::ChangeSwitch(sw, Setting::On);
-	});
+	const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Feature);
+	return indexpilot::control::ChangeSwitch(sw, Setting::On);
 }
 
 /* indexpilot_disable_module(name text) returns void. */
 INDEXPILOT_FUNCTION(indexpilot_disable_module)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Module);
-		return indexpilot::control::ChangeSwitch(sw, Setting::Off);
-	});
+	const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Module);
+	return indexpilot::control::ChangeSwitch(sw, Setting::Off);
 }
 
 /* indexpilot_enable_module(name text) returns void. */
 INDEXPILOT_FUNCTION(indexpilot_enable_module)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Module);
-		return indexpilot::control::ChangeSwitch(sw, Setting::On);
-	});
+	const Switch sw = indexpilot::control::ArgSwitch(fcinfo, SwitchKind::Module);
+	return indexpilot::control::ChangeSwitch(sw, Setting::On);
 }
 
 /* indexpilot_reset_switch(name text) returns void: drops the SQL override; weaker sources decide again. */
 INDEXPILOT_FUNCTION(indexpilot_reset_switch)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		const Switch sw = indexpilot::control::ArgAnySwitch(fcinfo);
-		return indexpilot::control::ChangeSwitch(sw, Setting::Unset);
-	});
+	const Switch sw = indexpilot::control::ArgAnySwitch(fcinfo);
+	return indexpilot::control::ChangeSwitch(sw, Setting::Unset);
 }

@@ -82,13 +82,11 @@ Descend(int depth, int target, ThrowKind kind)
 INDEXPILOT_FUNCTION(indexpilot_selftest_cpp_error)
 {
 	using namespace indexpilot;
-	return pg::Entry([fcinfo] {
-		const int depth = pg::ArgInt32(fcinfo, 0, "depth");
-		const pg::ThrowKind kind = pg::ParseThrowKind(pg::ArgText(fcinfo, 1, "kind"));
-		if (depth < 0 || depth > 10000)
-			throw core::Error(core::sqlstate::kInvalidParameterValue, "depth must be between 0 and 10000");
-		return Int32GetDatum(pg::Descend(0, depth, kind));
-	});
+	const int depth = pg::ArgInt32(fcinfo, 0, "depth");
+	const pg::ThrowKind kind = pg::ParseThrowKind(pg::ArgText(fcinfo, 1, "kind"));
+	if (depth < 0 || depth > 10000)
+		throw core::Error(core::sqlstate::kInvalidParameterValue, "depth must be between 0 and 10000");
+	return Int32GetDatum(pg::Descend(0, depth, kind));
 }
 
 /*
@@ -101,28 +99,26 @@ static int64 s_cleanups = 0;
 INDEXPILOT_FUNCTION(indexpilot_selftest_pg_error)
 {
 	using namespace indexpilot;
-	return pg::Entry([fcinfo] {
-		const std::string input = pg::ArgText(fcinfo, 0, "input");
-		pg::Tracked outer;
-		try {
-			pg::Tracked inner;
-			Datum value = pg::Call([&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
-			return value;
-		} catch (const pg::PgError &) {
-			++s_cleanups;
-			throw;
-		}
-	});
+	const std::string input = pg::ArgText(fcinfo, 0, "input");
+	pg::Tracked outer;
+	try {
+		pg::Tracked inner;
+		Datum value = pg::Call([&] { return DirectFunctionCall1(int4in, CStringGetDatum(input.c_str())); });
+		return value;
+	} catch (const pg::PgError &) {
+		++s_cleanups;
+		throw;
+	}
 }
 
 /* indexpilot._selftest_live_objects() returns bigint: Tracked objects alive now (0 between statements). */
 INDEXPILOT_FUNCTION(indexpilot_selftest_live_objects)
 {
-	return indexpilot::pg::Entry([] { return Int64GetDatum(indexpilot::pg::s_live_objects); });
+	return Int64GetDatum(indexpilot::pg::s_live_objects);
 }
 
 /* indexpilot._selftest_cleanups() returns bigint: PostgreSQL errors seen and rethrown by C++ cleanup code. */
 INDEXPILOT_FUNCTION(indexpilot_selftest_cleanups)
 {
-	return indexpilot::pg::Entry([] { return Int64GetDatum(s_cleanups); });
+	return Int64GetDatum(s_cleanups);
 }

@@ -789,8 +789,7 @@ BuilderMain(int slot_index)
 } // namespace indexpilot::worker
 
 /* Background worker entry point: one index build. */
-extern "C" void
-indexpilot_builder_main(Datum arg)
+INDEXPILOT_WORKER_MAIN(indexpilot_builder_main)
 {
-	indexpilot::pg::Entry([arg] { indexpilot::worker::BuilderMain(DatumGetInt32(arg)); });
+	indexpilot::worker::BuilderMain(DatumGetInt32(arg));
 }

@@ -231,8 +231,7 @@ WorkerMain(Oid dboid)
 } // namespace indexpilot::worker
 
 /* Background worker entry point: one database's worker. */
-extern "C" void
-indexpilot_worker_main(Datum arg)
+INDEXPILOT_WORKER_MAIN(indexpilot_worker_main)
 {
-	indexpilot::pg::Entry([arg] { indexpilot::worker::WorkerMain(DatumGetObjectId(arg)); });
+	indexpilot::worker::WorkerMain(DatumGetObjectId(arg));
 }

@@ -304,8 +304,7 @@ LauncherMain()
 } // namespace indexpilot::worker
 
 /* Background worker entry point: the launcher. */
-extern "C" void
-indexpilot_launcher_main(Datum)
+INDEXPILOT_WORKER_MAIN(indexpilot_launcher_main)
 {
-	indexpilot::pg::Entry([] { indexpilot::worker::LauncherMain(); });
+	indexpilot::worker::LauncherMain();
 }

@@ -83,8 +83,6 @@ RunNow(FunctionCallInfo fcinfo)
  */
 INDEXPILOT_FUNCTION(indexpilot_run_now)
 {
-	return indexpilot::pg::Entry([fcinfo] {
-		indexpilot::worker::RunNow(fcinfo);
-		return (Datum)0;
-	});
+	indexpilot::worker::RunNow(fcinfo);
+	return (Datum)0;
 }

@@ -3,7 +3,8 @@
 # One line per check, "ok" or "FAILED" with what broke it; exit status 1 if any failed. Run by make test.
 #
 #   1. every C entry point goes through the C++/PostgreSQL guard (pg::Entry): SQL functions are defined
-#      with INDEXPILOT_FUNCTION, background-worker mains and _PG_init call pg::Entry;
+#      with INDEXPILOT_FUNCTION and background-worker mains with INDEXPILOT_WORKER_MAIN (both wrap the
+#      body in pg::Entry by construction); any other extern "C" function (_PG_init) calls pg::Entry;
 #   2. every GUC the library defines is documented in docs/reference.md and named in a regression test
 #      (test/sql) or a TAP test (test/t);
 #   3. every regression test has its expected output and every expected output its test; every isolation
@@ -32,16 +33,27 @@ problems=$(perl -0777 -ne '
 		my ($name, $body) = ($1, $2);
 		print "$ARGV: $name does not run its body through pg::Entry\n" unless $body =~ /pg::Entry\(/;
 	}' $(find src -name '*.cpp' | sort))
+# Every background worker's main (bgw_function_name) is defined with INDEXPILOT_WORKER_MAIN.
+for main in $(grep -rhoE 'bgw_function_name, "[a-z_]+"' src | sed -E 's/.*"([a-z_]+)"/\1/' | sort -u); do
+	grep -rq "INDEXPILOT_WORKER_MAIN($main)" src || problems+=$'\n'"$main: a worker main not defined with INDEXPILOT_WORKER_MAIN"
+done
+problems=$(echo "$problems" | sed '/^$/d')
 check "every C entry point goes through pg::Entry" "$problems"
 
 # 2. GUCs documented and tested.
-gucs=$(perl -0777 -ne 'while (/"(indexpilot\.[a-z_]+)"/g) { print "$1\n" }' \
-	$(grep -l 'DefineCustom[A-Za-z]*Variable' $(find src -name '*.cpp')) | sort -u |
-	while read -r name; do
-		# only names that are defined as a GUC somewhere (not other strings with the prefix)
-		if perl -0777 -ne "exit(/DefineCustom\\w+Variable\\(\\s*(\"\\Q$name\\E\"|kGucNames)/ ? 0 : 1)" \
-			$(grep -l "$name" $(find src -name '*.cpp')) 2>/dev/null; then echo "$name"; fi
-	done)
+# Names defined directly (DefineCustom*Variable("indexpilot.x", ...)) or through a name table that is
+# handed to DefineCustom*Variable (control.cpp's kGucNames).
+gucs=$(perl -0777 -e '
+	for my $f (@ARGV) {
+		open(my $fh, "<", $f) or die; local $/; my $src = <$fh>;
+		while ($src =~ /DefineCustom\w+Variable\(\s*"(indexpilot\.[a-z_]+)"/g) { print "$1\n" }
+		while ($src =~ /DefineCustom\w+Variable\(\s*(\w+)\[/g) {
+			my $table = $1;
+			if ($src =~ /\Q$table\E\s*\[[^\]]*\]\s*=\s*\{(.*?)\};/s) {
+				my $body = $1; while ($body =~ /"(indexpilot\.[a-z_]+)"/g) { print "$1\n" }
+			}
+		}
+	}' $(find src -name '*.cpp' | sort) | sort -u)
 undocumented=""
 untested=""
 for g in $gucs; do

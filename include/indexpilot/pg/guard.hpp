@@ -112,3 +112,33 @@ Call(Fn &&fn) -> decltype(fn())
 }
 
 } // namespace indexpilot::pg
+
+/*
+ * Defines a SQL-callable function with C linkage whose body runs through Entry, by construction:
+ *     INDEXPILOT_FUNCTION(indexpilot_version) { return CStringGetTextDatum(INDEXPILOT_VERSION); }
+ * The body is plain C++ with `fcinfo` in scope; PostgreSQL calls in it that may raise go through Call.
+ * PG_FUNCTION_INFO_V1 and the definition both need extern "C", or the server cannot find the symbols.
+ */
+#define INDEXPILOT_FUNCTION(name)                                                                                      \
+	static Datum name##_body(FunctionCallInfo fcinfo);                                                                 \
+	extern "C" {                                                                                                       \
+	PG_FUNCTION_INFO_V1(name);                                                                                         \
+	}                                                                                                                  \
+	extern "C" Datum name(PG_FUNCTION_ARGS)                                                                            \
+	{                                                                                                                  \
+		return indexpilot::pg::Entry([fcinfo] { return name##_body(fcinfo); });                                        \
+	}                                                                                                                  \
+	static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)
+
+/*
+ * The same for a background worker's main function (bgw_function_name): the body runs through Entry,
+ * with `arg` (the bgw_main_arg) in scope.
+ */
+#define INDEXPILOT_WORKER_MAIN(name)                                                                                   \
+	static void name##_body(Datum arg);                                                                                \
+	extern "C" PGDLLEXPORT void name(Datum arg);                                                                       \
+	extern "C" void name(Datum arg)                                                                                    \
+	{                                                                                                                  \
+		indexpilot::pg::Entry([arg] { name##_body(arg); });                                                            \
+	}                                                                                                                  \
+	static void name##_body([[maybe_unused]] Datum arg)

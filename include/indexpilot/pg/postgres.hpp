@@ -17,14 +17,3 @@ extern "C" {
 #include "utils/elog.h"
 #include "utils/memutils.h"
 }
-
-/*
- * Declares and starts the definition of a SQL-callable function with C linkage:
- *     INDEXPILOT_FUNCTION(indexpilot_version) { return indexpilot::pg::Entry([&] { ... }); }
- * PG_FUNCTION_INFO_V1 and the definition both need extern "C", or the server cannot find the symbols.
- */
-#define INDEXPILOT_FUNCTION(name)                                                                                      \
-	extern "C" {                                                                                                       \
-	PG_FUNCTION_INFO_V1(name);                                                                                         \
-	}                                                                                                                  \
-	extern "C" Datum name(PG_FUNCTION_ARGS)
