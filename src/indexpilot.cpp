@@ -12,7 +12,8 @@
 #include "indexpilot/control/control.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
+#include "indexpilot/worker/registry.hpp"
 #include "indexpilot/worker/builder.hpp"
 #include "indexpilot/worker/worker.hpp"
 
@@ -46,7 +47,8 @@ _PG_init(void)
 		indexpilot::capture::RequestStore();
 		indexpilot::control::ControlShmemInit();
 		indexpilot::worker::RequestBuilder();
-		indexpilot::ShmemInit(indexpilot::worker::g_max_workers);
+		indexpilot::worker::RequestRegistry();
+		indexpilot::pg::ShmemInit();
 		indexpilot::capture::InstallHooks();
 		indexpilot::worker::RegisterLauncher();
 	});

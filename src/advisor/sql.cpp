@@ -9,7 +9,7 @@
 #include "indexpilot/core/error.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -74,7 +74,7 @@ EmitRecommendations(FunctionCallInfo fcinfo, const std::vector<Recommendation> &
 static void
 Recommend(FunctionCallInfo fcinfo)
 {
-	pg::Call([] { RequireShared("indexpilot_recommendations()"); });
+	pg::Call([] { pg::RequirePreloaded("indexpilot_recommendations()"); });
 	pg::Call([fcinfo] { pg::InitMaterializedResult(fcinfo); });
 	pg::Call([] { return SPI_connect(); });
 	std::vector<Recommendation> recs = Advise(false);

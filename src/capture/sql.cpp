@@ -8,7 +8,7 @@
 #include "indexpilot/capture/take.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -28,7 +28,7 @@ static void
 RequireStore(const char *what)
 {
 	if (!StoreAvailable())
-		RequireShared(what); /* raises the "add it to shared_preload_libraries" error */
+		pg::RequirePreloaded(what); /* raises the "add it to shared_preload_libraries" error */
 	if (!StoreAvailable())
 		elog(ERROR, "indexpilot capture store is not attached");
 }

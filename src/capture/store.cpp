@@ -7,7 +7,7 @@
  */
 #include "indexpilot/capture/store.hpp"
 
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
 #include "mb/pg_wchar.h"
@@ -103,7 +103,7 @@ StoreInit(LWLockPadded *locks)
 void
 RequestStore()
 {
-	ShmemAddPart(ShmemPart{"indexpilot capture", StoreSize, 1, StoreInit});
+	pg::ShmemAddPart(pg::ShmemPart{"indexpilot capture", StoreSize, 1, StoreInit});
 }
 
 bool

@@ -3,7 +3,7 @@
  */
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/registry.hpp"
 #include "indexpilot/worker/builder.hpp"
 
 extern "C" {
@@ -51,7 +51,7 @@ EmitStatusRow(ReturnSetInfo *rsinfo, const StatusRow &row)
 static void
 WorkerStatus(FunctionCallInfo fcinfo)
 {
-	SharedState *shared = RequireShared("indexpilot_worker_status()");
+	worker::WorkerRegistry *shared = worker::RequireRegistry("indexpilot_worker_status()");
 	pg::InitMaterializedResult(fcinfo);
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
@@ -66,7 +66,7 @@ WorkerStatus(FunctionCallInfo fcinfo)
 								  shared->launcher_last_activity,
 								  shared->launcher_loops};
 	for (int i = 0; i < shared->nslots; i++) {
-		const WorkerSlot &slot = shared->slots[i];
+		const worker::WorkerSlot &slot = shared->slots[i];
 		if (slot.dboid != InvalidOid)
 			rows[nrows++] = StatusRow{"worker", slot.dboid, slot.pid, slot.started_at, slot.last_activity, slot.loops};
 	}

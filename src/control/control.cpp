@@ -20,7 +20,7 @@
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/control/control.hpp"
 #include "indexpilot/capture/store.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 #include "indexpilot/control/state.hpp"
 
 #include "indexpilot/core/naming.hpp"
@@ -330,7 +330,7 @@ ControlPartInit(LWLockPadded *locks)
 void
 ControlShmemInit()
 {
-	ShmemAddPart(ShmemPart{"indexpilot control", ControlSize, 1, ControlPartInit});
+	pg::ShmemAddPart(pg::ShmemPart{"indexpilot control", ControlSize, 1, ControlPartInit});
 }
 
 /* ---- database worker duties ------------------------------------------------------------------------------ */

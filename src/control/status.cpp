@@ -11,7 +11,7 @@
 
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
 #include "commands/dbcommands.h"
@@ -133,7 +133,7 @@ static void
 Status(FunctionCallInfo fcinfo)
 {
 	if (g_control == nullptr && g_startup_source == StartupSource::None)
-		(void)RequireShared("indexpilot_status()");
+		pg::RequirePreloaded("indexpilot_status()");
 	pg::InitMaterializedResult(fcinfo);
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 

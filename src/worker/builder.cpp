@@ -18,7 +18,7 @@
 
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/pg/spi.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 #include "indexpilot/worker/worker.hpp"
 
 extern "C" {
@@ -145,7 +145,7 @@ BuilderInit(LWLockPadded *locks)
 void
 RequestBuilder()
 {
-	ShmemAddPart(ShmemPart{"indexpilot builds", BuilderSize, 1, BuilderInit});
+	pg::ShmemAddPart(pg::ShmemPart{"indexpilot builds", BuilderSize, 1, BuilderInit});
 }
 
 int

@@ -19,7 +19,7 @@
 #include "indexpilot/pg/spi.hpp"
 #include "indexpilot/worker/builder.hpp"
 #include "indexpilot/worker/cycle.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/registry.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -50,16 +50,16 @@ ClaimSlot(Oid dboid, bool *duplicate)
 {
 	int free_slot = -1;
 	*duplicate = false;
-	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < g_shared->nslots; i++) {
-		WorkerSlot &slot = g_shared->slots[i];
+	LWLockAcquire(g_registry->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < g_registry->nslots; i++) {
+		WorkerSlot &slot = g_registry->slots[i];
 		if (slot.dboid == dboid)
 			*duplicate = true;
 		else if (slot.dboid == InvalidOid && free_slot < 0)
 			free_slot = i;
 	}
 	if (!*duplicate && free_slot >= 0) {
-		WorkerSlot &slot = g_shared->slots[free_slot];
+		WorkerSlot &slot = g_registry->slots[free_slot];
 		slot.dboid = dboid;
 		slot.pid = MyProcPid;
 		slot.started_at = GetCurrentTimestamp();
@@ -67,18 +67,18 @@ ClaimSlot(Oid dboid, bool *duplicate)
 		slot.loops = 0;
 		s_slot = free_slot;
 	}
-	LWLockRelease(g_shared->lock);
+	LWLockRelease(g_registry->lock);
 	return s_slot >= 0;
 }
 
 static void
 ReleaseSlot(int, Datum)
 {
-	if (s_slot < 0 || g_shared == nullptr)
+	if (s_slot < 0 || g_registry == nullptr)
 		return;
-	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-	memset(&g_shared->slots[s_slot], 0, sizeof(WorkerSlot));
-	LWLockRelease(g_shared->lock);
+	LWLockAcquire(g_registry->lock, LW_EXCLUSIVE);
+	memset(&g_registry->slots[s_slot], 0, sizeof(WorkerSlot));
+	LWLockRelease(g_registry->lock);
 	s_slot = -1;
 }
 
@@ -177,7 +177,7 @@ WorkerMain(Oid dboid)
 	pg::PinWorkerSession(g_worker_statement_timeout_ms, g_worker_lock_timeout_ms);
 	RememberDatabaseName(dboid);
 
-	RequireShared("the indexpilot worker");
+	RequireRegistry("the indexpilot worker");
 	bool duplicate = false;
 	if (!ClaimSlot(dboid, &duplicate)) {
 		if (!duplicate)
@@ -218,10 +218,10 @@ WorkerMain(Oid dboid)
 											   ? nullptr
 											   : "idle: background_worker module or system switched off");
 
-		LWLockAcquire(g_shared->lock, LW_SHARED);
-		g_shared->slots[s_slot].last_activity = GetCurrentTimestamp();
-		g_shared->slots[s_slot].loops++;
-		LWLockRelease(g_shared->lock);
+		LWLockAcquire(g_registry->lock, LW_SHARED);
+		g_registry->slots[s_slot].last_activity = GetCurrentTimestamp();
+		g_registry->slots[s_slot].loops++;
+		LWLockRelease(g_registry->lock);
 
 		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, g_naptime_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

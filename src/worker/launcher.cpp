@@ -10,7 +10,7 @@
 
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/worker/registry.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -164,10 +164,10 @@ static bool
 HasLiveWorker(Oid dboid)
 {
 	bool found = false;
-	LWLockAcquire(g_shared->lock, LW_SHARED);
-	for (int i = 0; i < g_shared->nslots && !found; i++)
-		found = g_shared->slots[i].dboid == dboid && g_shared->slots[i].pid != 0;
-	LWLockRelease(g_shared->lock);
+	LWLockAcquire(g_registry->lock, LW_SHARED);
+	for (int i = 0; i < g_registry->nslots && !found; i++)
+		found = g_registry->slots[i].dboid == dboid && g_registry->slots[i].pid != 0;
+	LWLockRelease(g_registry->lock);
 	return found;
 }
 
@@ -200,9 +200,9 @@ StartWorker(const DatabaseInfo *db, LaunchedDb *entry, TimestampTz now)
 						  errhint("Raise max_worker_processes; each served database needs one worker.")));
 		return;
 	}
-	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-	g_shared->workers_started++;
-	LWLockRelease(g_shared->lock);
+	LWLockAcquire(g_registry->lock, LW_EXCLUSIVE);
+	g_registry->workers_started++;
+	LWLockRelease(g_registry->lock);
 }
 
 /* One launcher cycle: start a worker for every listed database that has none. */
@@ -242,12 +242,12 @@ LaunchWorkers()
 static void
 ClearLauncherPid(int, Datum)
 {
-	if (g_shared == nullptr)
+	if (g_registry == nullptr)
 		return;
-	LWLockAcquire(g_shared->lock, LW_EXCLUSIVE);
-	if (g_shared->launcher_pid == MyProcPid)
-		g_shared->launcher_pid = 0;
-	LWLockRelease(g_shared->lock);
+	LWLockAcquire(g_registry->lock, LW_EXCLUSIVE);
+	if (g_registry->launcher_pid == MyProcPid)
+		g_registry->launcher_pid = 0;
+	LWLockRelease(g_registry->lock);
 }
 
 static void
@@ -259,7 +259,7 @@ LauncherMain()
 	BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
 	pgstat_report_appname("indexpilot launcher");
 
-	SharedState *shared = RequireShared("the indexpilot launcher");
+	WorkerRegistry *shared = RequireRegistry("the indexpilot launcher");
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->launcher_pid = MyProcPid;
 	shared->launcher_started_at = GetCurrentTimestamp();

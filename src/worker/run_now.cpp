@@ -12,7 +12,7 @@
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 #include "indexpilot/worker/builder.hpp"
 
 extern "C" {
@@ -49,7 +49,7 @@ ReserveChosenBuild(const std::optional<advisor::BuildRequest> &request,
 static void
 RunNow(FunctionCallInfo fcinfo)
 {
-	pg::Call([] { RequireShared("indexpilot_run_now()"); });
+	pg::Call([] { pg::RequirePreloaded("indexpilot_run_now()"); });
 	pg::Call([fcinfo] { pg::InitMaterializedResult(fcinfo); });
 	if (!control::FeatureEnabled(control::Feature::Advising)) {
 		pg::Call([] {

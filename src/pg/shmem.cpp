@@ -1,11 +1,7 @@
 /*
- * shmem.cpp — requests and attaches IndexPilot's shared memory: the worker registry and every part a
- * module added (see shmem.hpp for the locking rules).
- *
- * PostgreSQL 15 requests memory in shmem_request_hook; older versions request it directly in _PG_init.
- * The request and startup code exists once, here: a part only says its size, its locks and its init.
+ * pg/shmem.cpp — requests and creates every shared-memory part a module added (see pg/shmem.hpp).
  */
-#include "indexpilot/shmem.hpp"
+#include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -13,24 +9,18 @@ extern "C" {
 #include "storage/shmem.h"
 }
 
-#include <cstddef>
-
-namespace indexpilot
+namespace indexpilot::pg
 {
 
-SharedState *g_shared = nullptr;
-
-static int s_max_workers = 0;
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type s_prev_shmem_request_hook = nullptr;
 #endif
 static shmem_startup_hook_type s_prev_shmem_startup_hook = nullptr;
 
-static const char *const kTrancheName = "indexpilot";
-
 static constexpr int kMaxParts = 8;
 static ShmemPart s_parts[kMaxParts];
 static int s_nparts = 0;
+static bool s_attached = false;
 
 void
 ShmemAddPart(const ShmemPart &part)
@@ -40,17 +30,9 @@ ShmemAddPart(const ShmemPart &part)
 	s_parts[s_nparts++] = part;
 }
 
-static Size
-SharedSize()
-{
-	return add_size(offsetof(SharedState, slots), mul_size(sizeof(WorkerSlot), s_max_workers));
-}
-
 static void
 RequestMemory()
 {
-	RequestAddinShmemSpace(SharedSize());
-	RequestNamedLWLockTranche(kTrancheName, 1);
 	for (int i = 0; i < s_nparts; i++) {
 		RequestAddinShmemSpace(s_parts[i].size());
 		if (s_parts[i].nlocks > 0)
@@ -68,33 +50,24 @@ ShmemRequestHook(void)
 }
 #endif
 
-/* Creates or attaches the registry and every part; runs in the postmaster and (EXEC_BACKEND) in each backend. */
+/* Creates or attaches every part; runs in the postmaster and (EXEC_BACKEND) in each backend. */
 static void
 ShmemStartupHook(void)
 {
 	if (s_prev_shmem_startup_hook)
 		s_prev_shmem_startup_hook();
-
-	bool found = false;
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	auto *state = static_cast<SharedState *>(ShmemInitStruct("indexpilot shared state", SharedSize(), &found));
-	if (!found) {
-		MemSet(state, 0, SharedSize());
-		state->lock = &(GetNamedLWLockTranche(kTrancheName))->lock;
-		state->nslots = s_max_workers;
-	}
 	for (int i = 0; i < s_nparts; i++) {
 		const ShmemPart &part = s_parts[i];
 		part.init(part.nlocks > 0 ? GetNamedLWLockTranche(part.name) : nullptr);
 	}
 	LWLockRelease(AddinShmemInitLock);
-	g_shared = state;
+	s_attached = true;
 }
 
 void
-ShmemInit(int max_workers)
+ShmemInit()
 {
-	s_max_workers = max_workers;
 #if PG_VERSION_NUM >= 150000
 	s_prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = ShmemRequestHook;
@@ -105,15 +78,20 @@ ShmemInit(int max_workers)
 	shmem_startup_hook = ShmemStartupHook;
 }
 
-SharedState *
-RequireShared(const char *what)
+bool
+Preloaded()
 {
-	if (g_shared == nullptr)
+	return s_attached;
+}
+
+void
+RequirePreloaded(const char *what)
+{
+	if (!s_attached)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("%s requires indexpilot to be loaded via shared_preload_libraries", what),
 						errhint("Add 'indexpilot' to shared_preload_libraries in postgresql.conf and restart "
 								"the server.")));
-	return g_shared;
 }
 
-} // namespace indexpilot
+} // namespace indexpilot::pg
