@@ -39,10 +39,8 @@ namespace indexpilot::advisor
 /* ---- settings ------------------------------------------------------------------------------------------- */
 
 static int s_mode = static_cast<int>(Mode::Advise);
-static int s_flush_interval_s = 60;
 static int s_advise_interval_s = 60;
 static int s_stats_window_s = 3600;
-static int s_stats_retention_min = 7 * 24 * 60;
 static int s_min_calls = 50;
 static double s_min_call_share = 0.02;
 static int s_horizon_s = 24 * 3600;
@@ -66,15 +64,10 @@ DefineAdvisorGucs()
 	DefineCustomEnumVariable("indexpilot.mode", "What IndexPilot does with its conclusions: off, advise, auto.",
 							 "advise records recommendations in mutation_log; auto also builds them.", &s_mode,
 							 static_cast<int>(Mode::Advise), kModes, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-	DefineCustomIntVariable("indexpilot.flush_interval", "Time between two flushes of captured statistics.", nullptr,
-							&s_flush_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.advise_interval", "Time between two runs of the cost model.", nullptr,
 							&s_advise_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.stats_window", "The span of statistics the cost model weighs.", nullptr,
 							&s_stats_window_s, 3600, 60, 30 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
-	DefineCustomIntVariable("indexpilot.stats_retention", "How long flushed statistics are kept.", nullptr,
-							&s_stats_retention_min, 7 * 24 * 60, 60, 366 * 24 * 60, PGC_SIGHUP, GUC_UNIT_MIN, nullptr,
-							nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.min_calls",
 							"Calls in the statistics window below which a shape is rare: no index for it.", nullptr,
 							&s_min_calls, 50, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -110,12 +103,6 @@ Mode
 CurrentMode()
 {
 	return static_cast<Mode>(s_mode);
-}
-
-int
-FlushIntervalMs()
-{
-	return s_flush_interval_s * 1000;
 }
 
 int
@@ -167,16 +154,6 @@ ParseOp(const std::string &name)
 		if (name == core::OpKindName(static_cast<core::OpKind>(k)))
 			return static_cast<core::OpKind>(k);
 	return core::OpKind::None;
-}
-
-long long
-Flush()
-{
-	const char *width = "1 minute"; /* minute buckets, rolled up into hours after an hour */
-	char retention[32];
-	snprintf(retention, sizeof(retention), "%d minutes", s_stats_retention_min);
-	std::vector<Row> rows = Query("SELECT indexpilot._flush($1::interval, $2::interval, '1 hour')", {width, retention});
-	return rows.empty() ? 0 : std::atoll(rows[0][0].c_str());
 }
 
 /* ---- the model's inputs ----------------------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
  */
 #include "indexpilot/capture/store.hpp"
 
+#include "indexpilot/control/state.hpp"
 #include "indexpilot/pg/shmem.hpp"
 
 extern "C" {
@@ -100,10 +101,23 @@ StoreInit(LWLockPadded *locks)
 	s_header = header;
 }
 
+/* The store's part of the server log's status line (control/state.hpp). */
+static void
+StatusDetail(char *buf, size_t size) noexcept
+{
+	if (s_header == nullptr)
+		return;
+	StoreCounters c;
+	StoreReadCounters(&c);
+	snprintf(buf, size, "; capture entries=" INT64_FORMAT " evictions=" UINT64_FORMAT " internal_errors=" UINT64_FORMAT,
+			 c.entries, c.evictions, c.internal_errors);
+}
+
 void
 RequestStore()
 {
 	pg::ShmemAddPart(pg::ShmemPart{"indexpilot capture", StoreSize, 1, StoreInit});
+	control::SetStatusDetail(StatusDetail);
 }
 
 bool

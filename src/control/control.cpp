@@ -19,7 +19,6 @@
  */
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/control/control.hpp"
-#include "indexpilot/capture/store.hpp"
 #include "indexpilot/pg/shmem.hpp"
 #include "indexpilot/control/state.hpp"
 
@@ -118,24 +117,20 @@ StartupResolution() noexcept
 	return core::Resolve(in);
 }
 
+static StatusDetail s_status_detail = nullptr;
+
+void
+SetStatusDetail(StatusDetail detail) noexcept
+{
+	s_status_detail = detail;
+}
+
 void
 FormatStatusLine(const core::Resolution &r, const ControlState *state, char *buf, size_t size) noexcept
 {
-	size_t used = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < kSwitchCount && used < size; i++) {
-		const auto s = static_cast<core::Switch>(i);
-		int n = snprintf(buf + used, size - used, "%s%s=%s(%s)", i ? " " : "", core::SwitchName(s),
-						 r.Value(s) ? "on" : "off", core::SourceName(r.SourceOf(s)));
-		used += n > 0 ? static_cast<size_t>(n) : 0;
-	}
-	if (state != nullptr && used < size && capture::StoreAvailable()) {
-		capture::StoreCounters c;
-		capture::StoreReadCounters(&c);
-		snprintf(buf + used, size - used,
-				 "; capture entries=" INT64_FORMAT " evictions=" UINT64_FORMAT " internal_errors=" UINT64_FORMAT,
-				 c.entries, c.evictions, c.internal_errors);
-	}
+	size_t used = core::WriteSummary(r, buf, size);
+	if (state != nullptr && used + 1 < size && s_status_detail != nullptr)
+		s_status_detail(buf + used, size - used);
 }
 
 /* ---- environment and config file ------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "indexpilot/core/error.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -49,19 +50,29 @@ Resolve(const Inputs &inputs) noexcept
 	return r;
 }
 
+std::size_t
+WriteSummary(const Resolution &r, char *buf, std::size_t size) noexcept
+{
+	if (size == 0)
+		return 0;
+	std::size_t used = 0;
+	buf[0] = '\0';
+	for (const auto &info : kSwitches) {
+		if (used >= size)
+			break;
+		const int n = std::snprintf(buf + used, size - used, "%s%s=%s(%s)", used ? " " : "", info.name,
+									r.Value(info.id) ? "on" : "off", SourceName(r.SourceOf(info.id)));
+		used += n > 0 ? static_cast<std::size_t>(n) : 0;
+	}
+	return used < size ? used : size - 1;
+}
+
 std::string
 SummaryLine(const Resolution &r)
 {
-	std::string out;
-	for (const auto &info : kSwitches) {
-		if (!out.empty())
-			out += ' ';
-		out += info.name;
-		out += r.Value(info.id) ? "=on(" : "=off(";
-		out += SourceName(r.SourceOf(info.id));
-		out += ')';
-	}
-	return out;
+	char buf[512];
+	WriteSummary(r, buf, sizeof(buf));
+	return buf;
 }
 
 } // namespace indexpilot::core

@@ -19,6 +19,7 @@
 #include "indexpilot/pg/spi.hpp"
 #include "indexpilot/worker/builder.hpp"
 #include "indexpilot/worker/cycle.hpp"
+#include "indexpilot/worker/flush.hpp"
 #include "indexpilot/worker/registry.hpp"
 
 extern "C" {
@@ -109,16 +110,7 @@ static bool
 AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
 {
 	try {
-		if (flush)
-			advisor::Flush();
-		if (advise) {
-			std::vector<advisor::Recommendation> recs = advisor::Advise(true);
-			// advise runs only while no build runs in this database (WorkCycle checks).
-			std::optional<advisor::BuildRequest> build =
-				advisor::Act(recs, advisor::CurrentMode() == advisor::Mode::Auto &&
-									   control::FeatureEnabled(control::Feature::IndexBuilding));
-			ReserveChosenBuild(build, recs);
-		}
+		(void)RunCycle(CycleSteps{flush, advise});
 		return true;
 	} catch (const std::exception &e) {
 		strlcpy(error, e.what(), size);
@@ -151,7 +143,7 @@ WorkCycle()
 		return;
 	CleanupInvalidIndexes();
 	TimestampTz now = GetCurrentTimestamp();
-	bool flush = TimestampDifferenceExceeds(s_last_flush, now, advisor::FlushIntervalMs());
+	bool flush = TimestampDifferenceExceeds(s_last_flush, now, FlushIntervalMs());
 	bool advise = advisor::CurrentMode() != advisor::Mode::Off && control::FeatureEnabled(control::Feature::Advising) &&
 				  TimestampDifferenceExceeds(s_last_advise, now, advisor::AdviseIntervalMs()) &&
 				  !BuildRunning(MyDatabaseId);

@@ -10,6 +10,7 @@
 
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
+#include "indexpilot/worker/flush.hpp"
 #include "indexpilot/worker/registry.hpp"
 
 extern "C" {
@@ -71,6 +72,7 @@ CheckDatabases(char **newval, void **, GucSource)
 void
 DefineGucs()
 {
+	DefineFlushGucs();
 	DefineCustomIntVariable("indexpilot.naptime", "Time between two cycles of the launcher and the workers.", nullptr,
 							&g_naptime_ms, 10000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.worker_statement_timeout",

@@ -1,7 +1,6 @@
 /*
- * worker/run_now.cpp — indexpilot_run_now(): one whole cycle in the calling session (flush, cost model,
- * lineage, and in auto mode the reservation of a build), and ReserveChosenBuild, which the database
- * worker's cycle uses too (see worker/cycle.hpp).
+ * worker/run_now.cpp — indexpilot_run_now(): the whole cycle (worker/cycle.hpp) in the calling session:
+ * flush, cost model, lineage, and in auto mode the reservation of a build.
  *
  * A build is launched only when the caller's transaction commits: `BEGIN; SELECT indexpilot_run_now();
  * ROLLBACK;` starts none, and a build started from a transaction block waits for its COMMIT.
@@ -26,26 +25,6 @@ extern "C" {
 namespace indexpilot::worker
 {
 
-void
-ReserveChosenBuild(const std::optional<advisor::BuildRequest> &request,
-				   std::vector<advisor::Recommendation> &recs) noexcept
-{
-	if (!request || request->recommendation >= recs.size())
-		return;
-	const char *why = nullptr;
-	bool reserved = StartBuildAtCommit(MyDatabaseId, request->relid, request->index_name.c_str(), request->ddl.c_str(),
-									   request->proposal_id, &why);
-	try {
-		advisor::Recommendation &rec = recs[request->recommendation];
-		if (!reserved)
-			rec.action = std::string("build_not_started: ") + (why ? why : "");
-		else
-			rec.action = IsTransactionBlock() ? "build_at_commit" : "build_started";
-	} catch (...) {
-		/* only the label is lost (out of memory); the reservation stands */
-	}
-}
-
 static void
 RunNow(FunctionCallInfo fcinfo)
 {
@@ -59,16 +38,7 @@ RunNow(FunctionCallInfo fcinfo)
 		return;
 	}
 	pg::Call([] { return SPI_connect(); });
-	advisor::Flush();
-	std::vector<advisor::Recommendation> recs = advisor::Advise(true);
-	if (advisor::CurrentMode() != advisor::Mode::Off) {
-		bool allow = advisor::CurrentMode() == advisor::Mode::Auto &&
-					 control::FeatureEnabled(control::Feature::IndexBuilding) &&
-					 !pg::Call([] { return BuildRunning(MyDatabaseId); });
-		ReserveChosenBuild(advisor::Act(recs, allow), recs);
-	} else {
-		advisor::NoteBackoff(recs);
-	}
+	std::vector<advisor::Recommendation> recs = RunCycle(CycleSteps{true, true});
 	advisor::EmitRecommendations(fcinfo, recs);
 	pg::Call([] { return SPI_finish(); });
 }

@@ -9,7 +9,8 @@
 #      (test/sql) or a TAP test (test/t);
 #   3. every regression test has its expected output and every expected output its test; every isolation
 #      spec its expected output; every TAP script is a .pl in test/t (the runner takes them all);
-#   4. no file includes PostgreSQL headers where C++ must stay free of them (src/core: plain C++).
+#   4. no file includes PostgreSQL headers where C++ must stay free of them (src/core: plain C++);
+#   5. layers: each folder of src/ includes only folders below it (no folder calls back up).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -84,6 +85,27 @@ check "every regression, isolation and TAP test is in the schedule" "${problems%
 # 4. src/core is plain C++: no PostgreSQL header, directly or through ours.
 problems=$(grep -nE '#include[[:space:]]+["<](postgres\.h|postgres_ext\.h|fmgr\.h|indexpilot/pg/)' src/core/*.cpp include/indexpilot/core/*.hpp 2>/dev/null)
 check "src/core includes no PostgreSQL header" "$problems"
+
+# 5. Layers: a folder includes only folders below it, so no folder calls back up into one that calls it.
+#    Lowest first; src/indexpilot.cpp (_PG_init) sits above all of them.
+LAYERS="core pg control capture advisor worker catalog"
+problems=""
+rank() { local i=0 l; for l in $LAYERS; do [ "$l" = "$1" ] && { echo $i; return; }; i=$((i + 1)); done; echo 99; }
+for dir in $LAYERS; do
+	mine=$(rank "$dir")
+	for f in src/$dir/*.cpp include/indexpilot/$dir/*.hpp; do
+		[ -f "$f" ] || continue
+		for used in $(grep -oE '#include "indexpilot/[a-z_]+/' "$f" | sed -E 's|.*indexpilot/([a-z_]+)/|\1|' | sort -u); do
+			[ "$used" = "$dir" ] && continue
+			[ "$(rank "$used")" -lt "$mine" ] || problems+="$f includes indexpilot/$used/ (above or beside $dir/)"$'\n'
+		done
+	done
+done
+for d in src/*/; do
+	d=$(basename "$d")
+	[ "$(rank "$d")" -lt 99 ] || problems+="src/$d/ is in no layer (add it to LAYERS in test/scripts/conventions.sh)"$'\n'
+done
+check "layers ($LAYERS): each folder includes only those below it" "${problems%$'\n'}"
 
 echo "$FAILED convention check(s) failed"
 [ "$FAILED" -eq 0 ]

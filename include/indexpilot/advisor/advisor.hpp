@@ -21,14 +21,10 @@ namespace indexpilot::advisor
 
 enum class Mode { Off = 0, Advise = 1, Auto = 2 };
 
-/* The advisor's GUCs (indexpilot.mode, windows, thresholds, budgets, intervals). */
+/* The advisor's GUCs (indexpilot.mode, the statistics window, thresholds, budgets, advise_interval). */
 void DefineAdvisorGucs();
 Mode CurrentMode();
-int FlushIntervalMs();
 int AdviseIntervalMs();
-
-/* Moves this database's captured shapes into query_stats; returns the rows written. */
-long long Flush();
 
 struct Recommendation {
 	core::Candidate candidate;

@@ -90,7 +90,15 @@ core::Resolution ResolveLocked(const ControlState *state) noexcept;
 /* The resolution under the startup bypass (no shared memory). */
 core::Resolution StartupResolution() noexcept;
 
-/* "system=on(guc) ... | capture entries=0 evictions=0 internal_errors=0" into buf. */
+/*
+ * What a module below the status line adds to it (capture: "; capture entries=... evictions=..."),
+ * written into buf (size bytes, NUL-terminated). Registered while preloading; so control/ depends on no
+ * module above it.
+ */
+using StatusDetail = void (*)(char *buf, size_t size) noexcept;
+void SetStatusDetail(StatusDetail detail) noexcept;
+
+/* "system=on(guc) ...; capture entries=0 evictions=0 internal_errors=0" into buf. */
 void FormatStatusLine(const core::Resolution &r, const ControlState *state, char *buf, size_t size) noexcept;
 
 } // namespace indexpilot::control

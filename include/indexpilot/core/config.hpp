@@ -182,5 +182,7 @@ Resolution Resolve(const Inputs &inputs) noexcept;
 
 /* "system=on(guc) stats_collection=off(environment) ..." for the server log. Fits in 512 bytes. */
 std::string SummaryLine(const Resolution &r);
+/* The same line into buf (allocation-free, for the server log); returns its length (clipped to size - 1). */
+std::size_t WriteSummary(const Resolution &r, char *buf, std::size_t size) noexcept;
 
 } // namespace indexpilot::core

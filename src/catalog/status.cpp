@@ -1,6 +1,7 @@
 /*
- * control/status.cpp — indexpilot_status(): every switch, its value, whether it is in effect and which
- * source decided it; the bypass mode and the config file; the capture counters.
+ * catalog/status.cpp — indexpilot_status(): every switch, its value, whether it is in effect and which
+ * source decided it; the bypass mode and the config file; the capture counters. A report over control/
+ * and capture/, so it lives above both (catalog/ holds the SQL functions that report).
  *
  * The shared state is copied under LW_SHARED and everything else (name lookups, text) happens after the
  * lock is released. Plain C-style code: no C++ objects alive when PostgreSQL may raise an ERROR.
@@ -20,8 +21,10 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-namespace indexpilot::control
+namespace indexpilot::catalog
 {
+
+using namespace control;
 
 static constexpr int kColumns = 6;
 
@@ -152,11 +155,11 @@ Status(FunctionCallInfo fcinfo)
 	EmitCounters(rsinfo);
 }
 
-} // namespace indexpilot::control
+} // namespace indexpilot::catalog
 
 /* indexpilot_status() returns setof (kind, name, setting, enabled, source, detail). */
 INDEXPILOT_FUNCTION(indexpilot_status)
 {
-	indexpilot::control::Status(fcinfo);
+	indexpilot::catalog::Status(fcinfo);
 	return (Datum)0;
 }
