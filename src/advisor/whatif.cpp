@@ -1,6 +1,7 @@
 /*
  * advisor/whatif.cpp — what-if costing: plans a statement with hypothetical btree indexes visible to the
- * server's own planner, and estimates the size such an index would have.
+ * server's own planner, and estimates the size such an index would have. Its SQL face,
+ * indexpilot_whatif(), is in advisor/sql.cpp.
  *
  * How the planner sees them: get_relation_info_hook (installed once by WhatIfInit, chained) appends an
  * IndexOptInfo marked `hypothetical` for each hypothetical index of the relation being planned, but only
@@ -325,8 +326,8 @@ RelationOwner(Oid relid)
 	return owner;
 }
 
-HypoEstimate
-EstimateIndex(const HypoIndex &index)
+static HypoEstimate
+RawEstimateIndex(const HypoIndex &index)
 {
 	MemoryContext caller_cxt = CurrentMemoryContext;
 	ResourceOwner caller_owner = CurrentResourceOwner;
@@ -627,8 +628,8 @@ RoleExists(Oid role)
 	return OidIsValid(role) && SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role));
 }
 
-PlanResult
-PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count)
+static PlanResult
+RawPlan(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count)
 {
 	PlanResult result;
 	memset(&result, 0, sizeof(result));
@@ -721,95 +722,18 @@ PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *
 	return result;
 }
 
-/* ---- SQL interface ----------------------------------------------------------------------------- */
+/* ---- the C++ API ------------------------------------------------------------------------------- */
 
-static void
-RequirePlanned(const PlanResult &r, const char *which)
+HypoEstimate
+EstimateIndex(const HypoIndex &index)
 {
-	if (r.ok)
-		return;
-	const char *state = r.sqlerrcode != 0 ? unpack_sql_state(r.sqlerrcode) : core::sqlstate::kInvalidParameterValue;
-	throw core::Error(state, std::string("could not plan the query ") + which + ": " + r.error);
+	return pg::Call([&] { return RawEstimateIndex(index); });
 }
 
-/*
- * indexpilot_whatif(query, relation, columns, predicate) plans `query` without and with a hypothetical
- * btree index on relation(columns) [WHERE predicate] and returns both costs, whether the plan uses it,
- * and its estimated size.
- */
-static Datum
-WhatIf(FunctionCallInfo fcinfo)
+PlanResult
+PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count)
 {
-	pg::RequireNotNull(fcinfo, 0, "query");
-	pg::RequireNotNull(fcinfo, 1, "relation");
-	pg::RequireNotNull(fcinfo, 2, "columns");
-	const char *sql = pg::Call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });
-	const Oid relid = PG_GETARG_OID(1);
-	const char *relname = pg::Call([&] { return get_rel_name(relid); });
-	if (relname == nullptr)
-		throw core::Error(core::sqlstate::kUndefinedTable,
-						  "relation with OID " + std::to_string(relid) + " does not exist");
-	const AclResult acl = pg::Call([&] { return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT); });
-	if (acl != ACLCHECK_OK)
-		throw core::Error("42501", std::string("permission denied for table ") + relname);
-
-	ArrayType *array = pg::Call([&] { return PG_GETARG_ARRAYTYPE_P(2); });
-	if (ARR_NDIM(array) > 1)
-		throw core::Error(core::sqlstate::kInvalidParameterValue, "columns must be a one-dimensional array");
-	Datum *elems = nullptr;
-	bool *nulls = nullptr;
-	int n = 0;
-	pg::Call([&] { deconstruct_array(array, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR, &elems, &nulls, &n); });
-	if (n < 1 || n > kMaxHypoColumns)
-		throw core::Error(core::sqlstate::kInvalidParameterValue, "a hypothetical index has 1 to " +
-																	  std::to_string(kMaxHypoColumns) +
-																	  " columns, not " + std::to_string(n));
-
-	HypoIndex index;
-	memset(&index, 0, sizeof(index));
-	index.relid = relid;
-	index.ncols = n;
-	for (int i = 0; i < n; i++) {
-		if (nulls[i])
-			throw core::Error(core::sqlstate::kNullValueNotAllowed, "columns must not contain NULL");
-		const char *colname = NameStr(*DatumGetName(elems[i]));
-		const AttrNumber attnum = pg::Call([&] { return get_attnum(relid, colname); });
-		if (attnum == InvalidAttrNumber)
-			throw core::Error(core::sqlstate::kUndefinedColumn,
-							  std::string("column \"") + colname + "\" of relation \"" + relname + "\" does not exist");
-		if (attnum < 0)
-			throw core::Error(core::sqlstate::kInvalidParameterValue,
-							  std::string("cannot index system column \"") + colname + "\"");
-		index.attnums[i] = attnum;
-	}
-	index.predicate = PG_ARGISNULL(3) ? nullptr : pg::Call([&] { return text_to_cstring(PG_GETARG_TEXT_PP(3)); });
-
-	/* Raises the precise error (bad predicate, unsupported type) before any planning. */
-	const HypoEstimate estimate = pg::Call([&] { return EstimateIndex(index); });
-	const PlanResult without = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, nullptr, 0); });
-	RequirePlanned(without, "without the index");
-	const PlanResult with = pg::Call([&] { return PlanWithHypotheticalIndexes(sql, nullptr, &index, 1); });
-	RequirePlanned(with, "with the index");
-
-	Datum values[5];
-	bool isnull[5] = {false, false, false, false, false};
-	values[0] = Float8GetDatum(without.total_cost);
-	values[1] = Float8GetDatum(with.total_cost);
-	values[2] = BoolGetDatum((with.used_mask & 1u) != 0);
-	values[3] = Float8GetDatum(estimate.pages);
-	values[4] = Float8GetDatum(estimate.bytes);
-	return pg::Call([&] {
-		TupleDesc desc;
-		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "indexpilot_whatif must return a record");
-		desc = BlessTupleDesc(desc);
-		return HeapTupleGetDatum(heap_form_tuple(desc, values, isnull));
-	});
+	return pg::Call([=] { return RawPlan(sql, as, indexes, count); });
 }
 
 } // namespace indexpilot::advisor
-
-INDEXPILOT_FUNCTION(indexpilot_whatif)
-{
-	return indexpilot::advisor::WhatIf(fcinfo);
-}

@@ -40,6 +40,19 @@ SqlstateToCode(const char *s) noexcept
 }
 
 void
+Flatten(PendingError *pending) noexcept
+{
+	ErrorData *edata = pending->edata;
+	if (edata == nullptr)
+		return;
+	pending->sqlerrcode = edata->sqlerrcode;
+	CopyText(pending->message, sizeof(pending->message), edata->message);
+	CopyText(pending->detail, sizeof(pending->detail), edata->detail);
+	CopyText(pending->hint, sizeof(pending->hint), edata->hint);
+	pending->edata = nullptr;
+}
+
+void
 CaptureCurrentException(PendingError *out) noexcept
 {
 	out->edata = nullptr;

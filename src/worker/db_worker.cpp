@@ -107,32 +107,37 @@ RememberDatabaseName(Oid dboid)
  * transaction. A build the advisor chose is reserved here and launched when the caller commits.
  */
 static bool
-AdvisorCycle(bool flush, bool advise, char *error, size_t size) noexcept
+AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error) noexcept
 {
 	try {
 		(void)RunCycle(CycleSteps{flush, advise});
 		return true;
-	} catch (const std::exception &e) {
-		strlcpy(error, e.what(), size);
 	} catch (...) {
-		strlcpy(error, "unknown error", size);
+		pg::detail::CaptureCurrentException(error);
 	}
+	pg::detail::Flatten(error); /* its memory goes with the transaction the caller aborts */
 	return false;
 }
 
-/* Runs part of a cycle in a transaction of its own; a failure rolls it back (a flush's shapes go back). */
+/*
+ * Runs part of a cycle in a transaction of its own; a failure rolls it back (a flush's shapes go back) and
+ * is logged as a WARNING with its SQLSTATE, detail and hint.
+ */
 static void
 CycleTransaction(const char *activity, bool flush, bool advise)
 {
 	pg::BeginWork(activity);
-	char error[512] = "";
-	if (AdvisorCycle(flush, advise, error, sizeof(error))) {
+	pg::detail::PendingError error;
+	if (AdvisorCycle(flush, advise, &error)) {
 		pg::EndWork();
-	} else {
-		AbortCurrentTransaction();
-		pg::AbandonWork();
-		ereport(WARNING, (errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error)));
+		return;
 	}
+	AbortCurrentTransaction();
+	pg::AbandonWork();
+	ereport(WARNING, (errcode(error.sqlerrcode),
+					  errmsg("indexpilot worker for database \"%s\": cycle failed: %s", s_dbname, error.message),
+					  error.detail[0] ? errdetail_internal("%s", error.detail) : 0,
+					  error.hint[0] ? errhint("%s", error.hint) : 0));
 }
 
 /* One cycle's work: clean up after interrupted builds, flush when due, run the cost model when due. */

@@ -86,6 +86,22 @@ check "every regression, isolation and TAP test is in the schedule" "${problems%
 problems=$(grep -nE '#include[[:space:]]+["<](postgres\.h|postgres_ext\.h|fmgr\.h|indexpilot/pg/)' src/core/*.cpp include/indexpilot/core/*.hpp 2>/dev/null)
 check "src/core includes no PostgreSQL header" "$problems"
 
+# The C++-only files of the advisor (its decisions, input reading and planner oracle) reach PostgreSQL only
+# through pg/ wrappers: each ends its includes with pg/cpp_only.hpp, which makes a PostgreSQL header there
+# a compile error.
+CPP_ONLY_FILES="src/advisor/advisor.cpp src/advisor/inputs.cpp"
+problems=""
+for f in $CPP_ONLY_FILES; do
+	last=$(grep -E '^#include' "$f" | tail -1)
+	[[ "$last" == *'"indexpilot/pg/cpp_only.hpp"'* ]] || problems+="$f: the last #include is not indexpilot/pg/cpp_only.hpp"$'\n'
+done
+for f in include/indexpilot/advisor/advisor.hpp include/indexpilot/advisor/inputs.hpp \
+	include/indexpilot/advisor/oracle.hpp include/indexpilot/advisor/whatif.hpp include/indexpilot/advisor/settings.hpp; do
+	grep -qE '#include "(indexpilot/pg/(postgres|guard|spi|args|compat|shmem)\.hpp|postgres\.h)"' "$f" &&
+		problems+="$f includes a PostgreSQL header (the advisor's headers are C++ only)"$'\n'
+done
+check "the advisor's C++-only files include no PostgreSQL header" "${problems%$'\n'}"
+
 # 5. Layers: a folder includes only folders below it, so no folder calls back up into one that calls it.
 #    Lowest first; src/indexpilot.cpp (_PG_init) sits above all of them.
 LAYERS="core pg control capture advisor worker catalog"

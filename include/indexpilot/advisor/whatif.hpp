@@ -1,6 +1,7 @@
 /*
  * advisor/whatif.hpp — what-if costing with the server's own planner.
  *
+ * C++ API without PostgreSQL headers (plain integer types; OIDs are std::uint32_t): C++-only files use it.
  * Hypothetical btree indexes are shown to the planner through get_relation_info_hook, only while
  * PlanWithHypotheticalIndexes runs in this backend: normal planning never sees them. No HypoPG needed.
  *
@@ -10,7 +11,7 @@
  */
 #pragma once
 
-#include "indexpilot/pg/postgres.hpp"
+#include <cstdint>
 
 namespace indexpilot::advisor
 {
@@ -19,10 +20,10 @@ inline constexpr int kMaxHypoColumns = 8;
 inline constexpr int kMaxHypoIndexes = 32; /* one bit each in PlanResult::used_mask */
 
 struct HypoIndex {
-	Oid relid;
-	int ncols;                      /* 1..8 key columns */
-	int16 attnums[kMaxHypoColumns]; /* heap attribute numbers, in index order */
-	const char *predicate;          /* nullptr, or a partial-index predicate over the table's columns */
+	std::uint32_t relid;                   /* the table's OID */
+	int ncols;                             /* 1..8 key columns */
+	std::int16_t attnums[kMaxHypoColumns]; /* heap attribute numbers, in index order */
+	const char *predicate;                 /* nullptr, or a partial-index predicate over the table's columns */
 };
 
 struct HypoEstimate {
@@ -35,8 +36,8 @@ struct HypoEstimate {
  * Estimated size of a btree index built on the relation now: rows from the planner's estimate of the
  * table (reltuples scaled to its current size), key widths, NULL fractions and distinct counts from
  * pg_statistic, fillfactor 90, tuple and page overheads, deduplication when the opclasses allow it, and
- * the predicate's selectivity for a partial index. Raises a PostgreSQL ERROR on bad input (unknown
- * relation or column, not a table, bad predicate): callers in C++ wrap it in pg::Call.
+ * the predicate's selectivity for a partial index. Bad input (unknown relation or column, not a table, bad
+ * predicate) throws pg::PgError with PostgreSQL's error.
  */
 HypoEstimate EstimateIndex(const HypoIndex &index);
 
@@ -44,9 +45,9 @@ struct PlanResult {
 	bool ok;
 	double total_cost;
 	double startup_cost;
-	uint32 used_mask; /* bit i: the plan uses hypothetical index i */
-	char error[256];  /* when !ok: the error's message */
-	int sqlerrcode;   /* when !ok: its SQLSTATE (an ERRCODE_ value) */
+	std::uint32_t used_mask; /* bit i: the plan uses hypothetical index i */
+	char error[256];         /* when !ok: the error's message */
+	int sqlerrcode;          /* when !ok: its SQLSTATE (an ERRCODE_ value) */
 };
 
 /*
@@ -56,7 +57,7 @@ struct PlanResult {
  * after timeout_ms — as PostgreSQL's own maintenance commands run user code (docs/security.md).
  */
 struct PlanAs {
-	Oid role;                /* must exist; planning never runs as anyone else */
+	std::uint32_t role;      /* the role's OID: must exist; planning never runs as anyone else */
 	const char *search_path; /* the statement's own; never empty */
 	int timeout_ms;          /* > 0 */
 };
@@ -66,7 +67,7 @@ struct PlanAs {
  * planned generically with their types inferred, like PREPARE) with the given hypothetical btree indexes
  * visible to the planner besides the real ones (count 0..kMaxHypoIndexes). Never raises: an ERROR while
  * parsing, checking privileges or planning is caught in an internal subtransaction and reported with
- * ok = false (a query cancel that is not the timeout's is raised again). Executes nothing but the
+ * ok = false (a query cancel that is not the timeout's is thrown as pg::PgError). Executes nothing but the
  * functions planning folds. With `as`, planning runs as described at PlanAs; with nullptr, with the
  * caller's own rights and search_path (indexpilot_whatif(): the caller's own statement). Call inside a
  * transaction with an active snapshot.

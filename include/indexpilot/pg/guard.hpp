@@ -61,6 +61,12 @@ struct PendingError {
 /* Fills *out from the exception currently being handled. Call only inside a catch block. */
 void CaptureCurrentException(PendingError *out) noexcept;
 
+/*
+ * Moves a PgError's data into the plain buffers (SQLSTATE, message, detail, hint) and drops the pointer, so
+ * the error outlives the memory context it was copied into (a worker reports it after aborting).
+ */
+void Flatten(PendingError *pending) noexcept;
+
 /* Raises the pending error with ereport(ERROR). Call only outside any catch block. */
 [[noreturn]] void RaisePending(const PendingError *pending);
 

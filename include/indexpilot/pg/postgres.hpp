@@ -7,6 +7,10 @@
  */
 #pragma once
 
+#ifdef INDEXPILOT_CPP_ONLY_FILE
+#error "a C++-only file (pg/cpp_only.hpp) includes PostgreSQL headers: use the wrappers in indexpilot/pg/ instead"
+#endif
+
 #ifdef INDEXPILOT_CORE_ONLY
 #error "src/core is pure C++: it must not include PostgreSQL headers"
 #endif

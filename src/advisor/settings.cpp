@@ -1,0 +1,109 @@
+/*
+ * advisor/settings.cpp — the advisor's GUCs: indexpilot.mode, advise_interval, the statistics window,
+ * thresholds, budgets and replan_timeout (docs/reference.md).
+ */
+#include "indexpilot/advisor/advisor.hpp"
+#include "indexpilot/advisor/settings.hpp"
+
+#include "indexpilot/pg/postgres.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+#include <climits>
+
+namespace indexpilot::advisor
+{
+
+static int s_mode = static_cast<int>(Mode::Advise);
+static int s_advise_interval_s = 60;
+static int s_stats_window_s = 3600;
+static int s_min_calls = 50;
+static double s_min_call_share = 0.02;
+static int s_horizon_s = 24 * 3600;
+static double s_min_improvement = 0.10;
+static int s_max_index_size_mb = 10240;
+static double s_max_index_fraction = 0.5;
+static int s_max_per_table = 5;
+static int s_max_partial_per_table = 2;
+static int s_replan_timeout_ms = 2000;
+
+static const struct config_enum_entry kModes[] = {
+	{"off", static_cast<int>(Mode::Off), false},
+	{"advise", static_cast<int>(Mode::Advise), false},
+	{"auto", static_cast<int>(Mode::Auto), false},
+	{nullptr, 0, false},
+};
+
+void
+DefineAdvisorGucs()
+{
+	DefineCustomEnumVariable("indexpilot.mode", "What IndexPilot does with its conclusions: off, advise, auto.",
+							 "advise records recommendations in mutation_log; auto also builds them.", &s_mode,
+							 static_cast<int>(Mode::Advise), kModes, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.advise_interval", "Time between two runs of the cost model.", nullptr,
+							&s_advise_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.stats_window", "The span of statistics the cost model weighs.", nullptr,
+							&s_stats_window_s, 3600, 60, 30 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.min_calls",
+							"Calls in the statistics window below which a shape is rare: no index for it.", nullptr,
+							&s_min_calls, 50, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomRealVariable("indexpilot.min_call_share",
+							 "Share of all captured calls below which a shape is rare: no index for it.", nullptr,
+							 &s_min_call_share, 0.02, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.benefit_horizon",
+							"Span over which an index's benefit and write cost are weighed against its build.", nullptr,
+							&s_horizon_s, 24 * 3600, 60, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+							nullptr);
+	DefineCustomRealVariable("indexpilot.min_improvement",
+							 "Fraction of its statements' cost an index must save to be worth it.", nullptr,
+							 &s_min_improvement, 0.10, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.max_index_size", "Storage budget for all of IndexPilot's indexes.", nullptr,
+							&s_max_index_size_mb, 10240, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr,
+							nullptr);
+	DefineCustomRealVariable("indexpilot.max_index_size_fraction",
+							 "Storage budget for IndexPilot's indexes as a fraction of the database's size.", nullptr,
+							 &s_max_index_fraction, 0.5, 0.0, 10.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.max_indexes_per_table", "IndexPilot indexes allowed per table.", nullptr,
+							&s_max_per_table, 5, 0, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.max_partial_per_table",
+							"Partial (one-tenant) index candidates allowed per table.", nullptr,
+							&s_max_partial_per_table, 2, 0, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable(
+		"indexpilot.replan_timeout", "How long re-planning one captured statement may take before it is given up.",
+		"Statements are re-planned as the role that ran them; this bounds the user code "
+		"planning may run.",
+		&s_replan_timeout_ms, 2000, 10, 600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+}
+
+Mode
+CurrentMode()
+{
+	return static_cast<Mode>(s_mode);
+}
+
+int
+AdviseIntervalMs()
+{
+	return s_advise_interval_s * 1000;
+}
+
+Settings
+CurrentSettings()
+{
+	Settings s;
+	s.stats_window_s = s_stats_window_s;
+	s.min_calls = s_min_calls;
+	s.min_call_share = s_min_call_share;
+	s.horizon_s = s_horizon_s;
+	s.min_improvement = s_min_improvement;
+	s.max_index_size_mb = s_max_index_size_mb;
+	s.max_index_fraction = s_max_index_fraction;
+	s.max_per_table = s_max_per_table;
+	s.max_partial_per_table = s_max_partial_per_table;
+	s.replan_timeout_ms = s_replan_timeout_ms;
+	return s;
+}
+
+} // namespace indexpilot::advisor
