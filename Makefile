@@ -15,7 +15,12 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" indexpilot.con
 MODULE_big  = indexpilot
 PG_SRCS     = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS        = $(PG_SRCS:.cpp=.o)
-DATA        = $(sort $(wildcard sql/indexpilot--*.sql))
+# The install script of the current version is assembled from the per-concern parts in sql/parts (in name
+# order: each part's objects depend only on earlier ones); it is built, never committed. Upgrade scripts
+# (sql/indexpilot--A--B.sql) are plain files, installed as they are.
+SQL_PARTS   = $(sort $(wildcard sql/parts/*.sql))
+DATA_built  = sql/indexpilot--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(sort $(wildcard sql/indexpilot--*.sql)))
 PGFILEDESC  = "IndexPilot - automatic index management"
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
@@ -41,6 +46,9 @@ include $(PGXS)
 # PGXS compiles JIT bitcode with clang and BITCODE_CXXFLAGS, which PG_CXXFLAGS never reaches:
 # give clang the same language standard so the .bc files match the .o files.
 override BITCODE_CXXFLAGS += -std=c++17
+
+sql/indexpilot--$(EXTVERSION).sql: $(SQL_PARTS) indexpilot.control
+	cat $(SQL_PARTS) >$@
 
 # Every object depends on every header: the tree is small and a stale object is a worse bug than a rebuild.
 HEADERS = $(wildcard include/indexpilot/*.hpp include/indexpilot/*/*.hpp)
