@@ -15,7 +15,12 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" indexpilot.con
 MODULE_big  = indexpilot
 PG_SRCS     = $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS        = $(PG_SRCS:.cpp=.o)
-DATA        = $(sort $(wildcard sql/indexpilot--*.sql))
+# The install script of the current version is assembled from the per-concern parts in sql/parts (in name
+# order: each part's objects depend only on earlier ones); it is built, never committed. Upgrade scripts
+# (sql/indexpilot--A--B.sql) are plain files, installed as they are.
+SQL_PARTS   = $(sort $(wildcard sql/parts/*.sql))
+DATA_built  = sql/indexpilot--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(sort $(wildcard sql/indexpilot--*.sql)))
 PGFILEDESC  = "IndexPilot - automatic index management"
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
@@ -36,11 +41,17 @@ PG_CPPFLAGS = -I$(CURDIR)/include -isystem $(includedir_server) -DINDEXPILOT_VER
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fno-omit-frame-pointer
 SHLIB_LINK  = -lyaml-cpp -lstdc++
 
+# PGXS reads EXTRA_CLEAN when it is included: set before it (the names are expanded when clean runs).
+EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log $(SIM_BIN) $(SIM_OUT)
+
 include $(PGXS)
 
 # PGXS compiles JIT bitcode with clang and BITCODE_CXXFLAGS, which PG_CXXFLAGS never reaches:
 # give clang the same language standard so the .bc files match the .o files.
 override BITCODE_CXXFLAGS += -std=c++17
+
+sql/indexpilot--$(EXTVERSION).sql: $(SQL_PARTS) indexpilot.control
+	cat $(SQL_PARTS) >$@
 
 # Every object depends on every header: the tree is small and a stale object is a worse bug than a rebuild.
 HEADERS = $(wildcard include/indexpilot/*.hpp include/indexpilot/*/*.hpp)
@@ -117,7 +128,6 @@ test:
 demo:
 	bash test/scripts/demo.sh
 
-EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log $(SIM_BIN) $(SIM_OUT)
 
 # ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
 .PHONY: bench-overhead

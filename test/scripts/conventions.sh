@@ -10,7 +10,9 @@
 #   3. every regression test has its expected output and every expected output its test; every isolation
 #      spec its expected output; every TAP script is a .pl in test/t (the runner takes them all);
 #   4. no file includes PostgreSQL headers where C++ must stay free of them (src/core: plain C++);
-#   5. layers: each folder of src/ includes only folders below it (no folder calls back up).
+#   5. layers: each folder of src/ includes only folders below it (no folder calls back up);
+#   6. each part of the install script (sql/parts) starts with a comment saying what it holds, and every
+#      GRANT, REVOKE and COMMENT in it is about an object that same part creates (privileges beside objects).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -122,6 +124,25 @@ for d in src/*/; do
 	[ "$(rank "$d")" -lt 99 ] || problems+="src/$d/ is in no layer (add it to LAYERS in test/scripts/conventions.sh)"$'\n'
 done
 check "layers ($LAYERS): each folder includes only those below it" "${problems%$'\n'}"
+
+# 6. The install script's parts: a header comment each, privileges and comments beside their objects.
+problems=$(perl -0777 -ne '
+	print "$ARGV: does not start with a comment saying what it holds\n" unless /\A--/;
+	s/\$\$.*?\$\$//sg;        # function bodies
+	s/^\s*--.*$//mg;           # comments
+	my %made;
+	$made{lc $2} = 1 while /\bCREATE\s+(FUNCTION|TABLE|VIEW|TYPE|SCHEMA)\s+([\w.]+)/g;
+	while (/^\s*(GRANT|REVOKE|COMMENT)\b(.*?);/msg) {
+		my ($verb, $rest) = ($1, $2);
+		my $list = $verb eq "COMMENT" ? ($rest =~ /\bON\s+\w+\s+([\w.]+)/ ? $1 : "")
+		                             : ($rest =~ /\bON\s+(?:FUNCTION\s+|SCHEMA\s+)?(.*?)\s+(?:TO|FROM)\s/s ? $1 : "");
+		$list =~ s/\([^)]*\)//g;
+		for my $name (split /\s*,\s*/, $list) {
+			$name =~ s/^\s+|\s+$//g;
+			print "$ARGV: $verb on $name, which another part creates\n" unless $made{lc $name};
+		}
+	}' sql/parts/*.sql)
+check "every install-script part says what it holds and keeps its objects' privileges beside them" "$problems"
 
 echo "$FAILED convention check(s) failed"
 [ "$FAILED" -eq 0 ]
