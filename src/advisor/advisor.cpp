@@ -166,21 +166,8 @@ Evidence(const Recommendation &rec)
 void
 NoteBackoff(std::vector<Recommendation> &recs)
 {
-	// Consecutive failures: index_build_failed and index_build_abandoned rows since the last finished build.
-	// The backoff settings are the builder's GUCs, read here through current_setting (units included).
-	static const char *const kBackoff =
-		"WITH f AS (SELECT pg_catalog.count(*) AS n, pg_catalog.max(o.occurred_at) AS last "
-		"FROM indexpilot.mutation_log o WHERE o.target_index = $1 "
-		"AND o.kind IN ('index_build_failed', 'index_build_abandoned') "
-		"AND o.id > coalesce((SELECT pg_catalog.max(d.id) FROM indexpilot.mutation_log d "
-		"WHERE d.target_index = $1 AND d.kind = 'index_build_finished'), 0)), "
-		"r AS (SELECT f.last + LEAST("
-		"pg_catalog.current_setting('indexpilot.build_retry_backoff')::interval * "
-		"pg_catalog.power(2::float8, LEAST(f.n - 1, 40)::float8), "
-		"pg_catalog.current_setting('indexpilot.build_retry_backoff_max')::interval) AS retry_at "
-		"FROM f WHERE f.n > 0) "
-		"SELECT pg_catalog.to_char(r.retry_at, 'YYYY-MM-DD HH24:MI:SSOF') FROM r "
-		"WHERE r.retry_at > pg_catalog.clock_timestamp()";
+	// indexpilot._advisor_retry_after(): consecutive failures since the last finished build, doubled backoff.
+	static const char *const kBackoff = "SELECT indexpilot._advisor_retry_after($1)";
 	for (Recommendation &rec : recs) {
 		if (rec.exists || rec.evaluation.verdict != core::Verdict::Chosen)
 			continue;
@@ -208,19 +195,12 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		const char *tenant = rec.candidate.partial_tenant.empty() ? nullptr : rec.candidate.partial_tenant.c_str();
 		if (e.verdict == core::Verdict::Chosen) {
 			// One open proposal per index: reuse it until a build finishes, fails, is abandoned or skipped.
-			std::vector<Row> open = Query(
-				"SELECT p.id FROM indexpilot.mutation_log p WHERE p.kind = 'index_proposed' AND p.target_index = $1 "
-				"AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log l WHERE l.target_index = $1 AND l.id > p.id "
-				"AND l.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned', "
-				"'index_skipped', 'index_dropped')) "
-				"ORDER BY p.id DESC LIMIT 1",
-				{rec.index_name.c_str()});
-			long long proposal = open.empty() ? 0 : std::atoll(open[0][0].c_str());
+			std::vector<Row> open = Query("SELECT indexpilot._advisor_open_proposal($1)", {rec.index_name.c_str()});
+			long long proposal = open.empty() || open[0][0].empty() ? 0 : std::atoll(open[0][0].c_str());
 			if (proposal == 0) {
 				long long parent = 0; /* the table's registration or last sync: the lineage runs from there */
 				std::vector<Row> head =
-					Query("SELECT head_mutation_id FROM indexpilot.genome_tables WHERE relid = $1::regclass",
-						  {rec.table.c_str()});
+					Query("SELECT indexpilot._advisor_table_head($1::regclass)", {rec.table.c_str()});
 				if (!head.empty())
 					parent = std::atoll(head[0][0].c_str());
 				proposal =
@@ -243,11 +223,9 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		}
 		// A candidate with evidence that did not clear the bar: say why, once per reason and window.
 		const char *reason = core::VerdictName(e.verdict);
-		std::vector<Row> seen =
-			Query("SELECT 1 FROM indexpilot.mutation_log WHERE kind = 'index_skipped' AND target_index = $1 "
-				  "AND details->>'verdict' = $2 AND occurred_at > pg_catalog.now() - $3::interval LIMIT 1",
-				  {rec.index_name.c_str(), reason, window});
-		if (seen.empty()) {
+		std::vector<Row> seen = Query("SELECT indexpilot._advisor_skipped_recently($1, $2, $3::interval)::int",
+									  {rec.index_name.c_str(), reason, window});
+		if (seen.empty() || seen[0][0] != "1") {
 			pg::AppendMutation("index_skipped", rec.table, nullptr, rec.index_name, tenant, evidence, 0);
 		}
 		rec.action = "skipped";

@@ -47,20 +47,7 @@ ReadInputs(bool record)
 {
 	const Settings cfg = CurrentSettings();
 	Inputs in;
-	for (const Row &r :
-		 Query("SELECT t.relid::oid, indexpilot._qualified_name(t.relid), coalesce(a.attnum, 0), "
-			   "greatest(c.reltuples, 0), c.relpages, coalesce(w.writes_per_second, 0), "
-			   "(SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = "
-			   "i.indexrelid "
-			   "  WHERE i.indrelid = t.relid AND ic.oid IN (SELECT (f.details->>'index_oid')::oid "
-			   "  FROM indexpilot.mutation_log f WHERE f.kind = 'index_build_finished' AND f.target_index = "
-			   "ic.relname)), "
-			   "t.tenant_key "
-			   "FROM indexpilot.genome_tables t JOIN pg_catalog.pg_class c ON c.oid = t.relid "
-			   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.tenant_key "
-			   "  AND NOT a.attisdropped "
-			   "LEFT JOIN indexpilot._write_rates($1::boolean) w ON w.relid = t.relid ORDER BY 1",
-			   {record ? "true" : "false"})) {
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_tables($1::boolean)", {record ? "true" : "false"})) {
 		core::TableInfo t;
 		t.relid = static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10));
 		t.name = r[1];
@@ -81,33 +68,18 @@ ReadInputs(bool record)
 	for (const Row &r : Query("SELECT relid::oid, attnum FROM indexpilot.expressed_fields"))
 		if (auto *t = table(static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10))))
 			t->expressed.push_back(static_cast<std::int16_t>(std::atoi(r[1].c_str())));
-	for (const Row &r :
-		 Query("SELECT i.indrelid, pg_catalog.array_to_string((i.indkey::int2[])[0:i.indnkeyatts - 1], ',') "
-			   "FROM pg_catalog.pg_index i WHERE i.indisvalid AND i.indpred IS NULL "
-			   "AND i.indexprs IS NULL AND i.indrelid IN (SELECT relid FROM indexpilot.genome_tables)"))
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_existing_indexes()"))
 		if (auto *t = table(static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10))))
 			t->existing.push_back(ParseInts(r[1]));
-	for (const Row &r : Query("SELECT a.attrelid, a.attnum, a.attname FROM pg_catalog.pg_attribute a "
-							  "WHERE a.attrelid IN (SELECT relid FROM indexpilot.genome_tables) AND a.attnum > 0 "
-							  "AND NOT a.attisdropped"))
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_columns()"))
 		in.attname[{static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10)),
 					static_cast<std::int16_t>(std::atoi(r[1].c_str()))}] = r[2];
-	for (const Row &r : Query("SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relkind = 'i' AND c.relnamespace IN "
-							  "(SELECT t.relnamespace FROM pg_catalog.pg_class t "
-							  " WHERE t.oid IN (SELECT relid FROM indexpilot.genome_tables))"))
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_index_names()"))
 		in.existing_names.insert(r[0]);
 
 	char window[32];
 	std::snprintf(window, sizeof(window), "%d seconds", cfg.stats_window_s);
-	for (const Row &r : Query("SELECT relid::oid, (kind = 'join')::int, pg_catalog.array_to_string(attnums, ','), "
-							  "pg_catalog.array_to_string(operators, ','), tenant, "
-							  "pg_catalog.sum(CASE WHEN estimated_calls > 0 THEN estimated_calls ELSE calls END), "
-							  "pg_catalog.sum(total_time_ms), "
-							  "pg_catalog.max(sample_queryid) "
-							  "FROM indexpilot.query_stats WHERE bucket_start >= pg_catalog.now() - $1::interval "
-							  "AND relid IN (SELECT relid FROM indexpilot.genome_tables) "
-							  "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
-							  {window})) {
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_shapes($1::interval)", {window})) {
 		core::ShapeStat s;
 		s.relid = static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10));
 		s.join = r[1] == "1";
@@ -125,28 +97,17 @@ ReadInputs(bool record)
 		in.shapes.push_back(std::move(s));
 	}
 	// Only texts with the role and search_path they ran with are re-planned (as that role, with that path).
-	for (const Row &r : Query("SELECT s.queryid, s.query, s.userid, s.search_path FROM indexpilot.query_samples s "
-							  "WHERE s.userid IS NOT NULL AND s.search_path IS NOT NULL AND s.queryid IN "
-							  "(SELECT q.sample_queryid FROM indexpilot.query_stats q "
-							  " WHERE q.bucket_start >= pg_catalog.now() - $1::interval)",
-							  {window}))
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_statements($1::interval)", {window}))
 		in.texts[std::atoll(r[0].c_str())] =
 			Sample{core::StripPrepare(r[1]), static_cast<std::uint32_t>(std::strtoul(r[2].c_str(), nullptr, 10)), r[3]};
 
 	// Rates are calls over the time actually observed: from the first capture in the window until now.
-	std::vector<Row> span =
-		Query("SELECT extract(epoch FROM pg_catalog.now() - pg_catalog.min(coalesce(first_seen, bucket_start))) "
-			  "FROM indexpilot.query_stats WHERE bucket_start >= pg_catalog.now() - $1::interval",
-			  {window});
+	std::vector<Row> span = Query("SELECT indexpilot._advisor_observed_seconds($1::interval)", {window});
 	double observed = span.empty() || span[0][0].empty() ? 0 : std::atof(span[0][0].c_str());
 	in.window_seconds = std::clamp(observed, 10.0, static_cast<double>(cfg.stats_window_s));
 
 	// IndexPilot's indexes are those its index_build_finished rows recorded (by OID and name), not a name prefix.
-	std::vector<Row> sizes = Query(
-		"SELECT pg_catalog.pg_database_size(pg_catalog.current_database()), "
-		"coalesce(pg_catalog.sum(pg_catalog.pg_relation_size(c.oid)), 0) FROM pg_catalog.pg_class c "
-		"WHERE c.relkind = 'i' AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f "
-		"WHERE f.kind = 'index_build_finished' AND f.target_index = c.relname)");
+	std::vector<Row> sizes = Query("SELECT * FROM indexpilot._advisor_sizes()");
 	double db_bytes = std::atof(sizes[0][0].c_str());
 	double used = std::atof(sizes[0][1].c_str());
 	double budget =
