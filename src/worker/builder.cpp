@@ -51,6 +51,12 @@ namespace indexpilot::worker
 {
 
 /* Reserved: claimed by a transaction that has not committed yet; Starting: launched; Running: connected. */
+/*
+ * The first key of the session-level advisory lock a builder holds on its table (the second is the table's
+ * OID), so two builds never race on one table: an arbitrary constant, IndexPilot's own.
+ */
+#define INDEXPILOT_BUILD_LOCK_KEY "1768189248"
+
 enum class BuildState : int { Free = 0, Reserved = 1, Starting = 2, Running = 3 };
 
 struct BuildSlot {
@@ -483,10 +489,7 @@ static void
 RecordAbandonedBuilds()
 {
 	BeginBookkeeping("indexpilot: looking for abandoned builds");
-	uint64 n = pg::SpiExec("SELECT s.id FROM indexpilot.mutation_log s WHERE s.kind = 'index_build_started' "
-						   "AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log o WHERE o.parent_id = s.id "
-						   "AND o.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned')) "
-						   "ORDER BY s.id");
+	uint64 n = pg::SpiExec("SELECT indexpilot._builds_without_outcome()");
 	int count = 0;
 	auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * Max(n, 1)));
 	for (uint64 i = 0; i < n; i++) {
@@ -502,14 +505,7 @@ RecordAbandonedBuilds()
 		char id_text[32];
 		snprintf(id_text, sizeof(id_text), INT64_FORMAT, ids[i]);
 		const char *args[1] = {id_text};
-		int64 abandoned = pg::SpiInt64(
-			"SELECT indexpilot._log_mutation('index_build_abandoned', s.target_table, NULL, s.target_index, "
-			"s.tenant, pg_catalog.jsonb_build_object('reason', 'its builder ended before recording an outcome', "
-			"'index_oid', s.details->'index_oid'), s.id) "
-			"FROM indexpilot.mutation_log s WHERE s.id = $1::bigint AND NOT EXISTS (SELECT 1 FROM "
-			"indexpilot.mutation_log o WHERE o.parent_id = s.id "
-			"AND o.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned'))",
-			1, args);
+		int64 abandoned = pg::SpiInt64("SELECT indexpilot._record_build_abandoned($1::bigint)", 1, args);
 		if (abandoned > 0)
 			ereport(LOG,
 					(errmsg("indexpilot recorded build " INT64_FORMAT " as abandoned: its builder is gone", ids[i])));
@@ -527,18 +523,7 @@ CleanupInvalidIndexes()
 	// IndexPilot's own leftovers only: the OID (and name) an index_build_started row recorded, still an
 	// INVALID plain index (never a partitioned one), whose build has ended as failed or abandoned.
 	BeginBookkeeping("indexpilot: looking for INVALID indexes of ended builds");
-	uint64 n = pg::SpiExec(
-		"SELECT DISTINCT ON (c.oid) c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname), c.relname, "
-		"s.target_table, o.id, o.kind "
-		"FROM indexpilot.mutation_log s "
-		"JOIN indexpilot.mutation_log o ON o.parent_id = s.id "
-		"  AND o.kind IN ('index_build_failed', 'index_build_abandoned') "
-		"JOIN pg_catalog.pg_class c ON c.oid = (s.details->>'index_oid')::oid AND c.relname = s.target_index "
-		"  AND c.relkind = 'i' "
-		"JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid AND NOT i.indisvalid "
-		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-		"WHERE s.kind = 'index_build_started' AND s.details ? 'index_oid' "
-		"ORDER BY c.oid, o.id DESC");
+	uint64 n = pg::SpiExec("SELECT * FROM indexpilot._leftover_indexes()");
 	struct Leftover {
 		char qualified[2 * NAMEDATALEN + 8];
 		char name[NAMEDATALEN];
@@ -687,7 +672,8 @@ BuilderMain(int slot_index)
 	snprintf(relid_text, sizeof(relid_text), "%u", job.relid);
 	const char *lock_args[1] = {relid_text};
 	bool locked =
-		pg::SpiInt64("SELECT pg_catalog.pg_try_advisory_lock(1768189248, $1::oid::int)::int", 1, lock_args) == 1;
+		pg::SpiInt64("SELECT pg_catalog.pg_try_advisory_lock(" INDEXPILOT_BUILD_LOCK_KEY ", $1::oid::int)::int", 1,
+					 lock_args) == 1;
 	// Copied out of SPI's memory, which EndWork frees: both are used across transactions below.
 	char qualified_index[3 * NAMEDATALEN];
 	char *table_text = QualifiedTable(job.relid);

@@ -33,6 +33,10 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._require(anyelement,text,text)',                  'y', 'y', 'n',   'n'),
     ('function indexpilot._qualified_name(regclass)',                       'y', 'y', 'n',   'n'),
     ('function indexpilot._no_such_column(regclass,text,text)',             'y', 'y', 'n',   'n'),
+    -- the builder's lineage queries (the worker only)
+    ('function indexpilot._builds_without_outcome()',                       'y', 'n', 'n',   'n'),
+    ('function indexpilot._record_build_abandoned(bigint)',                 'y', 'n', 'n',   'n'),
+    ('function indexpilot._leftover_indexes()',                             'y', 'n', 'n',   'n'),
     -- the cost model's reads (indexpilot_recommendations() runs as its pg_monitor caller)
     ('function indexpilot._advisor_tables(boolean)',            'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_existing_indexes()',         'y', 'y', 'n',   'n'),
