@@ -17,6 +17,21 @@ SELECT pg_catalog.pg_extension_config_dump('indexpilot.bypass_switches', '');
 REVOKE ALL ON indexpilot.bypass_switches FROM PUBLIC;
 GRANT SELECT ON indexpilot.bypass_switches TO pg_monitor;
 
+-- Stores a switch change (enabled NULL: the override was reset); returns when it was made. The switch
+-- functions (src/control/switches.cpp) call it as the extension's owner after logging the change.
+CREATE FUNCTION indexpilot._store_switch(switch_name text, enabled boolean, changed_by name, mutation_id bigint)
+RETURNS timestamptz
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO indexpilot.bypass_switches AS s (switch, enabled, changed_at, changed_by, mutation_id)
+    VALUES (switch_name, enabled, pg_catalog.clock_timestamp(), changed_by, mutation_id)
+    ON CONFLICT (switch) DO UPDATE SET enabled = EXCLUDED.enabled, changed_at = EXCLUDED.changed_at,
+        changed_by = EXCLUDED.changed_by, mutation_id = EXCLUDED.mutation_id
+    RETURNING s.changed_at
+$$;
+REVOKE ALL ON FUNCTION indexpilot._store_switch(text, boolean, name, bigint) FROM PUBLIC;
+
 CREATE FUNCTION indexpilot_disable_system() RETURNS void
 AS 'MODULE_PATHNAME', 'indexpilot_disable_system'
 LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;

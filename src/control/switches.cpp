@@ -194,12 +194,8 @@ ChangeSwitch(core::Switch sw, core::Setting value)
 	Oid types[4] = {TEXTOID, BOOLOID, TEXTOID, INT8OID};
 	Datum values[4] = {log_values[0], log_values[3], log_values[4], mutation_id};
 	const char nulls[5] = {' ', log_nulls[3], ' ', ' ', '\0'};
-	if (SPI_execute_with_args(
-			"INSERT INTO indexpilot.bypass_switches AS s (switch, enabled, changed_at, changed_by, mutation_id) "
-			"VALUES ($1, $2, pg_catalog.clock_timestamp(), $3::pg_catalog.name, $4) "
-			"ON CONFLICT (switch) DO UPDATE SET enabled = EXCLUDED.enabled, changed_at = EXCLUDED.changed_at, "
-			"changed_by = EXCLUDED.changed_by, mutation_id = EXCLUDED.mutation_id RETURNING changed_at",
-			4, types, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+	if (SPI_execute_with_args("SELECT indexpilot._store_switch($1, $2, $3::pg_catalog.name, $4)", 4, types, values,
+							  nulls, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "indexpilot: could not write indexpilot.bypass_switches");
 	const TimestampTz changed_at =

@@ -33,6 +33,7 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._require(anyelement,text,text)',                  'y', 'y', 'n',   'n'),
     ('function indexpilot._qualified_name(regclass)',                       'y', 'y', 'n',   'n'),
     ('function indexpilot._no_such_column(regclass,text,text)',             'y', 'y', 'n',   'n'),
+    ('function indexpilot._store_switch(text,boolean,name,bigint)',         'y', 'n', 'n',   'n'),
     -- the builder's lineage queries (the worker only)
     ('function indexpilot._builds_without_outcome()',                       'y', 'n', 'n',   'n'),
     ('function indexpilot._record_build_abandoned(bigint)',                 'y', 'n', 'n',   'n'),
