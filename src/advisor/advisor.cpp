@@ -109,13 +109,7 @@ Advise(bool record)
 	model.min_improvement = cfg.min_improvement;
 	model.max_total_bytes = in.budget_bytes;
 	model.max_per_table = cfg.max_per_table;
-	const pg::PlannerCosts costs = pg::CurrentPlannerCosts();
-	core::CostSettings settings;
-	settings.seq_page_cost = costs.seq_page_cost;
-	settings.random_page_cost = costs.random_page_cost;
-	settings.cpu_tuple_cost = costs.cpu_tuple_cost;
-	settings.cpu_index_tuple_cost = costs.cpu_index_tuple_cost;
-	settings.cpu_operator_cost = costs.cpu_operator_cost;
+	const core::CostSettings settings = pg::CurrentPlannerCosts();
 
 	PlannerOracle oracle(in, live, live_predicates, cfg.replan_timeout_ms);
 	std::vector<core::Evaluation> evals = core::ChooseIndexes(

@@ -59,10 +59,10 @@ AppendMutation(const char *kind, const std::string &table, const char *column, c
 	return Call([=] { return static_cast<long long>(LogMutation(kind, t, column, i, tenant, d, parent)); });
 }
 
-PlannerCosts
+core::CostSettings
 CurrentPlannerCosts()
 {
-	PlannerCosts c;
+	core::CostSettings c;
 	c.seq_page_cost = seq_page_cost;
 	c.random_page_cost = random_page_cost;
 	c.cpu_tuple_cost = cpu_tuple_cost;

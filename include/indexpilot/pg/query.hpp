@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "indexpilot/core/costmodel.hpp"
+
 #include <string>
 #include <vector>
 
@@ -30,13 +32,6 @@ long long AppendMutation(const char *kind, const std::string &table, const char 
 						 const char *tenant, const std::string &details, long long parent);
 
 /* The planner's cost constants now (seq_page_cost, random_page_cost, cpu_*_cost). */
-struct PlannerCosts {
-	double seq_page_cost = 1.0;
-	double random_page_cost = 4.0;
-	double cpu_tuple_cost = 0.01;
-	double cpu_index_tuple_cost = 0.005;
-	double cpu_operator_cost = 0.0025;
-};
-PlannerCosts CurrentPlannerCosts();
+core::CostSettings CurrentPlannerCosts();
 
 } // namespace indexpilot::pg
