@@ -1,4 +1,6 @@
--- Capture: what the shared-memory store holds now (all databases in the functions, this one in views).
+-- Capture: what the shared-memory store holds now (all databases in the functions, this one in views):
+-- the predicate shapes of walked statements, per query id, and every statement's true counts (rows of
+-- kind 'statement': no relation, no columns; calls are every execution, sampled_calls the walked ones).
 
 CREATE FUNCTION indexpilot._live_stats(
     OUT dbid oid, OUT relid oid, OUT kind text, OUT attnums int2[], OUT operators text[],
@@ -6,7 +8,7 @@ CREATE FUNCTION indexpilot._live_stats(
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
     OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz,
-    OUT estimated_calls float8)
+    OUT estimated_calls float8, OUT sampled_calls bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_live_stats'
 LANGUAGE C STRICT VOLATILE
@@ -23,7 +25,7 @@ CREATE FUNCTION indexpilot._take_live_stats(
     OUT bitmap_calls bigint, OUT other_calls bigint, OUT cancelled_calls bigint, OUT instrumented_calls bigint,
     OUT rows_scanned bigint, OUT rows_returned bigint, OUT total_ms float8, OUT max_ms float8,
     OUT cancelled_ms float8, OUT queryid bigint, OUT last_seen timestamptz, OUT first_seen timestamptz,
-    OUT estimated_calls float8)
+    OUT estimated_calls float8, OUT sampled_calls bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'indexpilot_take_live_stats'
 LANGUAGE C STRICT VOLATILE
@@ -69,9 +71,20 @@ SELECT s.relid::regclass AS relation,
        s.other_calls, s.cancelled_calls, s.instrumented_calls, s.rows_scanned, s.rows_returned,
        s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.last_seen, s.estimated_calls
 FROM indexpilot._live_stats() s
-WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+  AND s.kind <> 'statement';
 COMMENT ON VIEW indexpilot.live_stats IS 'Predicate shapes captured in this database and not yet flushed';
 GRANT SELECT ON indexpilot.live_stats TO pg_monitor;
+
+CREATE VIEW indexpilot.live_statements AS
+SELECT s.queryid, s.calls, s.sampled_calls, s.total_ms, s.max_ms, s.cancelled_calls, s.cancelled_ms,
+       s.first_seen, s.last_seen
+FROM indexpilot._live_stats() s
+WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+  AND s.kind = 'statement';
+COMMENT ON VIEW indexpilot.live_statements IS
+    'Every execution of each statement (query id) in this database not yet flushed, walked for shapes or not';
+GRANT SELECT ON indexpilot.live_statements TO pg_monitor;
 
 CREATE VIEW indexpilot.live_queries AS
 SELECT q.queryid, q.query, q.last_seen, q.userid, q.search_path

@@ -1,7 +1,8 @@
--- Query statistics: what the cost model needs, per time bucket, table, column set, operator kind and
--- tenant. The background worker flushes captured predicates here (one row per key and bucket), keeps the
--- representative statements, rolls old minute buckets up into hours and drops what is older than the
--- retention; the write rates of the managed tables; forgetting statement texts.
+-- Query statistics: what the cost model needs, per time bucket, table, column set, operator kind, tenant
+-- and statement (query id), and every statement's true counts per bucket. The background worker flushes
+-- captured predicates and counts here (one row per key and bucket), keeps the representative statements,
+-- rolls old minute buckets up into hours and drops what is older than the retention; the write rates of
+-- the managed tables; forgetting statement texts.
 
 CREATE TABLE indexpilot.query_stats (
     bucket_start       timestamptz      NOT NULL,   -- start of the time bucket the counters cover
@@ -27,19 +28,41 @@ CREATE TABLE indexpilot.query_stats (
     sample_queryid     bigint,                      -- a statement that showed it (indexpilot.query_samples)
     first_seen         timestamptz,                 -- when capture first saw it in this bucket
     estimated_calls    double precision NOT NULL DEFAULT 0 CHECK (estimated_calls >= 0), -- calls / sample_rate
+    queryid            bigint           NOT NULL DEFAULT 0,  -- the statement that showed it (0: not known)
     CONSTRAINT query_stats_attnums_check CHECK (cardinality(attnums) BETWEEN 1 AND 8 AND array_ndims(attnums) = 1
                                                 AND array_position(attnums, NULL) IS NULL),
     CONSTRAINT query_stats_operators_check CHECK (
         cardinality(operators) = cardinality(attnums)
         AND operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join']),
     CONSTRAINT query_stats_tenant_check CHECK ((tenant_scope = 'tenant') = (tenant <> '')),
-    CONSTRAINT query_stats_key UNIQUE (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant)
+    CONSTRAINT query_stats_key UNIQUE (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant,
+                                       queryid)
 );
-COMMENT ON TABLE indexpilot.query_stats IS 'Captured predicate statistics per time bucket, table, column set, operators and tenant';
+COMMENT ON TABLE indexpilot.query_stats IS
+    'Captured predicate statistics per time bucket, table, column set, operators, tenant and statement';
 -- The cost model reads one table's recent history; retention deletes old buckets through the key.
 CREATE INDEX query_stats_relid_idx ON indexpilot.query_stats (relid, bucket_start);
 REVOKE ALL ON indexpilot.query_stats FROM PUBLIC;
 GRANT SELECT ON indexpilot.query_stats TO pg_monitor;
+
+-- Every execution of every statement with a query id, per time bucket, whether its plan was walked or
+-- not: the true counts a shape's calls and time are estimated from (docs/cost-model.md).
+CREATE TABLE indexpilot.statement_stats (
+    bucket_start      timestamptz      NOT NULL,
+    bucket_width      interval         NOT NULL CHECK (bucket_width > interval '0'),
+    queryid           bigint           NOT NULL,
+    calls             bigint           NOT NULL DEFAULT 0 CHECK (calls >= 0),          -- every execution
+    sampled_calls     bigint           NOT NULL DEFAULT 0 CHECK (sampled_calls >= 0),  -- walked for shapes
+    total_time_ms     double precision NOT NULL DEFAULT 0 CHECK (total_time_ms >= 0),
+    max_time_ms       double precision NOT NULL DEFAULT 0 CHECK (max_time_ms >= 0),
+    cancelled_calls   bigint           NOT NULL DEFAULT 0 CHECK (cancelled_calls >= 0),
+    cancelled_time_ms double precision NOT NULL DEFAULT 0 CHECK (cancelled_time_ms >= 0),
+    first_seen        timestamptz,
+    CONSTRAINT statement_stats_key PRIMARY KEY (bucket_start, bucket_width, queryid)
+);
+COMMENT ON TABLE indexpilot.statement_stats IS 'Executions and time of every statement (query id) per time bucket';
+REVOKE ALL ON indexpilot.statement_stats FROM PUBLIC;
+GRANT SELECT ON indexpilot.statement_stats TO pg_monitor;
 
 -- One representative statement per query id, with its constants: what the cost model re-plans.
 -- The statement is re-planned as `userid` with `search_path` (docs/security.md); a text without either
@@ -76,11 +99,14 @@ CREATE TYPE indexpilot.flush_input AS (
     relid oid, kind text, attnums int2[], operators text[], tenant_scope text, tenant text, calls bigint,
     seq_calls bigint, index_calls bigint, bitmap_calls bigint, other_calls bigint, cancelled_calls bigint,
     instrumented_calls bigint, rows_scanned bigint, rows_returned bigint, total_ms float8, max_ms float8,
-    cancelled_ms float8, queryid bigint, last_seen timestamptz, first_seen timestamptz, estimated_calls float8);
-COMMENT ON TYPE indexpilot.flush_input IS 'A captured shape on its way into query_stats (indexpilot._store_stats)';
+    cancelled_ms float8, queryid bigint, last_seen timestamptz, first_seen timestamptz, estimated_calls float8,
+    sampled_calls bigint);
+COMMENT ON TYPE indexpilot.flush_input IS
+    'A captured shape, or a statement''s counts (kind statement), on its way into query_stats or statement_stats';
 
--- Stores taken shapes into query_stats as one bucket's counts; returns the number of keys inserted or
--- updated. It cannot fail on what capture hands it: rows are first summed by the whole query_stats key
+-- Stores taken shapes into query_stats and statements' counts (kind 'statement') into statement_stats as
+-- one bucket's counts; returns the number of keys inserted or updated. It cannot fail on what capture
+-- hands it: rows are first summed by the whole key
 -- (two text tenants that share their clipped text are one key), a tenant row with an empty or missing
 -- tenant text counts with the shape's other tenants, negative or missing counts and times count as 0, the
 -- rows of a table dropped since are forgotten, and a row no key can hold (no columns, unknown operators)
@@ -127,8 +153,8 @@ BEGIN
                greatest(coalesce(t.rows_scanned, 0), 0) AS rows_scanned,
                greatest(coalesce(t.rows_returned, 0), 0) AS rows_returned,
                greatest(coalesce(t.total_ms, 0), 0) AS total_ms, greatest(coalesce(t.max_ms, 0), 0) AS max_ms,
-               greatest(coalesce(t.cancelled_ms, 0), 0) AS cancelled_ms, t.queryid, t.last_seen, t.first_seen,
-               greatest(coalesce(t.estimated_calls, 0), 0) AS estimated_calls
+               greatest(coalesce(t.cancelled_ms, 0), 0) AS cancelled_ms, coalesce(t.queryid, 0) AS queryid,
+               t.last_seen, t.first_seen, greatest(coalesce(t.estimated_calls, 0), 0) AS estimated_calls
         FROM input t
         WHERE t.storable),
     summed AS (
@@ -138,22 +164,20 @@ BEGIN
                pg_catalog.sum(k.instrumented_calls) AS instrumented_calls,
                pg_catalog.sum(k.rows_scanned) AS rows_scanned, pg_catalog.sum(k.rows_returned) AS rows_returned,
                pg_catalog.sum(k.total_ms) AS total_ms, pg_catalog.max(k.max_ms) AS max_ms,
-               pg_catalog.sum(k.cancelled_ms) AS cancelled_ms,
-               (pg_catalog.array_agg(k.queryid ORDER BY k.last_seen DESC NULLS LAST)
-                    FILTER (WHERE k.queryid IS NOT NULL))[1] AS queryid,
+               pg_catalog.sum(k.cancelled_ms) AS cancelled_ms, k.queryid,
                pg_catalog.min(k.first_seen) AS first_seen, pg_catalog.sum(k.estimated_calls) AS estimated_calls
         FROM keyed k
-        GROUP BY k.relid, k.kind, k.attnums, k.operators, k.tenant_scope, k.tenant),
+        GROUP BY k.relid, k.kind, k.attnums, k.operators, k.tenant_scope, k.tenant, k.queryid),
     inserted AS (
         INSERT INTO indexpilot.query_stats AS q
             (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls,
              seq_scan_calls, index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned,
              rows_returned, total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen,
-             estimated_calls)
+             estimated_calls, queryid)
         SELECT bucket_start, bucket_width, s.relid, s.kind, s.attnums, s.operators, s.tenant_scope, s.tenant,
                s.calls, s.seq_calls, s.index_calls, s.bitmap_calls, s.cancelled_calls, s.instrumented_calls,
-               s.rows_scanned, s.rows_returned, s.total_ms, s.max_ms, s.cancelled_ms, s.queryid, s.first_seen,
-               s.estimated_calls
+               s.rows_scanned, s.rows_returned, s.total_ms, s.max_ms, s.cancelled_ms, nullif(s.queryid, 0),
+               s.first_seen, s.estimated_calls, s.queryid
         FROM summed s
         ON CONFLICT ON CONSTRAINT query_stats_key DO UPDATE
         SET calls = q.calls + excluded.calls,
@@ -173,6 +197,36 @@ BEGIN
         RETURNING 1)
     SELECT (SELECT pg_catalog.count(*) FROM inserted), (SELECT pg_catalog.count(*) FROM input WHERE NOT storable)
     INTO stored, skipped;
+
+    -- Statements' counts: summed per query id (a row without one cannot be kept), clamped like the shapes'.
+    WITH summed AS (
+        SELECT t.queryid, pg_catalog.sum(greatest(coalesce(t.calls, 0), 0)) AS calls,
+               pg_catalog.sum(greatest(coalesce(t.sampled_calls, 0), 0)) AS sampled_calls,
+               pg_catalog.sum(greatest(coalesce(t.total_ms, 0), 0)) AS total_ms,
+               pg_catalog.max(greatest(coalesce(t.max_ms, 0), 0)) AS max_ms,
+               pg_catalog.sum(greatest(coalesce(t.cancelled_calls, 0), 0)) AS cancelled_calls,
+               pg_catalog.sum(greatest(coalesce(t.cancelled_ms, 0), 0)) AS cancelled_ms,
+               pg_catalog.min(t.first_seen) AS first_seen
+        FROM pg_catalog.unnest(taken) t
+        WHERE t.kind = 'statement' AND t.queryid IS NOT NULL AND t.queryid <> 0
+        GROUP BY t.queryid),
+    inserted AS (
+        INSERT INTO indexpilot.statement_stats AS q
+            (bucket_start, bucket_width, queryid, calls, sampled_calls, total_time_ms, max_time_ms, cancelled_calls,
+             cancelled_time_ms, first_seen)
+        SELECT bucket_start, bucket_width, s.queryid, s.calls, least(s.sampled_calls, s.calls), s.total_ms, s.max_ms,
+               least(s.cancelled_calls, s.calls), s.cancelled_ms, s.first_seen
+        FROM summed s
+        ON CONFLICT ON CONSTRAINT statement_stats_key DO UPDATE
+        SET calls = q.calls + excluded.calls,
+            sampled_calls = q.sampled_calls + excluded.sampled_calls,
+            total_time_ms = q.total_time_ms + excluded.total_time_ms,
+            max_time_ms = greatest(q.max_time_ms, excluded.max_time_ms),
+            cancelled_calls = q.cancelled_calls + excluded.cancelled_calls,
+            cancelled_time_ms = q.cancelled_time_ms + excluded.cancelled_time_ms,
+            first_seen = least(q.first_seen, excluded.first_seen)
+        RETURNING 1)
+    SELECT stored + (SELECT pg_catalog.count(*) FROM inserted) INTO stored;
     IF skipped > 0 THEN
         RAISE WARNING 'indexpilot._store_stats: skipped % captured rows that no query_stats key can hold', skipped;
     END IF;
@@ -201,7 +255,7 @@ BEGIN
         ARRAY(SELECT ROW(t.relid, t.kind, t.attnums, t.operators, t.tenant_scope, t.tenant, t.calls, t.seq_calls,
                          t.index_calls, t.bitmap_calls, t.other_calls, t.cancelled_calls, t.instrumented_calls,
                          t.rows_scanned, t.rows_returned, t.total_ms, t.max_ms, t.cancelled_ms, t.queryid,
-                         t.last_seen, t.first_seen, t.estimated_calls)::indexpilot.flush_input
+                         t.last_seen, t.first_seen, t.estimated_calls, t.sampled_calls)::indexpilot.flush_input
               FROM indexpilot._take_live_stats() t),
         indexpilot._bucket(pg_catalog.now(), bucket_width), bucket_width);
 
@@ -222,16 +276,34 @@ BEGIN
     INSERT INTO indexpilot.query_stats
         (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant, calls, seq_scan_calls,
          index_calls, bitmap_calls, cancelled_calls, instrumented_calls, rows_scanned, rows_returned,
-         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen, estimated_calls)
+         total_time_ms, max_time_ms, cancelled_time_ms, sample_queryid, first_seen, estimated_calls, queryid)
     SELECT date_trunc('hour', o.bucket_start), interval '1 hour', o.relid, o.kind, o.attnums, o.operators,
            o.tenant_scope, o.tenant, sum(o.calls), sum(o.seq_scan_calls), sum(o.index_calls), sum(o.bitmap_calls),
            sum(o.cancelled_calls), sum(o.instrumented_calls), sum(o.rows_scanned), sum(o.rows_returned),
            sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_time_ms), max(o.sample_queryid),
-           min(o.first_seen), sum(o.estimated_calls)
+           min(o.first_seen), sum(o.estimated_calls), o.queryid
     FROM old o
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, o.queryid;
+
+    WITH hours AS (
+        SELECT DISTINCT date_trunc('hour', bucket_start) AS hour
+        FROM indexpilot.statement_stats
+        WHERE statement_stats.bucket_width < interval '1 hour' AND bucket_start < now() - rollup_after),
+    old AS (
+        DELETE FROM indexpilot.statement_stats
+        WHERE bucket_start < now() - rollup_after AND date_trunc('hour', bucket_start) IN (SELECT hour FROM hours)
+        RETURNING *)
+    INSERT INTO indexpilot.statement_stats
+        (bucket_start, bucket_width, queryid, calls, sampled_calls, total_time_ms, max_time_ms, cancelled_calls,
+         cancelled_time_ms, first_seen)
+    SELECT date_trunc('hour', o.bucket_start), interval '1 hour', o.queryid, sum(o.calls), sum(o.sampled_calls),
+           sum(o.total_time_ms), max(o.max_time_ms), sum(o.cancelled_calls), sum(o.cancelled_time_ms),
+           min(o.first_seen)
+    FROM old o
+    GROUP BY 1, 2, 3;
 
     DELETE FROM indexpilot.query_stats WHERE bucket_start < now() - retention;
+    DELETE FROM indexpilot.statement_stats WHERE bucket_start < now() - retention;
     DELETE FROM indexpilot.query_samples WHERE last_seen < now() - retention;
     RETURN flushed;
 END

@@ -67,25 +67,42 @@ $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_index_names() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_index_names() TO pg_monitor;
 
--- The shapes of the managed tables in the statistics window, summed over buckets: calls (the traffic
--- they stand for), time and one statement that showed them.
+-- The shapes of the managed tables in the statistics window, per statement (query id) that showed them,
+-- summed over buckets: sampled calls (the walked executions that showed them), the traffic they stand for
+-- by sampling weight (the fallback when the statement's true count is missing), and time.
 CREATE FUNCTION indexpilot._advisor_shapes(stats_window interval)
 RETURNS TABLE (relid oid, is_join integer, attnums text, operators text, tenant text, calls float8,
-               total_ms float8, sample_queryid bigint)
+               total_ms float8, queryid bigint, estimated_calls float8)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT q.relid::oid, (q.kind = 'join')::int, pg_catalog.array_to_string(q.attnums, ','),
-           pg_catalog.array_to_string(q.operators, ','), q.tenant,
-           pg_catalog.sum(CASE WHEN q.estimated_calls > 0 THEN q.estimated_calls ELSE q.calls END)::float8,
-           pg_catalog.sum(q.total_time_ms)::float8, pg_catalog.max(q.sample_queryid)
+           pg_catalog.array_to_string(q.operators, ','), q.tenant, pg_catalog.sum(q.calls)::float8,
+           pg_catalog.sum(q.total_time_ms)::float8, q.queryid,
+           pg_catalog.sum(CASE WHEN q.estimated_calls > 0 THEN q.estimated_calls ELSE q.calls END)::float8
     FROM indexpilot.query_stats q
     WHERE q.bucket_start >= pg_catalog.now() - stats_window
       AND q.relid IN (SELECT g.relid FROM indexpilot.genome_tables g)
-    GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+    GROUP BY 1, 2, 3, 4, 5, 8 ORDER BY 1, 2, 3, 4, 5, 8
 $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_shapes(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_shapes(interval) TO pg_monitor;
+
+-- Every statement's true counts in the statistics window: executions, the walked ones, time (the time of
+-- executions cut short included: they are the slowest, not the rarest).
+CREATE FUNCTION indexpilot._advisor_statement_counts(stats_window interval)
+RETURNS TABLE (queryid bigint, calls float8, sampled_calls float8, total_ms float8)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.queryid, pg_catalog.sum(s.calls)::float8, pg_catalog.sum(s.sampled_calls)::float8,
+           pg_catalog.sum(s.total_time_ms)::float8
+    FROM indexpilot.statement_stats s
+    WHERE s.bucket_start >= pg_catalog.now() - stats_window
+    GROUP BY 1 ORDER BY 1
+$$;
+REVOKE ALL ON FUNCTION indexpilot._advisor_statement_counts(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._advisor_statement_counts(interval) TO pg_monitor;
 
 -- The statements to re-plan: those behind the window's shapes whose role and search_path were recorded
 -- (the caller sees the rows query_samples' row-level security shows it).
@@ -96,7 +113,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT s.queryid, s.query, s.userid, s.search_path FROM indexpilot.query_samples s
     WHERE s.userid IS NOT NULL AND s.search_path IS NOT NULL
-      AND s.queryid IN (SELECT q.sample_queryid FROM indexpilot.query_stats q
+      AND s.queryid IN (SELECT q.queryid FROM indexpilot.query_stats q
                         WHERE q.bucket_start >= pg_catalog.now() - stats_window)
 $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_statements(interval) FROM PUBLIC;

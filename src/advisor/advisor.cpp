@@ -65,8 +65,9 @@ Advise(bool record)
 	core::CandidateOptions copt;
 	copt.min_calls = cfg.min_calls;
 	copt.min_call_share = cfg.min_call_share;
+	copt.min_time_share = cfg.min_time_share;
 	copt.max_partial_per_table = cfg.max_partial_per_table;
-	std::vector<core::Candidate> candidates = core::GenerateCandidates(in.tables, in.shapes, copt);
+	std::vector<core::Candidate> candidates = core::GenerateCandidates(in.tables, in.shapes, in.statements, copt);
 
 	std::vector<std::string> predicates;
 	std::vector<Recommendation> recs(candidates.size());

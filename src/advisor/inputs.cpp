@@ -79,6 +79,14 @@ ReadInputs(bool record)
 
 	char window[32];
 	std::snprintf(window, sizeof(window), "%d seconds", cfg.stats_window_s);
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_statement_counts($1::interval)", {window})) {
+		core::StatementStat st;
+		st.queryid = std::atoll(r[0].c_str());
+		st.calls = std::atof(r[1].c_str());
+		st.sampled_calls = std::atof(r[2].c_str());
+		st.total_ms = std::atof(r[3].c_str());
+		in.statements.push_back(st);
+	}
 	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_shapes($1::interval)", {window})) {
 		core::ShapeStat s;
 		s.relid = static_cast<std::uint32_t>(std::strtoul(r[0].c_str(), nullptr, 10));
@@ -89,13 +97,20 @@ ReadInputs(bool record)
 		while (std::getline(ops, op, ','))
 			s.ops.push_back(ParseOp(op));
 		s.tenant = r[4];
-		s.calls = std::atof(r[5].c_str());
-		s.total_ms = std::atof(r[6].c_str());
+		s.sampled_calls = std::atof(r[5].c_str());
+		s.sampled_ms = std::atof(r[6].c_str());
 		s.queryid = r[7].empty() ? 0 : std::atoll(r[7].c_str());
-		if (s.queryid != 0)
-			in.query_calls[s.queryid] = std::max(in.query_calls[s.queryid], s.calls);
+		s.weighted_calls = std::atof(r[8].c_str());
 		in.shapes.push_back(std::move(s));
 	}
+	// Calls and time of each shape from its statement's true counts; a statement's calls are its true count.
+	core::EstimateShapes(in.shapes, in.statements);
+	for (const core::ShapeStat &s : in.shapes)
+		if (s.queryid != 0)
+			in.query_calls[s.queryid] = std::max(in.query_calls[s.queryid], s.calls);
+	for (const core::StatementStat &st : in.statements)
+		if (in.query_calls.count(st.queryid))
+			in.query_calls[st.queryid] = st.calls;
 	// Only texts with the role and search_path they ran with are re-planned (as that role, with that path).
 	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_statements($1::interval)", {window}))
 		in.texts[std::atoll(r[0].c_str())] =

@@ -19,8 +19,9 @@ namespace indexpilot::advisor
 static int s_mode = static_cast<int>(Mode::Advise);
 static int s_advise_interval_s = 60;
 static int s_stats_window_s = 3600;
-static int s_min_calls = 50;
+static int s_min_calls = 10;
 static double s_min_call_share = 0.02;
+static double s_min_time_share = 0.05;
 static int s_horizon_s = 24 * 3600;
 static double s_min_improvement = 0.10;
 static int s_max_index_size_mb = 10240;
@@ -46,12 +47,20 @@ DefineAdvisorGucs()
 							&s_advise_interval_s, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.stats_window", "The span of statistics the cost model weighs.", nullptr,
 							&s_stats_window_s, 3600, 60, 30 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+	// Rarity is judged on estimated true counts and shares, with confidence bounds (core::IsRare); a shape
+	// with 10% of the statements or of the time is never rare, so the shares cannot be set above that.
 	DefineCustomIntVariable("indexpilot.min_calls",
-							"Calls in the statistics window below which a shape is rare: no index for it.", nullptr,
-							&s_min_calls, 50, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+							"Estimated calls in the statistics window below which a shape is rare (unless its "
+							"share of the execution time says otherwise).",
+							nullptr, &s_min_calls, 10, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomRealVariable("indexpilot.min_call_share",
-							 "Share of all captured calls below which a shape is rare: no index for it.", nullptr,
-							 &s_min_call_share, 0.02, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+							 "Share of the database's statements below which a shape is rare (unless its share of "
+							 "the execution time says otherwise).",
+							 nullptr, &s_min_call_share, 0.02, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr,
+							 nullptr, nullptr);
+	DefineCustomRealVariable(
+		"indexpilot.min_time_share", "Share of the database's execution time from which a shape is never rare.",
+		nullptr, &s_min_time_share, 0.05, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.benefit_horizon",
 							"Span over which an index's benefit and write cost are weighed against its build.", nullptr,
 							&s_horizon_s, 24 * 3600, 60, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
@@ -96,6 +105,7 @@ CurrentSettings()
 	s.stats_window_s = s_stats_window_s;
 	s.min_calls = s_min_calls;
 	s.min_call_share = s_min_call_share;
+	s.min_time_share = s_min_time_share;
 	s.horizon_s = s_horizon_s;
 	s.min_improvement = s_min_improvement;
 	s.max_index_size_mb = s_max_index_size_mb;

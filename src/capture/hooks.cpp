@@ -1,8 +1,13 @@
 /*
  * capture/hooks.cpp — executor hooks that feed the capture store.
  *
- * Per top-level statement the sampling decision is taken once (indexpilot.sample_rate) and followed by
- * every statement nested in it; so is the decision whether a sampled statement also counts rows
+ * Every statement with a query id is counted, walked or not: its executions and time go to its query id's
+ * counters (the true counts the cost model estimates shapes from, as pg_stat_statements counts every
+ * call). Sampling decides only whose plan is walked for shapes. Per top-level statement the random
+ * decision is taken once (indexpilot.sample_rate) and followed by every statement nested in it; on top of
+ * it a statement whose query id this backend has not seen counted before, or whose last execution ran at
+ * least indexpilot.slow_statement_threshold, is always walked (the slow ones are those indexes are for,
+ * and the fewest; fast, frequent ones are sampled). So is the decision whether a sampled statement also counts rows
  * (indexpilot.instrument_rate: counting costs per row, the shapes need none of it). Parallel workers take
  * no decision of their own: the leader adds INSTRUMENT_ROWS to the query's instrument options, which the
  * workers inherit, and reads the rows they counted, accumulated into its own plan states, at ExecutorEnd.
@@ -47,11 +52,13 @@ static ExecutorFinish_hook_type s_prev_finish = nullptr;
 static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
+static bool s_excluded = false; /* an IndexPilot process: not the workload */
 static bool s_statement_sampled = false;
 static bool s_statement_instrumented = false; /* sampled, and its plan nodes count rows */
 static double s_statement_weight = 1.0;       /* 1 / sample_rate at the top-level decision */
 
 static double s_sample_rate = 0.1;
+static int s_slow_statement_ms = 10;
 static double s_instrument_rate = 0.1;
 static bool s_fault_injection = false;
 
@@ -63,6 +70,8 @@ struct PendingStatement {
 	instr_time started; /* a monotonic clock: a wall clock stepped back must not make time negative */
 	uint64 queryid;
 	double weight;
+	bool walked;  /* its plan was walked: its shapes are pending */
+	bool counted; /* its execution goes to its query id's counters */
 };
 static PendingStatement s_statements[kMaxPendingStatements];
 static int s_nstatements = 0;
@@ -76,6 +85,11 @@ DefineCaptureGucs()
 							 "Fraction of top-level statements whose predicates are captured.",
 							 "Nested statements and parallel workers follow their top-level statement's decision.",
 							 &s_sample_rate, 0.1, 0.0, 1.0, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.slow_statement_threshold",
+							"Statements whose query id last ran at least this long have their plan walked every time.",
+							"Whatever indexpilot.sample_rate says; -1 turns it off. Query ids not seen before are "
+							"always walked.",
+							&s_slow_statement_ms, 10, -1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
 	DefineCustomRealVariable("indexpilot.instrument_rate",
 							 "Fraction of sampled statements whose plan nodes also count rows (scanned vs returned).",
 							 "Counting rows costs per row; the shapes of every sampled statement are captured anyway.",
@@ -109,6 +123,45 @@ DropShapes(const QueryDesc *owner)
 }
 
 inline constexpr int kTextUsageEvery = 8;
+
+/*
+ * Query ids this backend counted, with how long their last execution here ran, as of a store generation:
+ * whether a statement must be walked (new or slow) is decided without the store's lock. Direct-mapped by
+ * query id; a miss, or entries evicted meanwhile, asks the store.
+ */
+inline constexpr int kKnownStatements = 256;
+struct KnownStatement {
+	uint64 queryid;
+	uint64 generation;
+	double last_ms;
+};
+static KnownStatement s_known_statements[kKnownStatements];
+
+static void
+NoteStatementTime(uint64 queryid, double ms)
+{
+	KnownStatement &known = s_known_statements[queryid % kKnownStatements];
+	known.queryid = queryid;
+	known.generation = StoreEntryGeneration();
+	known.last_ms = ms;
+}
+
+/* Whether the statement with `queryid` is walked whatever the sampling: not counted before, or slow. */
+static bool
+MustWalk(uint64 queryid)
+{
+	KnownStatement &known = s_known_statements[queryid % kKnownStatements];
+	uint64 generation = StoreEntryGeneration();
+	if (known.queryid != queryid || known.generation != generation) {
+		double last_ms = 0;
+		if (!StoreStatementLastMs(MyDatabaseId, queryid, &last_ms))
+			return true; /* the first time the store sees it (or since a flush emptied it) */
+		known.queryid = queryid;
+		known.generation = generation;
+		known.last_ms = last_ms;
+	}
+	return s_slow_statement_ms >= 0 && known.last_ms >= s_slow_statement_ms;
+}
 static_assert(kMaxStatementObservations >= kMaxPendingShapes, "a statement's shapes are recorded in one call");
 
 /* Records the shapes owned by statements for which `done(statement)` holds, and forgets them. */
@@ -139,10 +192,15 @@ FlushStatements(Pred done, bool cancelled)
 			obs.weight = stmt.weight;
 			batch[nbatch++] = &obs;
 		}
-		// A text's usage is bumped for one recorded statement in kTextUsageEvery (drawn), by that much.
-		bool bump = pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
-		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now);
-		DropShapes(stmt.owner);
+		StatementCount count{stmt.queryid, ms, stmt.walked, cancelled};
+		// A text's usage is bumped for one walked statement in kTextUsageEvery (drawn), by that much.
+		bool bump = stmt.walked && pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
+		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now,
+							 stmt.counted ? &count : nullptr);
+		if (stmt.counted)
+			NoteStatementTime(stmt.queryid, ms);
+		if (stmt.walked)
+			DropShapes(stmt.owner);
 	}
 	s_nstatements = keep_statements;
 }
@@ -216,23 +274,29 @@ Guarded(const QueryDesc *owner, bool pass_cancel, Work work)
 	PG_END_TRY();
 }
 
+/* Starts following a statement: counted (it has a query id), walked for shapes, or both. */
 static void
-CaptureStart(QueryDesc *queryDesc)
+CaptureStart(QueryDesc *queryDesc, bool walk, bool count, double weight)
 {
 	if (s_nstatements >= kMaxPendingStatements)
 		return;
-	int added = CollectShapes(queryDesc, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
-	if (added == 0)
+	int added = 0;
+	if (walk) {
+		added = CollectShapes(queryDesc, &s_shapes[s_nshapes], kMaxPendingShapes - s_nshapes);
+		s_nshapes += added;
+		StoreCountSampled();
+	}
+	if (added == 0 && !count)
 		return;
-	s_nshapes += added;
 	PendingStatement &stmt = s_statements[s_nstatements++];
 	stmt.owner = queryDesc;
 	stmt.level = s_nesting_level;
 	INSTR_TIME_SET_CURRENT(stmt.started);
 	stmt.queryid = queryDesc->plannedstmt->queryId;
-	stmt.weight = s_statement_weight;
-	StoreCountSampled();
-	if (stmt.queryid != 0 && queryDesc->sourceText != nullptr)
+	stmt.weight = weight;
+	stmt.walked = walk;
+	stmt.counted = count;
+	if (walk && added > 0 && stmt.queryid != 0 && queryDesc->sourceText != nullptr)
 		RememberText(queryDesc, stmt.queryid);
 }
 
@@ -257,18 +321,25 @@ IsPending(const QueryDesc *queryDesc)
 static void
 HookExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	bool capture = false;
+	bool walk = false;
+	bool count = false;
+	bool forced = false; /* walked whatever the draw: it stands for itself only */
 	// The bypass switches (system, capture hooks module, stats collection feature) are one atomic load.
-	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker()) {
+	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker() && !s_excluded) {
 		if (s_nesting_level == 0) {
 			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
 			s_statement_weight = s_sample_rate > 0 ? 1.0 / s_sample_rate : 1.0;
 			s_statement_instrumented =
 				s_statement_sampled && core::SampleStatement(s_instrument_rate, pg_prng_double(&pg_global_prng_state));
 		}
-		capture = s_statement_sampled && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0;
+		if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0) {
+			const uint64 queryid = queryDesc->plannedstmt->queryId;
+			count = queryid != 0 && s_nstatements < kMaxPendingStatements;
+			forced = count && MustWalk(queryid);
+			walk = s_statement_sampled || forced;
+		}
 	}
-	if (capture && s_statement_instrumented)
+	if (walk && s_statement_sampled && s_statement_instrumented)
 		queryDesc->instrument_options |= INSTRUMENT_ROWS;
 
 	if (s_prev_start)
@@ -276,8 +347,10 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 
-	if (capture)
-		Guarded(queryDesc, true, [queryDesc] { CaptureStart(queryDesc); });
+	if (walk || count) {
+		const double weight = forced ? 1.0 : s_statement_weight;
+		Guarded(queryDesc, true, [queryDesc, walk, count, weight] { CaptureStart(queryDesc, walk, count, weight); });
+	}
 }
 
 static void
@@ -352,6 +425,12 @@ SubXactCallback(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
 	Guarded(nullptr, false, [level] {
 		FlushStatements([level](const PendingStatement &s) { return s.level >= level && s.level > 0; }, true);
 	});
+}
+
+void
+ExcludeThisProcess()
+{
+	s_excluded = true;
 }
 
 void

@@ -44,6 +44,7 @@ EmitShape(Collector *c, const NodeContext &ctx, const RelShapes &rel, const core
 	ShapeKey &key = p->obs.key;
 	key.dbid = MyDatabaseId;
 	key.relid = rel.relid;
+	key.queryid = c->queryDesc->plannedstmt->queryId;
 	key.shape_kind = static_cast<uint8>(kind);
 	key.ncols = cols.count;
 	memcpy(key.attnum, cols.attnum, sizeof(key.attnum));

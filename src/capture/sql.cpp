@@ -66,9 +66,24 @@ TenantScope(uint8 kind)
 	return "none";
 }
 
+static const char *
+KindName(uint8 kind)
+{
+	switch (static_cast<ShapeKind>(kind)) {
+		case ShapeKind::Join:
+			return "join";
+		case ShapeKind::Statement:
+			return "statement";
+		case ShapeKind::Filter:
+			break;
+	}
+	return "filter";
+}
+
 /*
- * Emits shapes; `take` takes this database's shapes for the flush in this transaction (capture/take.cpp:
- * they leave the store when it commits). A transaction that flushed does not see what it took again.
+ * Emits shapes and statements' counters (kind 'statement', no relation, no columns); `take` takes this database's
+ * shapes for the flush in this transaction (capture/take.cpp: they leave the store when it commits). A transaction that
+ * flushed does not see what it took again.
  */
 static void
 LiveStats(FunctionCallInfo fcinfo, bool take)
@@ -84,13 +99,13 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		const ShapeCounters &c = e.counters;
 		if (c.calls == 0)
 			continue; /* an aggregate created only to count the tenants kept apart */
-		constexpr int kColumns = 23;
+		constexpr int kColumns = 24;
 		Datum v[kColumns];
 		bool isnull[kColumns];
 		memset(isnull, 0, sizeof(isnull));
 		v[0] = ObjectIdGetDatum(e.key.dbid);
 		v[1] = ObjectIdGetDatum(e.key.relid);
-		v[2] = CStringGetTextDatum(e.key.shape_kind == static_cast<uint8>(ShapeKind::Join) ? "join" : "filter");
+		v[2] = CStringGetTextDatum(KindName(e.key.shape_kind));
 		v[3] = Int16Array(e.key);
 		v[4] = OperatorArray(e.key);
 		v[5] = CStringGetTextDatum(TenantScope(e.key.tenant_kind));
@@ -111,11 +126,12 @@ LiveStats(FunctionCallInfo fcinfo, bool take)
 		v[16] = Float8GetDatum(c.total_ms);
 		v[17] = Float8GetDatum(c.max_ms);
 		v[18] = Float8GetDatum(c.cancelled_ms);
-		v[19] = Int64GetDatum(static_cast<int64>(e.queryid));
-		isnull[19] = e.queryid == 0;
+		v[19] = Int64GetDatum(static_cast<int64>(e.key.queryid));
+		isnull[19] = e.key.queryid == 0;
 		v[20] = TimestampTzGetDatum(c.last_seen);
 		v[21] = TimestampTzGetDatum(c.first_seen);
 		v[22] = Float8GetDatum(c.estimated_calls);
+		v[23] = Int64GetDatum(c.sampled_calls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, isnull);
 	}
 }

@@ -36,7 +36,8 @@ struct StoreHeader {
 	pg_atomic_uint64 dropped;
 	pg_atomic_uint64 internal_errors;
 	pg_atomic_uint64 statements_sampled;
-	pg_atomic_uint64 text_generation; /* bumped when texts are evicted or reset; never goes back */
+	pg_atomic_uint64 text_generation;  /* bumped when texts are evicted or reset; never goes back */
+	pg_atomic_uint64 entry_generation; /* bumped when shapes or statements are evicted or reset */
 	TimestampTz reset_at;
 };
 
@@ -87,6 +88,7 @@ StoreInit(LWLockPadded *locks)
 		pg_atomic_init_u64(&header->internal_errors, 0);
 		pg_atomic_init_u64(&header->statements_sampled, 0);
 		pg_atomic_init_u64(&header->text_generation, 1);
+		pg_atomic_init_u64(&header->entry_generation, 1);
 		header->reset_at = GetCurrentTimestamp();
 	}
 	HASHCTL info;
@@ -209,6 +211,7 @@ EvictShapes()
 			if (agg != nullptr && agg->ntenants > 0)
 				agg->ntenants--;
 		});
+	pg_atomic_fetch_add_u64(&s_header->entry_generation, 1);
 }
 
 /* Finds or creates an entry for `key`. Caller holds the lock exclusively. May return nullptr (dropped). */
@@ -298,15 +301,62 @@ Accumulate(ShapeEntry *entry, const Observation &obs, TimestampTz now)
 	SpinLockRelease(&entry->mutex);
 }
 
-void
-StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage, TimestampTz now)
+/* The key of the counters of (dbid, queryid). */
+static ShapeKey
+StatementKey(Oid dbid, uint64 queryid)
 {
-	if (s_header == nullptr || n <= 0)
+	ShapeKey key;
+	memset(&key, 0, sizeof(key));
+	key.dbid = dbid;
+	key.queryid = queryid;
+	key.shape_kind = static_cast<uint8>(ShapeKind::Statement);
+	return key;
+}
+
+static void
+AccumulateStatement(ShapeEntry *entry, const StatementCount &count, TimestampTz now)
+{
+	SpinLockAcquire(&entry->mutex);
+	ShapeCounters &c = entry->counters;
+	if (c.calls == 0)
+		c.first_seen = now;
+	c.calls++;
+	c.estimated_calls += 1.0;
+	if (count.walked)
+		c.sampled_calls++;
+	if (count.cancelled) {
+		c.cancelled_calls++;
+		c.cancelled_ms += count.elapsed_ms;
+	}
+	c.total_ms += count.elapsed_ms;
+	if (count.elapsed_ms > c.max_ms)
+		c.max_ms = count.elapsed_ms;
+	c.last_seen = now;
+	entry->last_ms = count.elapsed_ms;
+	entry->usage += 1.0;
+	entry->queryid = count.queryid;
+	SpinLockRelease(&entry->mutex);
+}
+
+void
+StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage, TimestampTz now,
+					 const StatementCount *count)
+{
+	if (s_header == nullptr || (n <= 0 && count == nullptr))
 		return;
-	n = Min(n, kMaxStatementObservations);
+	n = Max(Min(n, kMaxStatementObservations), 0);
 	int missing[kMaxStatementObservations];
 	int nmissing = 0;
+	bool statement_missing = false;
+	const ShapeKey statement_key = StatementKey(dbid, count != nullptr ? count->queryid : 0);
 	LWLockAcquire(s_header->lock, LW_SHARED);
+	if (count != nullptr) {
+		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &statement_key, HASH_FIND, nullptr));
+		if (entry != nullptr)
+			AccumulateStatement(entry, *count, now);
+		else
+			statement_missing = true;
+	}
 	for (int i = 0; i < n; i++) {
 		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs[i]->key, HASH_FIND, nullptr));
 		if (entry == nullptr && IsTenantEntry(obs[i]->key)) {
@@ -335,10 +385,17 @@ StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 quer
 		}
 	}
 	LWLockRelease(s_header->lock);
-	if (nmissing == 0)
+	if (nmissing == 0 && !statement_missing)
 		return;
 
 	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
+	if (statement_missing) {
+		ShapeEntry *entry = EnterShape(statement_key, nullptr, now);
+		if (entry != nullptr)
+			AccumulateStatement(entry, *count, now);
+		else
+			pg_atomic_fetch_add_u64(&s_header->dropped, 1);
+	}
 	for (int i = 0; i < nmissing; i++) {
 		const Observation &o = *obs[missing[i]];
 		ShapeEntry *entry = InsertShape(o, now);
@@ -348,6 +405,30 @@ StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 quer
 			pg_atomic_fetch_add_u64(&s_header->dropped, 1);
 	}
 	LWLockRelease(s_header->lock);
+}
+
+bool
+StoreStatementLastMs(Oid dbid, uint64 queryid, double *last_ms)
+{
+	*last_ms = 0;
+	if (s_header == nullptr || queryid == 0)
+		return false;
+	const ShapeKey key = StatementKey(dbid, queryid);
+	LWLockAcquire(s_header->lock, LW_SHARED);
+	auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &key, HASH_FIND, nullptr));
+	if (entry != nullptr) {
+		SpinLockAcquire(&entry->mutex);
+		*last_ms = entry->last_ms;
+		SpinLockRelease(&entry->mutex);
+	}
+	LWLockRelease(s_header->lock);
+	return entry != nullptr;
+}
+
+uint64
+StoreEntryGeneration()
+{
+	return s_header != nullptr ? pg_atomic_read_u64(&s_header->entry_generation) : 0;
 }
 
 /* Removes the least-used statement texts. Caller holds the lock exclusively. */
@@ -430,6 +511,7 @@ AddCounters(ShapeCounters *dst, const ShapeCounters &src)
 		dst->first_seen = src.first_seen;
 	dst->last_seen = Max(dst->last_seen, src.last_seen);
 	dst->calls += src.calls;
+	dst->sampled_calls += src.sampled_calls;
 	dst->estimated_calls += src.estimated_calls;
 	for (int i = 0; i < 4; i++)
 		dst->access_calls[i] += src.access_calls[i];
@@ -451,6 +533,7 @@ SubtractCounters(ShapeCounters *dst, const ShapeCounters &src)
 		memset(dst, 0, sizeof(*dst));
 		return;
 	}
+	dst->sampled_calls -= src.sampled_calls;
 	dst->estimated_calls -= src.estimated_calls;
 	for (int i = 0; i < 4; i++)
 		dst->access_calls[i] -= src.access_calls[i];
@@ -646,6 +729,7 @@ StoreReset()
 		hash_search(s_queries, &query->key, HASH_REMOVE, nullptr);
 	s_header->reset_at = GetCurrentTimestamp();
 	pg_atomic_fetch_add_u64(&s_header->text_generation, 1);
+	pg_atomic_fetch_add_u64(&s_header->entry_generation, 1);
 	LWLockRelease(s_header->lock);
 	pg_atomic_write_u64(&s_header->evictions, 0);
 	pg_atomic_write_u64(&s_header->query_evictions, 0);

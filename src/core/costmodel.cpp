@@ -91,6 +91,8 @@ struct ShapeGroup {
 	std::vector<std::int16_t> attnums;
 	std::vector<OpKind> ops;
 	double calls = 0;
+	double calls_upper = 0;
+	double ms_upper = 0;
 	std::map<std::string, double> tenant_calls;
 	std::set<std::int64_t> queryids;
 };
@@ -245,20 +247,86 @@ private:
 
 } // namespace
 
-bool
-IsRare(double calls, const CandidateOptions &options)
+double
+WilsonUpper(double k, double n, double z)
 {
-	return calls < options.min_calls || calls < options.min_call_share * options.total_calls;
+	if (n <= 0)
+		return 0;
+	const double p = k / n;
+	if (p >= 1)
+		return p;
+	const double z2 = z * z;
+	const double centre = p + z2 / (2 * n);
+	const double spread = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+	return std::min(1.0, (centre + spread) / (1 + z2 / n));
+}
+
+void
+EstimateShapes(std::vector<ShapeStat> &shapes, const std::vector<StatementStat> &statements)
+{
+	std::map<std::int64_t, const StatementStat *> by_id;
+	for (const auto &st : statements)
+		if (st.queryid != 0)
+			by_id[st.queryid] = &st;
+	// The bound is taken over all tenants of a shape in one statement: split by tenant, each part's own
+	// bound would add up to far more than the statement ran.
+	using Key = std::tuple<std::uint32_t, bool, std::vector<std::int16_t>, std::vector<OpKind>, std::int64_t>;
+	std::map<Key, double> sampled;
+	for (const auto &s : shapes)
+		sampled[Key{s.relid, s.join, s.attnums, s.ops, s.queryid}] += s.sampled_calls;
+	for (auto &s : shapes) {
+		auto it = s.queryid != 0 ? by_id.find(s.queryid) : by_id.end();
+		if (it == by_id.end() || it->second->sampled_calls <= 0 || it->second->calls <= 0) {
+			// No true count to lean on: what sampling says, the time scaled like the calls.
+			s.calls = std::max(s.weighted_calls, s.sampled_calls);
+			s.total_ms = s.sampled_calls > 0 ? s.sampled_ms * s.calls / s.sampled_calls : s.sampled_ms;
+			s.calls_upper = s.calls;
+			s.ms_upper = s.total_ms;
+			continue;
+		}
+		const StatementStat &st = *it->second;
+		const double n = st.sampled_calls;
+		const double fraction = s.sampled_calls / n;
+		const double all = sampled[Key{s.relid, s.join, s.attnums, s.ops, s.queryid}];
+		const double upper = all > 0 ? std::max(all / n, WilsonUpper(all, n)) * (s.sampled_calls / all) : 0;
+		s.calls = st.calls * fraction;
+		s.total_ms = st.total_ms * fraction;
+		s.calls_upper = st.calls * upper;
+		s.ms_upper = st.total_ms * upper;
+	}
+}
+
+bool
+IsRare(double calls_upper, double ms_upper, const CandidateOptions &options)
+{
+	if (options.total_ms > 0 && ms_upper >= options.min_time_share * options.total_ms)
+		return false;
+	if (options.total_calls > 0 && calls_upper >= kNeverRareShare * options.total_calls)
+		return false;
+	return calls_upper < options.min_calls || calls_upper < options.min_call_share * options.total_calls;
 }
 
 std::vector<Candidate>
 GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
-				   CandidateOptions &options)
+				   const std::vector<StatementStat> &statements, CandidateOptions &options)
 {
+	// The database's statements and time in the window; without true counts, the shapes' own sums.
 	options.total_calls = 0;
-	for (const auto &s : shapes)
-		if (!s.join)
+	options.total_ms = 0;
+	for (const auto &st : statements) {
+		options.total_calls += st.calls;
+		options.total_ms += st.total_ms;
+	}
+	if (options.total_calls <= 0) {
+		std::set<std::int64_t> seen;
+		for (const auto &s : shapes) {
+			if (s.join)
+				continue;
 			options.total_calls += s.calls;
+			if (s.queryid == 0 || seen.insert(s.queryid).second)
+				options.total_ms += s.total_ms;
+		}
+	}
 	std::map<GroupKey, ShapeGroup> groups;
 	for (const auto &s : shapes) {
 		if (s.attnums.empty() || s.attnums.size() != s.ops.size())
@@ -276,6 +344,8 @@ GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<Shape
 			g.ops = s.ops;
 		}
 		g.calls += s.calls;
+		g.calls_upper += s.calls_upper;
+		g.ms_upper += s.ms_upper;
 		if (!s.tenant.empty())
 			g.tenant_calls[s.tenant] += s.calls;
 		if (s.queryid != 0)
@@ -283,7 +353,7 @@ GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<Shape
 	}
 	Builder builder(tables, options);
 	for (const auto &[key, group] : groups) {
-		if (!IsRare(group.calls, options))
+		if (!IsRare(group.calls_upper, group.ms_upper, options))
 			builder.Add(group);
 	}
 	return builder.Finish();
@@ -338,7 +408,8 @@ ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableI
 	auto evaluate = [&](int i, const std::vector<int> &others, Evaluation &e) {
 		const Candidate &c = candidates[i];
 		const TableInfo *table = table_of(c.relid);
-		if (IsRare(c.calls, candidate_options) || table == nullptr) {
+		(void)candidate_options; /* rare shapes made no candidates */
+		if (table == nullptr) {
 			e.verdict = Verdict::TooRare;
 			return false;
 		}

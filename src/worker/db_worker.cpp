@@ -15,6 +15,7 @@
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/control/control.hpp"
 #include "indexpilot/advisor/advisor.hpp"
+#include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/pg/spi.hpp"
 #include "indexpilot/worker/builder.hpp"
@@ -166,6 +167,7 @@ WorkCycle()
 static void
 WorkerMain(Oid dboid)
 {
+	capture::ExcludeThisProcess(); /* its flushes and costing are not the workload */
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();

@@ -114,12 +114,32 @@ SELECT count(*) FROM cap_contacts WHERE tenant_id = 6 AND title = 'CFO';
 SELECT sum(calls) AS calls, sum(instrumented_calls) AS instrumented_calls, sum(rows_scanned) > 0 AS rows_counted
 FROM indexpilot.live_stats WHERE columns = '{tenant_id,title}';
 
--- sample_rate 0 captures nothing; the rate is per top-level statement.
+-- sample_rate 0 walks only the plans of statements not seen before (and of slow ones), but counts every
+-- execution; the rate is per top-level statement.
 SELECT indexpilot_reset_live_stats() > 0 AS reset;
 SET indexpilot.sample_rate = 0;
+SET indexpilot.slow_statement_threshold = -1;
 SELECT count(*) FROM cap_contacts WHERE tenant_id = 1 AND email = 'nobody';
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 2 AND email = 'nobody';
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 3 AND email = 'nobody';
 SET indexpilot.sample_rate = 1;
-SELECT count(*) AS shapes FROM indexpilot.live_stats;
+SELECT columns, tenant, calls FROM indexpilot.live_stats;
+SELECT calls, sampled_calls FROM indexpilot.live_statements
+WHERE queryid = (SELECT queryid FROM indexpilot.live_stats WHERE columns = '{tenant_id,email}');
+-- A slow statement is walked every time: with a threshold of 0 ms, every statement is slow.
+SELECT indexpilot_reset_live_stats() > 0 AS reset;
+SET indexpilot.sample_rate = 0;
+SET indexpilot.slow_statement_threshold = 0;
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 1 AND email = 'nobody';
+SELECT count(*) FROM cap_contacts WHERE tenant_id = 2 AND email = 'nobody';
+SET indexpilot.sample_rate = 1;
+RESET indexpilot.slow_statement_threshold;
+SELECT sum(calls) AS shape_calls FROM indexpilot.live_stats WHERE columns = '{tenant_id,email}';
+SELECT calls, sampled_calls FROM indexpilot.live_statements
+WHERE queryid = (SELECT DISTINCT queryid FROM indexpilot.live_stats WHERE columns = '{tenant_id,email}');
+-- Bad values are refused.
+SET indexpilot.slow_statement_threshold = -2;
+SET indexpilot.slow_statement_threshold = 'slow';
 
 -- Capture never fails a statement: an internal failure is counted and the query answers as usual.
 SELECT internal_errors AS errors_before FROM indexpilot.capture_counters \gset

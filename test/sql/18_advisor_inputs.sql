@@ -14,17 +14,23 @@ SELECT attnums FROM indexpilot._advisor_existing_indexes() WHERE relid = 'ai.dea
 SELECT attnum, attname FROM indexpilot._advisor_columns() WHERE relid = 'ai.deals'::regclass ORDER BY attnum;
 SELECT n FROM indexpilot._advisor_index_names() n WHERE n::text LIKE 'deals%' ORDER BY 1;
 
--- Statistics of the window: two buckets of one shape sum (estimated calls where there are any); an old
--- bucket does not count.
+-- Statistics of the window: two buckets of one shape of one statement sum (sampled calls, time, and the
+-- estimated calls where there are any); an old bucket does not count. The statement's true counts sum
+-- the same way.
 INSERT INTO indexpilot.query_stats (bucket_start, bucket_width, relid, attnums, operators, tenant_scope, tenant,
-                                    calls, estimated_calls, total_time_ms, sample_queryid, first_seen)
-VALUES (date_trunc('minute', now()), '1 minute', 'ai.deals', '{2,3}', '{eq,eq}', 'tenant', '3', 4, 40, 8, 4242,
+                                    calls, estimated_calls, total_time_ms, sample_queryid, queryid, first_seen)
+VALUES (date_trunc('minute', now()), '1 minute', 'ai.deals', '{2,3}', '{eq,eq}', 'tenant', '3', 4, 40, 8, 4242, 4242,
         now() - interval '90 seconds'),
        (date_trunc('minute', now()) - interval '1 minute', '1 minute', 'ai.deals', '{2,3}', '{eq,eq}', 'tenant', '3',
-        2, 0, 2, 4242, NULL),
-       (now() - interval '3 hours', '1 minute', 'ai.deals', '{2,3}', '{eq,eq}', 'tenant', '3', 100, 0, 100, 1, NULL);
-SELECT relid::regclass, is_join, attnums, operators, tenant, calls, total_ms, sample_queryid
+        2, 0, 2, 4242, 4242, NULL),
+       (now() - interval '3 hours', '1 minute', 'ai.deals', '{2,3}', '{eq,eq}', 'tenant', '3', 100, 0, 100, 1, 1, NULL);
+SELECT relid::regclass, is_join, attnums, operators, tenant, calls, total_ms, queryid, estimated_calls
 FROM indexpilot._advisor_shapes('1 hour') WHERE relid = 'ai.deals'::regclass;
+INSERT INTO indexpilot.statement_stats (bucket_start, bucket_width, queryid, calls, sampled_calls, total_time_ms)
+VALUES (date_trunc('minute', now()), '1 minute', 4242, 70, 4, 140),
+       (date_trunc('minute', now()) - interval '1 minute', '1 minute', 4242, 30, 2, 60),
+       (now() - interval '3 hours', '1 minute', 4242, 1000, 1000, 1000);
+SELECT queryid, calls, sampled_calls, total_ms FROM indexpilot._advisor_statement_counts('1 hour') WHERE queryid = 4242;
 SELECT indexpilot._advisor_observed_seconds('1 hour') BETWEEN 60 AND 200 AS observed;
 SELECT indexpilot._advisor_observed_seconds('1 hour') IS NOT NULL AS some_window;
 
@@ -51,6 +57,7 @@ SELECT indexpilot._log_mutation('index_build_failed', 'ai.deals', NULL, 'indexpi
 SELECT indexpilot._advisor_retry_after('indexpilot_ai_deals_stage_x')::timestamptz > now() AS backing_off;
 
 DELETE FROM indexpilot.query_stats WHERE relid = 'ai.deals'::regclass;
+DELETE FROM indexpilot.statement_stats WHERE queryid = 4242;
 DELETE FROM indexpilot.query_samples WHERE queryid IN (1, 4242);
 SELECT indexpilot_unregister('ai.deals') IS NOT NULL AS unregistered;
 DROP SCHEMA ai CASCADE;

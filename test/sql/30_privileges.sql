@@ -45,6 +45,7 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._advisor_index_names()',              'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_shapes(interval)',           'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_statements(interval)',       'y', 'y', 'n',   'n'),
+    ('function indexpilot._advisor_statement_counts(interval)', 'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_observed_seconds(interval)', 'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_sizes()',                    'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_open_proposal(text)',        'y', 'y', 'n',   'n'),
@@ -58,12 +59,14 @@ INSERT INTO expected_privilege VALUES
     ('table indexpilot.genome_fields',                                      'y', 'y', 'n',   'n'),
     ('table indexpilot.expression_profile',                                 'y', 'y', 'n',   'n'),
     ('table indexpilot.query_stats',                                        'y', 'y', 'n',   'n'),
+    ('table indexpilot.statement_stats',                                    'y', 'y', 'n',   'n'),
     -- statement texts: every role may read its own rows (row-level security), pg_read_all_stats all;
     -- a role still needs USAGE on schema indexpilot to get there (docs/security.md)
     ('table indexpilot.query_samples',                                      'y', 'y', 'own', 'own'),
     ('table indexpilot.bypass_switches',                                    'y', 'y', 'n',   'n'),
     ('table indexpilot.table_activity',                                     'y', 'y', 'n',   'n'),
     ('view indexpilot.live_stats',                                          'y', 'y', 'n',   'n'),
+    ('view indexpilot.live_statements',                                     'y', 'y', 'n',   'n'),
     ('view indexpilot.live_queries',                                        'y', 'y', 'n',   'n'),
     ('view indexpilot.capture_counters',                                    'y', 'y', 'n',   'n'),
     ('view indexpilot.genome_catalog',                                      'y', 'y', 'n',   'n'),

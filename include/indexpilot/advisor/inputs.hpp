@@ -29,10 +29,11 @@ struct Inputs {
 	std::vector<core::TableInfo> tables;
 	std::map<std::uint32_t, std::string> tenant_column;
 	std::map<std::pair<std::uint32_t, std::int16_t>, std::string> attname;
-	std::vector<core::ShapeStat> shapes;
+	std::vector<core::ShapeStat> shapes;         /* per statement; calls and time estimated (core::EstimateShapes) */
+	std::vector<core::StatementStat> statements; /* every statement's true counts in the window */
 	std::map<std::int64_t, Sample> texts;
-	std::map<std::int64_t, double> query_calls;
-	std::set<std::string> existing_names; /* index names in the managed tables' schemas */
+	std::map<std::int64_t, double> query_calls; /* the statements behind the shapes: their true calls */
+	std::set<std::string> existing_names;       /* index names in the managed tables' schemas */
 	double window_seconds = 60;
 	double budget_bytes = 0;
 };

@@ -12,6 +12,7 @@ struct Settings {
 	int stats_window_s;
 	int min_calls;
 	double min_call_share;
+	double min_time_share;
 	int horizon_s;
 	double min_improvement;
 	int max_index_size_mb;

@@ -12,4 +12,7 @@ void DefineCaptureGucs();
 /* Installs the executor hooks and transaction callbacks, saving the previous hooks. Only while preloading. */
 void InstallHooks();
 
+/* IndexPilot's own processes (the database worker) are not the workload: nothing they run is captured. */
+void ExcludeThisProcess();
+
 } // namespace indexpilot::capture

@@ -33,17 +33,23 @@ namespace indexpilot::capture
 {
 
 enum class TenantKind : uint8 { None = 0, Int = 1, Text = 2, Other = 3 };
-enum class ShapeKind : uint8 { Filter = 0, Join = 1 };
+/* Statement: not a shape but one query id's counters (every execution counted, see StoreRecordStatement). */
+enum class ShapeKind : uint8 { Filter = 0, Join = 1, Statement = 2 };
 enum class Access : uint8 { Seq = 0, Index = 1, Bitmap = 2, Other = 3 };
 
 inline constexpr int kTenantTextBytes = 40;
 inline constexpr int kQueryTextBytes = 2048;
 inline constexpr int kSearchPathBytes = 256;
 
-/* Hash key of a shape. Always memset to zero before filling: padding bytes are hashed too. */
+/*
+ * Hash key of a shape. Always memset to zero before filling: padding bytes are hashed too. A shape is kept
+ * per statement (query id) that showed it, so that its calls can be estimated from that statement's true
+ * count; a Statement entry has relid InvalidOid and no columns.
+ */
 struct ShapeKey {
 	Oid dbid;
 	Oid relid;
+	uint64 queryid;
 	int64 tenant; /* integer value, or a hash of the text value */
 	uint8 tenant_kind;
 	uint8 shape_kind;
@@ -67,8 +73,17 @@ struct Observation {
 	double weight; /* statements this sampled one stands for: 1 / sample_rate */
 };
 
+/* One execution of a statement with a query id, walked or not (the true count). */
+struct StatementCount {
+	uint64 queryid;
+	double elapsed_ms;
+	bool walked;    /* its plan was walked for shapes */
+	bool cancelled; /* cut short by an error, statement_timeout or a cancel */
+};
+
 struct ShapeCounters {
-	int64 calls;
+	int64 calls;            /* a shape: sampled calls that showed it; a statement: every execution */
+	int64 sampled_calls;    /* a statement: executions whose plan was walked (0 for shapes) */
 	double estimated_calls; /* calls scaled by the sampling rate: the traffic they stand for */
 	int64 access_calls[4];  /* by Access */
 	int64 cancelled_calls;
@@ -89,7 +104,8 @@ struct ShapeEntry {
 	ShapeCounters inflight; /* taken by a flush not yet committed (changed under the exclusive lock only) */
 	double usage;           /* decays at each eviction; drives which entries go */
 	int32 ntenants;         /* in an Other entry: the tenant entries kept apart for the same shape */
-	uint64 queryid;         /* the last statement that showed this shape (see QueryEntry) */
+	uint64 queryid;         /* the statement that showed this shape (key.queryid; see QueryEntry) */
+	double last_ms;         /* a statement: how long its last execution ran */
 	char tenant_text[kTenantTextBytes];
 };
 
@@ -134,14 +150,24 @@ bool StoreAvailable();
 inline constexpr int kMaxStatementObservations = 128;
 
 /*
- * Adds one statement's observations (at most kMaxStatementObservations) under one shared acquisition of
- * the lock; `now` is when the statement ended. Shapes seen for the first time are inserted under the
- * exclusive lock afterwards. With queryid not 0, also adds `text_usage` to the usage of the text kept for
- * (dbid, queryid), if any (callers may bump every k-th statement by k: usage only steers eviction).
+ * Adds one statement's observations (at most kMaxStatementObservations) and, with `count` not null, its
+ * execution to its query id's counters, under one shared acquisition of the lock; `now` is when the
+ * statement ended. Entries seen for the first time are inserted under the exclusive lock afterwards. With
+ * queryid not 0, also adds `text_usage` to the usage of the text kept for (dbid, queryid), if any (callers
+ * may bump every k-th statement by k: usage only steers eviction).
  * Never raises an ERROR; a full store evicts, an impossible insert is counted.
  */
 void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage,
-						  TimestampTz now);
+						  TimestampTz now, const StatementCount *count);
+
+/*
+ * Whether the store counts executions of (dbid, queryid) now, and if so how long the last one ran. Takes
+ * the lock shared; never raises an ERROR.
+ */
+bool StoreStatementLastMs(Oid dbid, uint64 queryid, double *last_ms);
+
+/* Bumped whenever entries are evicted or the store is reset: a backend's cache of known statements is stale. */
+uint64 StoreEntryGeneration();
 
 /*
  * Remembers a representative text for (dbid, queryid) unless one is kept already, with the role that ran it

@@ -32,17 +32,43 @@ struct TableInfo {
 	int indexpilot_indexes = 0;                      /* indexes IndexPilot already built on it */
 };
 
-/* A captured shape, aggregated over the statistics window. */
+/* A statement's true counts over the statistics window: every execution, walked for shapes or not. */
+struct StatementStat {
+	std::int64_t queryid = 0;
+	double calls = 0;         /* executions */
+	double sampled_calls = 0; /* executions whose plan was walked */
+	double total_ms = 0;      /* their time, executions cut short included */
+};
+
+/* A captured shape of one statement (query id), aggregated over the statistics window. */
 struct ShapeStat {
 	std::uint32_t relid = 0;
 	bool join = false;
 	std::vector<std::int16_t> attnums;
 	std::vector<OpKind> ops;
-	std::string tenant; /* empty: not attributed to one tenant */
+	std::string tenant;       /* empty: not attributed to one tenant */
+	std::int64_t queryid = 0; /* the statement that showed it, 0 if not known */
+	/* As captured: walked executions that showed it, their time, and the traffic they stand for by weight. */
+	double sampled_calls = 0;
+	double sampled_ms = 0;
+	double weighted_calls = 0;
+	/* Estimated from the statement's true counts (EstimateShapes), with 95% upper confidence bounds. */
 	double calls = 0;
 	double total_ms = 0;
-	std::int64_t queryid = 0; /* the representative statement, 0 if none */
+	double calls_upper = 0;
+	double ms_upper = 0;
 };
+
+/*
+ * Estimates each shape's calls and time from its statement's true counts: a statement executed T times in
+ * T_ms, n of them walked, k of those showing the shape, gives T x k/n calls and T_ms x k/n time; the upper
+ * bounds use the Wilson score interval of k/n (z = 1.96). A shape whose statement has no counts (query
+ * id unknown, counters evicted) keeps what sampling says: its weighted calls, its time scaled alike.
+ */
+void EstimateShapes(std::vector<ShapeStat> &shapes, const std::vector<StatementStat> &statements);
+
+/* Upper bound of the Wilson score interval for k successes in n trials (k may exceed n: returns k/n). */
+double WilsonUpper(double k, double n, double z = 1.96);
 
 enum class CandidateKind { Single, TenantComposite, MultiColumn, Partial };
 const char *CandidateKindName(CandidateKind kind) noexcept;
@@ -61,27 +87,36 @@ struct Candidate {
 	}
 };
 
+/*
+ * Rarity is judged on a shape's estimated share of the database's statements and execution time in the
+ * window, on the upper confidence bound (a shape is called rare only when it surely is): rare when its time
+ * is under min_time_share of all execution time, and its calls under min_call_share of all statements or
+ * under min_calls. A shape with at least kNeverRareShare of the calls or of the time is never rare.
+ */
+inline constexpr double kNeverRareShare = 0.10;
 struct CandidateOptions {
-	double min_calls = 50;          /* a shape seen fewer times in the window is rare: no candidate */
-	double min_call_share = 0.02;   /* ... or with less than this share of all calls in the window */
-	double total_calls = 0;         /* all calls in the window (GenerateCandidates fills it in) */
+	double min_calls = 10;          /* fewer estimated calls in the window than this: rare (unless its time says not) */
+	double min_call_share = 0.02;   /* ... or less than this share of all statements in the window */
+	double min_time_share = 0.02;   /* a shape with at least this share of the execution time is not rare */
+	double total_calls = 0;         /* all statements in the window (GenerateCandidates fills it in) */
+	double total_ms = 0;            /* their execution time (GenerateCandidates fills it in) */
 	double partial_dominance = 0.5; /* one tenant with this share of a shape's calls gets a partial index */
 	int max_partial_per_table = 2;
 	int max_columns = 4;
 };
 
 /*
- * Candidates for the filter and join shapes with at least min_calls calls, on managed tables, over
- * expressed fields only: single columns, tenant-leading composites, the conjunction (equality columns
- * before one range column) and partial indexes for dominant tenants. Candidates an existing index already
- * serves (its leading columns equal the candidate's, or the same set for equality-only candidates) are
- * left out. Deterministic order.
+ * Candidates for the filter and join shapes that are not rare (IsRare; the totals are the statements'
+ * true counts, or the shapes' own sums when there are none), on managed tables, over expressed fields only: single
+ * columns, tenant-leading composites, the conjunction (equality columns before one range column) and partial indexes
+ * for dominant tenants. Candidates an existing index already serves (its leading columns equal the candidate's, or the
+ * same set for equality-only candidates) are left out. Deterministic order.
  */
 std::vector<Candidate> GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
-										  CandidateOptions &options);
+										  const std::vector<StatementStat> &statements, CandidateOptions &options);
 
-/* True when `calls` make a shape or candidate rare under the options (absolute or relative floor). */
-bool IsRare(double calls, const CandidateOptions &options);
+/* True when shapes with these upper bounds of calls and time are rare under the options (and their totals). */
+bool IsRare(double calls_upper, double ms_upper, const CandidateOptions &options);
 
 /*
  * True when an index with key columns `index` serves everything `candidate` would: its leading columns are
