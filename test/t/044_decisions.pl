@@ -166,6 +166,7 @@ sub fresh_statistics
 	$node->safe_psql($db, q{
 		SELECT indexpilot_reset_live_stats();
 		DELETE FROM indexpilot.query_stats;
+		DELETE FROM indexpilot.statement_stats;
 		DELETE FROM indexpilot.query_samples;
 	});
 }
@@ -195,7 +196,7 @@ load_and_register('rare', 'app.organizations', q{
 	CREATE INDEX organizations_name_by_hand ON app.organizations (name)
 });
 is($node->safe_psql('rare', 'SHOW indexpilot.sample_rate'), '0.1', 'case 1 runs at the default sample_rate (0.1)');
-is($node->safe_psql('rare', 'SHOW indexpilot.min_calls'), '50', '... and the default min_calls (50)');
+is($node->safe_psql('rare', 'SHOW indexpilot.min_calls'), '10', '... and the default min_calls (10)');
 my $hot_ms = $node->safe_psql('rare', q{
 	SELECT count(*) FROM app.organizations WHERE tenant_id = 1 AND industry = 'industry 1';
 	\timing on
