@@ -33,7 +33,7 @@ CREATE TABLE indexpilot.query_stats (
                                                 AND array_position(attnums, NULL) IS NULL),
     CONSTRAINT query_stats_operators_check CHECK (
         cardinality(operators) = cardinality(attnums)
-        AND operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join']),
+        AND operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join', 'order']),
     CONSTRAINT query_stats_tenant_check CHECK ((tenant_scope = 'tenant') = (tenant <> '')),
     CONSTRAINT query_stats_key UNIQUE (bucket_start, bucket_width, relid, kind, attnums, operators, tenant_scope, tenant,
                                        queryid)
@@ -135,7 +135,7 @@ BEGIN
                         AND pg_catalog.array_ndims(t.attnums) = 1
                         AND pg_catalog.array_position(t.attnums, NULL) IS NULL
                         AND pg_catalog.cardinality(t.operators) = pg_catalog.cardinality(t.attnums)
-                        AND t.operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join'],
+                        AND t.operators <@ ARRAY['eq', 'in', 'range', 'like_prefix', 'like', 'is_null', 'join', 'order'],
                         false) AS storable
         FROM pg_catalog.unnest(taken) t
         WHERE EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = t.relid)),  -- a table dropped since is forgotten

@@ -38,6 +38,7 @@ extern "C" {
 #include "executor/executor.h"
 #include "executor/instrument.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/guc.h"
 #include "utils/queryjumble.h"
 #include "utils/timestamp.h"
@@ -164,12 +165,85 @@ MustWalk(uint64 queryid)
 }
 static_assert(kMaxStatementObservations >= kMaxPendingShapes, "a statement's shapes are recorded in one call");
 
-/* Records the shapes owned by statements for which `done(statement)` holds, and forgets them. */
+/*
+ * This backend's counts of statements not yet in the store, direct-mapped by query id (0: a free slot), as
+ * pgstat keeps a backend's pending statistics: an execution that is not walked costs an addition here.
+ * They are published (one shared acquisition of the store's lock for all of them) with the next walked
+ * statement's shapes, when a slot is wanted by another query id, at a statement's end a second after the
+ * last publication, when this backend reads the store from SQL, and when it exits.
+ */
+static StatementCounts s_counts[kMaxPendingCounts];
+static int s_used[kMaxPendingCounts]; /* the slots in use, in the order they were taken */
+static int s_nused = 0;
+static instr_time s_published; /* when the counts were last published (zero: never) */
+static bool s_exit_callback = false;
+inline constexpr double kPublishEveryMs = 1000;
+
+/* Publishes the pending counts, with one statement's observations (batch may be empty). */
+static void
+Publish(const Observation *const *batch, int nbatch, uint64 text_queryid, const instr_time &clock)
+{
+	StatementCounts counts[kMaxPendingCounts];
+	for (int i = 0; i < s_nused; i++) {
+		counts[i] = s_counts[s_used[i]];
+		s_counts[s_used[i]].queryid = 0;
+	}
+	const int ncounts = s_nused;
+	s_nused = 0;
+	s_published = clock;
+	if (nbatch > 0 || ncounts > 0)
+		StoreRecordStatement(batch, nbatch, MyDatabaseId, text_queryid, kTextUsageEvery, GetCurrentTimestamp(), counts,
+							 ncounts);
+}
+
+static void
+PublishAtExit(int, Datum)
+{
+	if (s_nused > 0 && StoreAvailable()) {
+		instr_time clock;
+		INSTR_TIME_SET_CURRENT(clock);
+		Publish(nullptr, 0, 0, clock);
+	}
+}
+
+/* Adds one execution of `queryid` to this backend's pending counts. */
+static void
+CountExecution(uint64 queryid, double ms, bool walked, bool cancelled, const instr_time &clock)
+{
+	if (!s_exit_callback) {
+		before_shmem_exit(PublishAtExit, 0);
+		s_exit_callback = true;
+	}
+	const int slot = static_cast<int>(queryid % kMaxPendingCounts);
+	StatementCounts *c = &s_counts[slot];
+	if (c->queryid != queryid && c->queryid != 0)
+		Publish(nullptr, 0, 0, clock); /* frees every slot */
+	if (c->queryid == 0) {
+		memset(c, 0, sizeof(*c));
+		c->queryid = queryid;
+		s_used[s_nused++] = slot;
+	}
+	c->calls++;
+	if (walked)
+		c->sampled_calls++;
+	if (cancelled) {
+		c->cancelled_calls++;
+		c->cancelled_ms += ms;
+	}
+	c->total_ms += ms;
+	if (ms > c->max_ms)
+		c->max_ms = ms;
+	c->last_ms = ms;
+}
+
+/*
+ * Counts and records the statements for which `done(statement)` holds, and forgets them. Raises no
+ * ERROR of its own (the store never does): a statement that was only counted needs no guard.
+ */
 template <typename Pred>
 static void
 FlushStatements(Pred done, bool cancelled)
 {
-	TimestampTz now = GetCurrentTimestamp(); /* when it was seen; durations come from `clock` */
 	instr_time clock;
 	INSTR_TIME_SET_CURRENT(clock);
 	int keep_statements = 0;
@@ -180,29 +254,43 @@ FlushStatements(Pred done, bool cancelled)
 			continue;
 		}
 		double ms = ElapsedMs(stmt.started, clock);
-		const Observation *batch[kMaxStatementObservations];
-		int nbatch = 0;
-		for (int i = 0; i < s_nshapes && nbatch < kMaxStatementObservations; i++) {
-			if (s_shapes[i].owner != stmt.owner)
-				continue;
-			Observation &obs = s_shapes[i].obs;
-			obs.cancelled = cancelled;
-			obs.elapsed_ms = ms;
-			obs.queryid = stmt.queryid;
-			obs.weight = stmt.weight;
-			batch[nbatch++] = &obs;
-		}
-		StatementCount count{stmt.queryid, ms, stmt.walked, cancelled};
-		// A text's usage is bumped for one walked statement in kTextUsageEvery (drawn), by that much.
-		bool bump = stmt.walked && pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
-		StoreRecordStatement(batch, nbatch, MyDatabaseId, bump ? stmt.queryid : 0, kTextUsageEvery, now,
-							 stmt.counted ? &count : nullptr);
-		if (stmt.counted)
+		if (stmt.counted) {
+			CountExecution(stmt.queryid, ms, stmt.walked, cancelled, clock);
 			NoteStatementTime(stmt.queryid, ms);
-		if (stmt.walked)
+		}
+		if (stmt.walked) {
+			const Observation *batch[kMaxStatementObservations];
+			int nbatch = 0;
+			for (int i = 0; i < s_nshapes && nbatch < kMaxStatementObservations; i++) {
+				if (s_shapes[i].owner != stmt.owner)
+					continue;
+				Observation &obs = s_shapes[i].obs;
+				obs.cancelled = cancelled;
+				obs.elapsed_ms = ms;
+				obs.queryid = stmt.queryid;
+				obs.weight = stmt.weight;
+				batch[nbatch++] = &obs;
+			}
+			// A text's usage is bumped for one walked statement in kTextUsageEvery (drawn), by that much.
+			bool bump = pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;
+			Publish(batch, nbatch, bump ? stmt.queryid : 0, clock);
 			DropShapes(stmt.owner);
+		} else if (s_nused > 0 &&
+				   (INSTR_TIME_IS_ZERO(s_published) || ElapsedMs(s_published, clock) >= kPublishEveryMs)) {
+			Publish(nullptr, 0, 0, clock);
+		}
 	}
 	s_nstatements = keep_statements;
+}
+
+void
+PublishPendingCounts()
+{
+	if (s_nused > 0 && StoreAvailable()) {
+		instr_time clock;
+		INSTR_TIME_SET_CURRENT(clock);
+		Publish(nullptr, 0, 0, clock);
+	}
 }
 
 /*
@@ -309,13 +397,13 @@ CaptureEnd(QueryDesc *queryDesc)
 	FlushStatements([queryDesc](const PendingStatement &s) { return s.owner == queryDesc; }, false);
 }
 
-static bool
-IsPending(const QueryDesc *queryDesc)
+static const PendingStatement *
+FindPending(const QueryDesc *queryDesc)
 {
 	for (int s = 0; s < s_nstatements; s++)
 		if (s_statements[s].owner == queryDesc)
-			return true;
-	return false;
+			return &s_statements[s];
+	return nullptr;
 }
 
 static void
@@ -347,10 +435,11 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 	else
 		standard_ExecutorStart(queryDesc, eflags);
 
-	if (walk || count) {
-		const double weight = forced ? 1.0 : s_statement_weight;
-		Guarded(queryDesc, true, [queryDesc, walk, count, weight] { CaptureStart(queryDesc, walk, count, weight); });
-	}
+	const double weight = forced ? 1.0 : s_statement_weight;
+	if (walk) /* walking the plan reads the catalogs: it may fail, never into the user's statement */
+		Guarded(queryDesc, true, [queryDesc, count, weight] { CaptureStart(queryDesc, true, count, weight); });
+	else if (count) /* counting only raises nothing */
+		CaptureStart(queryDesc, false, true, weight);
 }
 
 static void
@@ -392,8 +481,14 @@ HookExecutorFinish(QueryDesc *queryDesc)
 static void
 HookExecutorEnd(QueryDesc *queryDesc)
 {
-	if (s_nstatements > 0 && IsPending(queryDesc))
-		Guarded(queryDesc, true, [queryDesc] { CaptureEnd(queryDesc); });
+	if (s_nstatements > 0) {
+		if (const PendingStatement *stmt = FindPending(queryDesc)) {
+			if (stmt->walked)
+				Guarded(queryDesc, true, [queryDesc] { CaptureEnd(queryDesc); });
+			else
+				FlushStatements([queryDesc](const PendingStatement &s) { return s.owner == queryDesc; }, false);
+		}
+	}
 	if (s_prev_end)
 		s_prev_end(queryDesc);
 	else

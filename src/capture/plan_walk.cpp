@@ -30,6 +30,8 @@ struct Collector {
 	PendingShape *out;
 	int room;
 	int count;
+	const Plan *sorted_scan; /* a scan whose rows `ORDER BY ... LIMIT` sorts right above it */
+	Node *sort_key;          /* the first sort key, a Var of the Sort's target list */
 };
 
 static void
@@ -67,6 +69,8 @@ CollectNode(Collector *c, const NodeContext &base, const Plan *plan, Access acce
 	ctx.access = access;
 	for (Node *q : quals)
 		AddQual(&shapes, q, ctx);
+	if (plan == c->sorted_scan && c->sort_key != nullptr)
+		AddOrderKey(&shapes, c->sort_key, ctx);
 	for (int i = 0; i < shapes.count; i++) {
 		const RelShapes &rel = shapes.rels[i];
 		if (!rel.info.tracked)
@@ -77,6 +81,36 @@ CollectNode(Collector *c, const NodeContext &base, const Plan *plan, Access acce
 }
 
 static void WalkPlan(Collector *c, const NodeContext &base, const Plan *plan);
+
+/*
+ * `ORDER BY ... LIMIT` over one scan: a Limit whose input is a Sort (or an incremental sort) of a scan's
+ * rows. The first sort key becomes an `order` column of that scan's filter shape: an index in that order
+ * after the equality columns returns the first rows without sorting them all. Only the first key is
+ * kept (shapes are column sets; the key order of several would be lost).
+ */
+static void
+NoteSortedScan(Collector *c, const Plan *child)
+{
+	if (child == nullptr || (!IsA(child, Sort) && !IsA(child, IncrementalSort)))
+		return;
+	auto *sort = reinterpret_cast<const Sort *>(child); /* IncrementalSort begins with a Sort */
+	const Plan *scan = child->lefttree;
+	if (scan == nullptr || sort->numCols < 1 || sort->sortColIdx[0] < 1 ||
+		sort->sortColIdx[0] > list_length(child->targetlist))
+		return;
+	switch (nodeTag(scan)) {
+		case T_SeqScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+			break;
+		default:
+			return;
+	}
+	auto *te = static_cast<TargetEntry *>(list_nth(child->targetlist, sort->sortColIdx[0] - 1));
+	c->sorted_scan = scan;
+	c->sort_key = reinterpret_cast<Node *>(te->expr);
+}
 
 static void
 WalkList(Collector *c, const NodeContext &base, List *plans)
@@ -140,6 +174,9 @@ WalkPlan(Collector *c, const NodeContext &base, const Plan *plan)
 		case T_SubqueryScan:
 			WalkPlan(c, base, reinterpret_cast<const SubqueryScan *>(plan)->subplan);
 			break;
+		case T_Limit:
+			NoteSortedScan(c, plan->lefttree);
+			break;
 		default:
 			break;
 	}
@@ -155,7 +192,7 @@ CollectShapes(const QueryDesc *queryDesc, PendingShape *out, int room)
 	const PlannedStmt *stmt = queryDesc->plannedstmt;
 	if (stmt == nullptr || stmt->commandType == CMD_UTILITY)
 		return 0;
-	Collector c{queryDesc, out, room, 0};
+	Collector c{queryDesc, out, room, 0, nullptr, nullptr};
 	NodeContext base{nullptr, stmt, queryDesc->params, Access::Other};
 	WalkPlan(&c, base, stmt->planTree);
 	WalkList(&c, base, stmt->subplans); /* SubPlans and InitPlans */

@@ -310,4 +310,16 @@ AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx)
 	}
 }
 
+void
+AddOrderKey(NodeShapes *shapes, Node *key, const NodeContext &ctx)
+{
+	key = StripOperand(key);
+	int rtindex;
+	AttrNumber attno;
+	if (key != nullptr && IsA(key, Var) && ResolveVar(reinterpret_cast<Var *>(key), ctx, &rtindex, &attno)) {
+		if (RelShapes *rel = RelFor(shapes, ctx, rtindex))
+			core::ShapeAdd(&rel->filter, attno, OpKind::Order);
+	}
+}
+
 } // namespace indexpilot::capture

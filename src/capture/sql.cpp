@@ -4,6 +4,7 @@
  * (the flush's take, capture/take.cpp), indexpilot._forget_live_queries() and indexpilot_reset_live_stats(),
  * and indexpilot._genome_changed(), the trigger that tells capture the genome's tenant keys changed.
  */
+#include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/capture/store.hpp"
 #include "indexpilot/capture/take.hpp"
 #include "indexpilot/pg/compat.hpp"
@@ -89,6 +90,7 @@ static void
 LiveStats(FunctionCallInfo fcinfo, bool take)
 {
 	RequireStore(take ? "indexpilot._take_live_stats()" : "indexpilot._live_stats()");
+	PublishPendingCounts(); /* this backend's own executions show at once */
 	pg::InitMaterializedResult(fcinfo);
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	ShapeEntry *entries = nullptr;

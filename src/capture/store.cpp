@@ -314,48 +314,47 @@ StatementKey(Oid dbid, uint64 queryid)
 }
 
 static void
-AccumulateStatement(ShapeEntry *entry, const StatementCount &count, TimestampTz now)
+AccumulateStatement(ShapeEntry *entry, const StatementCounts &add, TimestampTz now)
 {
 	SpinLockAcquire(&entry->mutex);
 	ShapeCounters &c = entry->counters;
 	if (c.calls == 0)
 		c.first_seen = now;
-	c.calls++;
-	c.estimated_calls += 1.0;
-	if (count.walked)
-		c.sampled_calls++;
-	if (count.cancelled) {
-		c.cancelled_calls++;
-		c.cancelled_ms += count.elapsed_ms;
-	}
-	c.total_ms += count.elapsed_ms;
-	if (count.elapsed_ms > c.max_ms)
-		c.max_ms = count.elapsed_ms;
+	c.calls += add.calls;
+	c.estimated_calls += static_cast<double>(add.calls);
+	c.sampled_calls += add.sampled_calls;
+	c.cancelled_calls += add.cancelled_calls;
+	c.cancelled_ms += add.cancelled_ms;
+	c.total_ms += add.total_ms;
+	if (add.max_ms > c.max_ms)
+		c.max_ms = add.max_ms;
 	c.last_seen = now;
-	entry->last_ms = count.elapsed_ms;
-	entry->usage += 1.0;
-	entry->queryid = count.queryid;
+	entry->last_ms = add.last_ms;
+	entry->usage += static_cast<double>(add.calls);
+	entry->queryid = add.queryid;
 	SpinLockRelease(&entry->mutex);
 }
 
 void
 StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage, TimestampTz now,
-					 const StatementCount *count)
+					 const StatementCounts *counts, int ncounts)
 {
-	if (s_header == nullptr || (n <= 0 && count == nullptr))
+	if (s_header == nullptr || (n <= 0 && ncounts <= 0))
 		return;
 	n = Max(Min(n, kMaxStatementObservations), 0);
+	ncounts = Max(Min(ncounts, kMaxPendingCounts), 0);
 	int missing[kMaxStatementObservations];
 	int nmissing = 0;
-	bool statement_missing = false;
-	const ShapeKey statement_key = StatementKey(dbid, count != nullptr ? count->queryid : 0);
+	int missing_counts[kMaxPendingCounts];
+	int nmissing_counts = 0;
 	LWLockAcquire(s_header->lock, LW_SHARED);
-	if (count != nullptr) {
-		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &statement_key, HASH_FIND, nullptr));
+	for (int i = 0; i < ncounts; i++) {
+		const ShapeKey key = StatementKey(dbid, counts[i].queryid);
+		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &key, HASH_FIND, nullptr));
 		if (entry != nullptr)
-			AccumulateStatement(entry, *count, now);
+			AccumulateStatement(entry, counts[i], now);
 		else
-			statement_missing = true;
+			missing_counts[nmissing_counts++] = i;
 	}
 	for (int i = 0; i < n; i++) {
 		auto *entry = static_cast<ShapeEntry *>(hash_search(s_shapes, &obs[i]->key, HASH_FIND, nullptr));
@@ -385,14 +384,15 @@ StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 quer
 		}
 	}
 	LWLockRelease(s_header->lock);
-	if (nmissing == 0 && !statement_missing)
+	if (nmissing == 0 && nmissing_counts == 0)
 		return;
 
 	LWLockAcquire(s_header->lock, LW_EXCLUSIVE);
-	if (statement_missing) {
-		ShapeEntry *entry = EnterShape(statement_key, nullptr, now);
+	for (int i = 0; i < nmissing_counts; i++) {
+		const StatementCounts &add = counts[missing_counts[i]];
+		ShapeEntry *entry = EnterShape(StatementKey(dbid, add.queryid), nullptr, now);
 		if (entry != nullptr)
-			AccumulateStatement(entry, *count, now);
+			AccumulateStatement(entry, add, now);
 		else
 			pg_atomic_fetch_add_u64(&s_header->dropped, 1);
 	}

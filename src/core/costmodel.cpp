@@ -103,7 +103,7 @@ bool
 Indexable(OpKind op)
 {
 	return op == OpKind::Eq || op == OpKind::In || op == OpKind::Range || op == OpKind::LikePrefix ||
-		   op == OpKind::IsNull || op == OpKind::Join;
+		   op == OpKind::IsNull || op == OpKind::Join || op == OpKind::Order;
 }
 
 bool
@@ -124,7 +124,7 @@ public:
 		const TableInfo *table = Find(group.relid);
 		if (table == nullptr)
 			return; /* not a managed table */
-		std::vector<std::pair<std::int16_t, OpKind>> eq, range;
+		std::vector<std::pair<std::int16_t, OpKind>> eq, range, order;
 		bool has_tenant = false;
 		for (std::size_t i = 0; i < group.attnums.size(); i++) {
 			std::int16_t col = group.attnums[i];
@@ -135,10 +135,11 @@ public:
 			}
 			if (!Indexable(op) || !Contains(table->expressed, col))
 				continue; /* an unexpressed field is never indexed */
-			(IsEquality(op) ? eq : range).emplace_back(col, op);
+			(IsEquality(op) ? eq : op == OpKind::Order ? order : range).emplace_back(col, op);
 		}
 		std::vector<std::pair<std::int16_t, OpKind>> all = eq;
 		all.insert(all.end(), range.begin(), range.end());
+		all.insert(all.end(), order.begin(), order.end());
 		if (all.empty())
 			return;
 		const std::int16_t tenant = table->tenant_attnum;
@@ -149,7 +150,10 @@ public:
 			for (const auto &[col, op] : all)
 				Emit(group, {tenant, col}, {OpKind::Eq, op}, "", CandidateKind::TenantComposite);
 		}
-		if (all.size() >= 2 || (has_tenant && !range.empty() && !eq.empty())) {
+		// Conjunctions: (tenant key, equality columns, then one range column) — the columns after a range
+		// could not narrow the scan; and for ORDER BY ... LIMIT, the sort column after the equality columns
+		// (the index returns the first rows in order, no sort). The planner decides between them.
+		auto conjunction = [&](const std::pair<std::int16_t, OpKind> *last) {
 			std::vector<std::int16_t> cols;
 			std::vector<OpKind> ops;
 			if (has_tenant) {
@@ -160,15 +164,21 @@ public:
 				cols.push_back(col);
 				ops.push_back(op);
 			}
-			if (!range.empty()) { /* one range column, last: the ones after it could not narrow the scan */
-				cols.push_back(range.front().first);
-				ops.push_back(range.front().second);
+			if (last != nullptr) {
+				cols.push_back(last->first);
+				ops.push_back(last->second);
 			}
 			if (cols.size() > static_cast<std::size_t>(options_.max_columns)) {
 				cols.resize(options_.max_columns);
 				ops.resize(options_.max_columns);
 			}
-			Emit(group, cols, ops, "", CandidateKind::MultiColumn);
+			if (cols.size() >= 2)
+				Emit(group, cols, ops, "", CandidateKind::MultiColumn);
+		};
+		if (all.size() >= 2 || (has_tenant && (!range.empty() || !order.empty()) && !eq.empty())) {
+			conjunction(range.empty() ? (order.empty() ? nullptr : &order.front()) : &range.front());
+			if (!range.empty() && !order.empty() && range.front().first != order.front().first)
+				conjunction(&order.front());
 		}
 		if (has_tenant && group.calls > 0) {
 			for (const auto &[value, calls] : group.tenant_calls) {

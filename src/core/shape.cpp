@@ -24,6 +24,8 @@ OpKindName(OpKind kind) noexcept
 			return "like";
 		case OpKind::Join:
 			return "join";
+		case OpKind::Order:
+			return "order";
 		case OpKind::None:
 			break;
 	}

@@ -153,4 +153,14 @@ SET indexpilot.sample_rate = 1.5;
 SET indexpilot.sample_rate = -0.1;
 SET indexpilot.max_tracked = 10;
 SET indexpilot.tenant_column = 'other';
+
+-- ORDER BY ... LIMIT sorted above a scan: the first sort key is an `order` column of the scan's shape; a
+-- sort without LIMIT, or a column both filtered and sorted, adds nothing of the kind.
+SELECT indexpilot_reset_live_stats() > 0 AS reset;
+SELECT id FROM cap_contacts WHERE tenant_id = 4 AND title = 'staff' ORDER BY created_at DESC, id LIMIT 3;
+SELECT id FROM cap_contacts ORDER BY created_at LIMIT 2;
+SELECT count(*) FROM (SELECT id FROM cap_contacts WHERE phone = '3' ORDER BY created_at) s;
+SELECT id FROM cap_contacts WHERE created_at > '2026-03-01' ORDER BY created_at LIMIT 1;
+SELECT columns, operators, tenant, calls FROM indexpilot.live_stats
+ORDER BY columns::text COLLATE "C", operators::text COLLATE "C";
 DROP TABLE cap_contacts, cap_orgs;

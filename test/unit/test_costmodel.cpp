@@ -85,6 +85,25 @@ BOOST_AUTO_TEST_CASE(conjunction_puts_equality_before_range)
 	BOOST_TEST(Has(cs, {2, 5, 4})); /* tenant, equality column, then the range column */
 }
 
+BOOST_AUTO_TEST_CASE(order_by_limit_puts_the_sort_column_after_the_equalities)
+{
+	CandidateOptions opt;
+	/* WHERE tenant_id = $1 AND title = $2 ORDER BY lead_score (5: title, 6: as a sort column) LIMIT 50 */
+	auto cs = GenerateCandidates({Contacts()}, {Shape({2, 5, 6}, {OpKind::Eq, OpKind::Eq, OpKind::Order}, 100, "1")},
+								 {}, opt);
+	BOOST_TEST(Has(cs, {2, 5, 6})); /* sort avoidance: the first rows in order, no sort */
+	BOOST_TEST(Has(cs, {2, 6}));    /* tenant-leading, in order */
+	/* with a range on another column (4), both conjunctions: the planner decides */
+	cs = GenerateCandidates(
+		{Contacts()}, {Shape({2, 4, 5, 6}, {OpKind::Eq, OpKind::Range, OpKind::Eq, OpKind::Order}, 100, "1")}, {}, opt);
+	BOOST_TEST(Has(cs, {2, 5, 4}));
+	BOOST_TEST(Has(cs, {2, 5, 6}));
+	/* the range column is also the sort column: one conjunction */
+	cs = GenerateCandidates({Contacts()}, {Shape({2, 5, 6}, {OpKind::Eq, OpKind::Eq, OpKind::Range}, 100, "1")}, {},
+							opt);
+	BOOST_TEST(Has(cs, {2, 5, 6}));
+}
+
 BOOST_AUTO_TEST_CASE(rare_unexpressed_and_covered_give_nothing)
 {
 	CandidateOptions opt;

@@ -55,6 +55,9 @@ BOOST_AUTO_TEST_CASE(opkind_names)
 	BOOST_TEST(std::strcmp(OpKindName(OpKind::Eq), "eq") == 0);
 	BOOST_TEST(std::strcmp(OpKindName(OpKind::LikePrefix), "like_prefix") == 0);
 	BOOST_TEST(std::strcmp(OpKindName(OpKind::Join), "join") == 0);
+	BOOST_TEST(std::strcmp(OpKindName(OpKind::Order), "order") == 0);
+	BOOST_TEST(MergeOpKind(OpKind::Order, OpKind::Range) == OpKind::Range); /* filtered and sorted: a range */
+	BOOST_TEST(MergeOpKind(OpKind::Eq, OpKind::Order) == OpKind::Eq);
 	BOOST_TEST(std::strcmp(OpKindName(static_cast<OpKind>(200)), "none") == 0);
 }
 

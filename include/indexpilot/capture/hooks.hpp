@@ -15,4 +15,7 @@ void InstallHooks();
 /* IndexPilot's own processes (the database worker) are not the workload: nothing they run is captured. */
 void ExcludeThisProcess();
 
+/* Publishes this backend's pending counts of statements to the store (before reading it from SQL). */
+void PublishPendingCounts();
+
 } // namespace indexpilot::capture

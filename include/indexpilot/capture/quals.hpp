@@ -50,4 +50,11 @@ struct NodeShapes {
  */
 void AddQual(NodeShapes *shapes, Node *qual, const NodeContext &ctx);
 
+/*
+ * Adds a sort key of `ORDER BY ... LIMIT` sorted right above the node (`key`: a Var of the Sort's target
+ * list, traced to its base column) to that relation's filter shape as an `order` column; other
+ * expressions are skipped.
+ */
+void AddOrderKey(NodeShapes *shapes, Node *key, const NodeContext &ctx);
+
 } // namespace indexpilot::capture

@@ -73,12 +73,16 @@ struct Observation {
 	double weight; /* statements this sampled one stands for: 1 / sample_rate */
 };
 
-/* One execution of a statement with a query id, walked or not (the true count). */
-struct StatementCount {
+/* A backend's counts of one statement (query id) since it last published them (the true count). */
+struct StatementCounts {
 	uint64 queryid;
-	double elapsed_ms;
-	bool walked;    /* its plan was walked for shapes */
-	bool cancelled; /* cut short by an error, statement_timeout or a cancel */
+	int64 calls;         /* executions, walked or not */
+	int64 sampled_calls; /* executions whose plan was walked for shapes */
+	int64 cancelled_calls;
+	double total_ms;
+	double max_ms;
+	double cancelled_ms;
+	double last_ms; /* the latest execution's time */
 };
 
 struct ShapeCounters {
@@ -150,15 +154,17 @@ bool StoreAvailable();
 inline constexpr int kMaxStatementObservations = 128;
 
 /*
- * Adds one statement's observations (at most kMaxStatementObservations) and, with `count` not null, its
- * execution to its query id's counters, under one shared acquisition of the lock; `now` is when the
- * statement ended. Entries seen for the first time are inserted under the exclusive lock afterwards. With
+ * Adds one statement's observations (at most kMaxStatementObservations) and a backend's pending counts of
+ * statements (`counts`, `ncounts` of them, at most kMaxPendingCounts) to the store, under one shared
+ * acquisition of the lock; `now` is when the statement ended. Entries seen for the first time are
+ * inserted under the exclusive lock afterwards. With
  * queryid not 0, also adds `text_usage` to the usage of the text kept for (dbid, queryid), if any (callers
  * may bump every k-th statement by k: usage only steers eviction).
  * Never raises an ERROR; a full store evicts, an impossible insert is counted.
  */
+inline constexpr int kMaxPendingCounts = 64;
 void StoreRecordStatement(const Observation *const *obs, int n, Oid dbid, uint64 queryid, double text_usage,
-						  TimestampTz now, const StatementCount *count);
+						  TimestampTz now, const StatementCounts *counts, int ncounts);
 
 /*
  * Whether the store counts executions of (dbid, queryid) now, and if so how long the last one ran. Takes

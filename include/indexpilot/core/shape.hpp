@@ -23,10 +23,11 @@ enum class OpKind : std::uint8_t {
 	IsNull = 5,     /* col IS NULL */
 	Like = 6,       /* col LIKE '%abc' (no usable prefix) */
 	Join = 7,       /* col = other relation's column or an outer parameter */
+	Order = 8,      /* ORDER BY col ... LIMIT n, sorted above the scan: an index in that order avoids the sort */
 };
-inline constexpr int kOpKindCount = 8;
+inline constexpr int kOpKindCount = 9;
 
-/* "eq", "in", "range", "like_prefix", "is_null", "like", "join" ("none" for None). */
+/* "eq", "in", "range", "like_prefix", "is_null", "like", "join", "order" ("none" for None). */
 const char *OpKindName(OpKind kind) noexcept;
 
 /* When one column is constrained twice in a conjunction, the stronger kind describes it. */
