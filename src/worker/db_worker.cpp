@@ -44,6 +44,7 @@ namespace indexpilot::worker
 static int s_slot = -1;
 static TimestampTz s_last_flush = 0;
 static TimestampTz s_last_advise = 0;
+static int s_chosen_left = 0; /* chosen indexes the last cost model run left to build, after starting one */
 static char s_dbname[NAMEDATALEN];
 
 /* Claims a free slot for dboid; false if another worker already serves it or all slots are taken. */
@@ -108,10 +109,21 @@ RememberDatabaseName(Oid dboid)
  * transaction. A build the advisor chose is reserved here and launched when the caller commits.
  */
 static bool
-AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error) noexcept
+AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error, int *chosen_left) noexcept
 {
 	try {
-		(void)RunCycle(CycleSteps{flush, advise});
+		// Chosen indexes left to build after this run, counted only when it started one (progress): a
+		// choice that cannot start must not make the worker re-run the model at every naptime.
+		*chosen_left = 0;
+		bool started = false;
+		for (const advisor::Recommendation &rec : RunCycle(CycleSteps{flush, advise})) {
+			if (rec.action == "build_started" || rec.action == "build_at_commit")
+				started = true;
+			else if (!rec.exists && rec.evaluation.verdict == core::Verdict::Chosen && rec.retry_after.empty())
+				(*chosen_left)++;
+		}
+		if (!started)
+			*chosen_left = 0;
 		return true;
 	} catch (...) {
 		pg::detail::CaptureCurrentException(error);
@@ -125,12 +137,17 @@ AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error) noexcept
  * is logged as a WARNING with its SQLSTATE, detail and hint.
  */
 static void
-CycleTransaction(const char *activity, bool flush, bool advise)
+CycleTransaction(const char *activity, bool flush, bool advise, int *chosen_left = nullptr)
 {
 	pg::BeginWork(activity);
 	pg::detail::PendingError error;
-	if (AdvisorCycle(flush, advise, &error)) {
+	int left = 0;
+	if (chosen_left != nullptr)
+		*chosen_left = 0;
+	if (AdvisorCycle(flush, advise, &error, &left)) {
 		pg::EndWork();
+		if (chosen_left != nullptr)
+			*chosen_left = left;
 		return;
 	}
 	AbortCurrentTransaction();
@@ -150,14 +167,17 @@ WorkCycle()
 	CleanupInvalidIndexes();
 	TimestampTz now = GetCurrentTimestamp();
 	bool flush = TimestampDifferenceExceeds(s_last_flush, now, FlushIntervalMs());
+	// Builds proceed in order of value until the chosen set exists: while the last run left chosen
+	// indexes unbuilt, the next run comes as soon as the build in progress ends, not an interval later.
 	bool advise = advisor::CurrentMode() != advisor::Mode::Off && control::FeatureEnabled(control::Feature::Advising) &&
-				  TimestampDifferenceExceeds(s_last_advise, now, advisor::AdviseIntervalMs()) &&
+				  (TimestampDifferenceExceeds(s_last_advise, now, advisor::AdviseIntervalMs()) ||
+				   (s_chosen_left > 0 && advisor::CurrentMode() == advisor::Mode::Auto)) &&
 				  !BuildRunning(MyDatabaseId);
 	// The flush commits on its own: a cost model run that fails must not hold the statistics back.
 	if (flush)
 		CycleTransaction("indexpilot: flush", true, false);
 	if (advise)
-		CycleTransaction("indexpilot: cost model", false, true);
+		CycleTransaction("indexpilot: cost model", false, true, &s_chosen_left);
 	if (flush)
 		s_last_flush = now;
 	if (advise)

@@ -3,7 +3,7 @@
 #
 # 1. A hot pattern is never rare: on a slow un-indexed table (surrogate id primary key, no index on the
 #    tenant), a filter that is 15% of a few hundred statements, run at the DEFAULT sample_rate (0.1) and
-#    min_calls (50), gets its index in every one of several repetitions on fresh statistics. (The issue: at
+#    min_calls, gets its index in every one of several repetitions on fresh statistics. (The issue: at
 #    0.1 capture saw a handful of calls of such a pattern, it fell under min_calls and got no index.)
 # 2. Wider beats narrower: for "interactions of a tenant, of a type, in the last 30 days, newest 50" the
 #    cost model chooses (tenant_id, type, occurred_at), not (tenant_id, occurred_at), and auto mode builds
