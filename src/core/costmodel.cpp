@@ -51,6 +51,10 @@ VerdictName(Verdict verdict) noexcept
 			return "table_has_max_indexes";
 		case Verdict::Redundant:
 			return "redundant_with_a_chosen_index";
+		case Verdict::Superseded:
+			return "superseded_by_a_chosen_index";
+		case Verdict::IncumbentKept:
+			return "incumbent_kept_for_stability";
 	}
 	return "unknown";
 }

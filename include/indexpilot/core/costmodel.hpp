@@ -139,7 +139,9 @@ enum class Verdict {
 	NotWorthIt,
 	OverBudget,
 	TableFull,
-	Redundant
+	Redundant,
+	Superseded,   /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
+	IncumbentKept /* would have replaced an earlier proposal, but not by the hysteresis margin */
 };
 const char *VerdictName(Verdict verdict) noexcept;
 
@@ -147,15 +149,20 @@ const char *VerdictName(Verdict verdict) noexcept;
 struct Evaluation {
 	int candidate = -1;
 	Verdict verdict = Verdict::NotUsed;
-	int round = 0; /* greedy round in which it was chosen or last evaluated */
+	int round = 0;          /* greedy round in which it was chosen or last evaluated */
+	int rank = 0;           /* build order among the chosen, 1 first (highest standalone net value); 0: not chosen */
+	int rival = -1;         /* superseded, redundant or kept out: the chosen candidate that serves its statements */
+	bool incumbent = false; /* proposed in an earlier cycle and not built yet */
+	bool exact = false;     /* judged against a set proven optimal (branch and bound), not a local optimum */
 	Benefit benefit;
 	SizeEstimate size;
 	double benefit_per_second = 0; /* (cost_without - cost_with) / window */
 	double write_cost_per_second = 0;
 	double build_cost = 0;
-	double net_value = 0;   /* (benefit - write) x horizon - build */
-	double floor_value = 0; /* calls x average query cost, the original rule's left side */
-	double score = 0;       /* net value per byte, the greedy order */
+	double net_value = 0;      /* (benefit - write) x horizon - build */
+	double floor_value = 0;    /* calls x average query cost, the original rule's left side */
+	double score = 0;          /* net value per byte, the greedy order */
+	double marginal_value = 0; /* chosen: what the chosen set loses without it; others: what it would add */
 };
 
 /*
