@@ -145,6 +145,24 @@ BOOST_AUTO_TEST_CASE(wider_beats_narrower_on_total_saving_and_floor_is_standalon
 	BOOST_TEST(narrow.net_value > 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_best_of_three_rivals_for_the_same_statement)
+{
+	// Two good ones that serve the same statement, one nearly useless (from the greedy's tests).
+	Planner planner;
+	planner.today = {{1, 25000.0}};
+	planner.with = {{{1, 0}, 8.0}, {{1, 1}, 9.0}, {{1, 2}, 24000.0}};
+	auto in = Input({Cand({3}, {1}), Cand({4}, {1}), Cand({5}, {1})}, planner, {k30MB, k30MB, k30MB}, {{1, 3600}});
+	auto evals = SelectIndexes(in);
+	BOOST_TEST(evals[0].candidate == 0);
+	BOOST_TEST(evals[0].verdict == Verdict::Chosen);
+	BOOST_TEST(evals[0].net_value > 0);
+	BOOST_TEST(evals[0].floor_value > evals[0].build_cost);
+	BOOST_TEST(Of(evals, 1).verdict == Verdict::Superseded);
+	BOOST_TEST(Of(evals, 1).rival == 0);
+	BOOST_TEST(Of(evals, 1).net_value > 0); /* worth it on its own */
+	BOOST_TEST(Of(evals, 2).verdict == Verdict::TooLittleGain);
+}
+
 BOOST_AUTO_TEST_CASE(indexes_for_different_statements_are_both_chosen_in_value_order)
 {
 	Planner planner;
