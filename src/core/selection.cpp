@@ -519,10 +519,11 @@ SelectIndexes(const SelectionInput &in)
 	const double value = Objective(plain, set);
 
 	std::vector<bool> chosen(n, false);
+	for (Evaluation &e : evals)
+		e.exact = solution.exact;
 	for (std::size_t k = 0; k < eligible.size(); k++) {
 		const int item = static_cast<int>(k);
 		Evaluation &e = evals[eligible[k]];
-		e.exact = solution.exact;
 		const bool in_set = std::binary_search(set.begin(), set.end(), item);
 		if (in_set) {
 			e.verdict = Verdict::Chosen;

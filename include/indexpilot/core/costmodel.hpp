@@ -151,7 +151,7 @@ struct Evaluation {
 	int rank = 0;           /* build order among the chosen, 1 first (highest standalone net value); 0: not chosen */
 	int rival = -1;         /* superseded, redundant or kept out: the chosen candidate that serves its statements */
 	bool incumbent = false; /* proposed in an earlier cycle and not built yet */
-	bool exact = false;     /* judged against a set proven optimal (branch and bound), not a local optimum */
+	bool exact = false;     /* this cycle's chosen set is proven optimal (branch and bound), not a local optimum */
 	Benefit benefit;
 	SizeEstimate size;
 	double benefit_per_second = 0; /* sum over its statements of max(0, saving) / window */
