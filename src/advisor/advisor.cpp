@@ -1,7 +1,7 @@
 /*
  * advisor/advisor.cpp — the cost model at work in one database (see advisor/advisor.hpp and
  * docs/cost-model.md): candidates from core::GenerateCandidates over the inputs (advisor/inputs.hpp), their
- * benefit from the planner (advisor/oracle.hpp), the choice from core::ChooseIndexes, and the lineage of
+ * costs from the planner (advisor/oracle.hpp), the choice from core::SelectIndexes, and the lineage of
  * what was decided (Act). C++ only: PostgreSQL through the wrappers of pg/query.hpp.
  */
 #include "indexpilot/advisor/advisor.hpp"
@@ -12,6 +12,7 @@
 #include "indexpilot/core/error.hpp"
 #include "indexpilot/core/json.hpp"
 #include "indexpilot/core/naming.hpp"
+#include "indexpilot/core/selection.hpp"
 #include "indexpilot/pg/query.hpp"
 
 #include <algorithm>
@@ -55,6 +56,14 @@ BareName(std::uint32_t relid)
 	if (r.empty())
 		return {std::string("n") + oid_text, std::string("t") + oid_text};
 	return {r[0][0], r[0][1]};
+}
+
+/* The open proposal of an index (recorded, no build outcome or skip since), 0 when there is none. */
+static long long
+OpenProposal(const std::string &index_name)
+{
+	std::vector<Row> open = Query("SELECT indexpilot._advisor_open_proposal($1)", {index_name.c_str()});
+	return open.empty() || open[0][0].empty() ? 0 : std::atoll(open[0][0].c_str());
 }
 
 std::vector<Recommendation>
@@ -113,14 +122,25 @@ Advise(bool record)
 	const core::CostSettings settings = pg::CurrentPlannerCosts();
 
 	PlannerOracle oracle(in, live, live_predicates, cfg.replan_timeout_ms);
-	std::vector<core::Evaluation> evals = core::ChooseIndexes(
-		live, in.tables, model, copt, settings, [&](int i, const std::vector<int> &ch) { return oracle(i, ch); },
-		[&](int i) { return oracle.Size(i); });
+	core::SelectionInput selection;
+	selection.candidates = live;
+	selection.tables = in.tables;
+	selection.calls = in.query_calls;
+	for (int i : keep) /* proposed before and not built yet: kept unless a rival is clearly better */
+		selection.incumbent.push_back(OpenProposal(recs[i].index_name) != 0);
+	selection.model = model;
+	selection.settings = settings;
+	selection.size = [&](int i) { return oracle.Size(i); };
+	selection.statement = [&](std::int64_t q, int i) { return oracle.Statement(q, i); };
+	selection.together = [&](std::int64_t q, const std::vector<int> &set) { return oracle.Together(q, set); };
+	std::vector<core::Evaluation> evals = core::SelectIndexes(selection);
 
 	std::vector<Recommendation> ordered;
 	for (const core::Evaluation &e : evals) {
 		Recommendation rec = recs[keep[e.candidate]];
 		rec.evaluation = e;
+		if (e.rival >= 0)
+			rec.rival = recs[keep[e.rival]].index_name;
 		ordered.push_back(std::move(rec));
 	}
 	for (auto &rec : recs)
@@ -154,7 +174,11 @@ Evidence(const Recommendation &rec)
 		.Add("floor_value", e.floor_value)
 		.Add("net_value", e.net_value)
 		.Add("estimated_bytes", e.size.bytes)
-		.Add("greedy_round", static_cast<long long>(e.round));
+		.Add("marginal_value", e.marginal_value)
+		.Add("build_rank", static_cast<long long>(e.rank))
+		.Add("incumbent", e.incumbent)
+		.Add("rival", rec.rival)
+		.Add("solver", e.exact ? "branch_and_bound" : "local_search");
 	return o.str();
 }
 
@@ -190,8 +214,7 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		const char *tenant = rec.candidate.partial_tenant.empty() ? nullptr : rec.candidate.partial_tenant.c_str();
 		if (e.verdict == core::Verdict::Chosen) {
 			// One open proposal per index: reuse it until a build finishes, fails, is abandoned or skipped.
-			std::vector<Row> open = Query("SELECT indexpilot._advisor_open_proposal($1)", {rec.index_name.c_str()});
-			long long proposal = open.empty() || open[0][0].empty() ? 0 : std::atoll(open[0][0].c_str());
+			long long proposal = OpenProposal(rec.index_name);
 			if (proposal == 0) {
 				long long parent = 0; /* the table's registration or last sync: the lineage runs from there */
 				std::vector<Row> head =

@@ -1,6 +1,5 @@
 /*
- * core/costmodel.cpp — candidates, costs and the greedy choice (see core/costmodel.hpp and
- * docs/cost-model.md).
+ * core/costmodel.cpp — candidates and costs (see core/costmodel.hpp and docs/cost-model.md).
  */
 #include "indexpilot/core/costmodel.hpp"
 
@@ -51,6 +50,10 @@ VerdictName(Verdict verdict) noexcept
 			return "table_has_max_indexes";
 		case Verdict::Redundant:
 			return "redundant_with_a_chosen_index";
+		case Verdict::Superseded:
+			return "superseded_by_a_chosen_index";
+		case Verdict::IncumbentKept:
+			return "incumbent_kept_for_stability";
 	}
 	return "unknown";
 }
@@ -386,124 +389,6 @@ WriteCostPerRow(double index_pages, double tuples, int ncolumns, const CostSetti
 	double height = index_pages > 1 ? std::ceil(std::log(index_pages) / std::log(256.0)) + 1 : 1;
 	(void)tuples;
 	return s.cpu_index_tuple_cost + height * 8.0 * ncolumns * s.cpu_operator_cost + 0.1 * s.random_page_cost;
-}
-
-std::vector<Evaluation>
-ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables, const ModelOptions &model,
-			  const CandidateOptions &candidate_options, const CostSettings &settings, const BenefitOracle &benefit,
-			  const SizeOracle &size)
-{
-	const int n = static_cast<int>(candidates.size());
-	std::vector<Evaluation> evals(n);
-	std::vector<bool> size_known(n, false);
-	std::vector<int> chosen;
-	std::map<std::uint32_t, int> per_table;
-	for (const auto &t : tables)
-		per_table[t.relid] = t.indexpilot_indexes;
-	double bytes_used = 0;
-	std::vector<int> remaining;
-	for (int i = 0; i < n; i++) {
-		evals[i].candidate = i;
-		remaining.push_back(i);
-	}
-	auto table_of = [&](std::uint32_t relid) -> const TableInfo * {
-		for (const auto &t : tables)
-			if (t.relid == relid)
-				return &t;
-		return nullptr;
-	};
-	const double window = model.window_seconds > 0 ? model.window_seconds : 1;
-
-	// Costs candidate i against the set `others` and says whether it clears every test but the budgets.
-	auto evaluate = [&](int i, const std::vector<int> &others, Evaluation &e) {
-		const Candidate &c = candidates[i];
-		const TableInfo *table = table_of(c.relid);
-		(void)candidate_options; /* rare shapes made no candidates */
-		if (table == nullptr) {
-			e.verdict = Verdict::TooRare;
-			return false;
-		}
-		if (!size_known[i]) {
-			e.size = size(i);
-			size_known[i] = true;
-		}
-		e.benefit = benefit(i, others);
-		// The original rule compares the statements as they run today (no hypothetical picks) with the build.
-		const double today = others.empty() ? e.benefit.cost_without : benefit(i, {}).cost_without;
-		const int ncols = static_cast<int>(c.columns.size());
-		const double saved = e.benefit.cost_without - e.benefit.cost_with;
-		e.benefit_per_second = saved / window;
-		e.write_cost_per_second =
-			table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, settings);
-		e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, settings);
-		e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
-		e.floor_value = today; /* calls x average query cost, as the statements run now */
-		e.score = 0;
-		if (!e.benefit.used)
-			e.verdict = Verdict::NotUsed;
-		else if (e.floor_value <= e.build_cost)
-			e.verdict = Verdict::BelowFloor;
-		else if (saved < model.min_improvement * e.benefit.cost_without)
-			e.verdict = Verdict::TooLittleGain;
-		else if (e.net_value <= 0)
-			e.verdict = Verdict::NotWorthIt;
-		else
-			return true;
-		return false;
-	};
-
-	for (int round = 1; !remaining.empty(); round++) {
-		int best = -1;
-		for (int i : remaining) {
-			Evaluation &e = evals[i];
-			e.round = round;
-			if (!evaluate(i, chosen, e))
-				continue;
-			if (bytes_used + e.size.bytes > model.max_total_bytes)
-				e.verdict = Verdict::OverBudget;
-			else if (per_table[candidates[i].relid] >= model.max_per_table)
-				e.verdict = Verdict::TableFull;
-			else {
-				e.verdict = Verdict::Chosen; /* provisional: only the best of the round stays chosen */
-				e.score = e.net_value / std::max(e.size.bytes, 8192.0);
-				if (best < 0 || e.score > evals[best].score)
-					best = i;
-			}
-		}
-		for (int i : remaining) {
-			if (i != best && evals[i].verdict == Verdict::Chosen)
-				evals[i].verdict = Verdict::NotWorthIt; /* re-evaluated next round */
-		}
-		if (best < 0)
-			break;
-		chosen.push_back(best);
-		bytes_used += evals[best].size.bytes;
-		per_table[candidates[best].relid]++;
-		remaining.erase(std::find(remaining.begin(), remaining.end(), best));
-	}
-
-	// Pruning: a pick that a later, wider pick made useless goes.
-	for (int k = static_cast<int>(chosen.size()) - 1; k >= 0; k--) {
-		const int i = chosen[k];
-		std::vector<int> others;
-		for (int j : chosen)
-			if (j != i)
-				others.push_back(j);
-		Evaluation again = evals[i];
-		if (!evaluate(i, others, again)) {
-			evals[i] = again;
-			evals[i].verdict = Verdict::Redundant;
-			chosen.erase(chosen.begin() + k);
-		}
-	}
-
-	std::vector<Evaluation> ordered;
-	for (int i : chosen)
-		ordered.push_back(evals[i]);
-	for (int i = 0; i < n; i++)
-		if (std::find(chosen.begin(), chosen.end(), i) == chosen.end())
-			ordered.push_back(evals[i]);
-	return ordered;
 }
 
 } // namespace indexpilot::core

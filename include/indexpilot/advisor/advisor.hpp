@@ -34,13 +34,15 @@ struct Recommendation {
 	std::string predicate;            /* "" or the partial index's WHERE clause */
 	std::string index_name;
 	std::string ddl;
+	std::string rival;       /* "" or the chosen index that serves its statements (superseded, redundant, kept out) */
 	bool exists = false;     /* an index of that name is there already */
 	std::string action;      /* what Act did: proposed, build_started, exists, skipped, backoff until ... */
 	std::string retry_after; /* "" or, after failed builds of this index, when the next may start */
 };
 
 /*
- * Reads, generates, costs and chooses. Chosen ones come first, in the order picked. `record` samples the
+ * Reads, generates, costs and chooses. Chosen ones come first, in build order (highest standalone net value
+ * first). `record` samples the
  * tables' write counters (indexpilot.table_activity); a dry run (indexpilot_recommendations()) does not.
  */
 std::vector<Recommendation> Advise(bool record);

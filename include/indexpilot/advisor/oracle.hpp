@@ -1,18 +1,21 @@
 /*
- * advisor/oracle.hpp — the planner as the cost model's oracle: the benefit of a candidate given the ones
- * chosen so far, from re-planning its statements (each as its own role, advisor/whatif.hpp) without and
- * with it, cached per (statement, index set); and a candidate's estimated size. C++ only.
+ * advisor/oracle.hpp — the planner as the selection's oracle (core/selection.hpp): the cost of one
+ * statement with no candidate or with one, which of a table's chosen candidates its plan uses with all of
+ * them present, from re-planning it as its own role (advisor/whatif.hpp), cached per (statement, index
+ * set); and a candidate's estimated size. C++ only.
  */
 #pragma once
 
 #include "indexpilot/advisor/inputs.hpp"
 #include "indexpilot/advisor/whatif.hpp"
 #include "indexpilot/core/costmodel.hpp"
+#include "indexpilot/core/selection.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,28 +32,32 @@ public:
 	{
 	}
 
-	core::Benefit operator()(int candidate, const std::vector<int> &chosen)
+	/* Statement q (a query id) per call, as it runs today (candidate -1) or with candidate i alone. */
+	core::StatementCost Statement(std::int64_t q, int candidate)
 	{
-		std::vector<int> base = Usable(chosen, candidate);
-		std::vector<int> with = base;
-		with.push_back(candidate);
-		core::Benefit b;
-		for (std::int64_t q : candidates_[candidate].queryids) {
-			auto text = in_.texts.find(q);
-			if (text == in_.texts.end())
-				continue;
-			const Plan without_plan = Cost(q, text->second, base);
-			const Plan with_plan = Cost(q, text->second, with);
-			if (!without_plan.ok || !with_plan.ok)
-				continue;
-			const double calls = in_.query_calls.count(q) ? in_.query_calls.at(q) : 0;
-			b.calls += calls;
-			b.cost_without += calls * without_plan.cost;
-			b.cost_with += calls * with_plan.cost;
-			if (with_plan.used & (1u << (with.size() - 1)))
-				b.used = true;
-		}
-		return b;
+		auto text = in_.texts.find(q);
+		if (text == in_.texts.end())
+			return {};
+		std::vector<int> set;
+		if (candidate >= 0)
+			set.push_back(candidate);
+		const Plan p = Cost(q, text->second, set);
+		return core::StatementCost{p.ok, p.cost, candidate >= 0 && (p.used & 1u) != 0};
+	}
+
+	/* Which of `set` statement q's plan uses with all of them present (element k for set[k]). */
+	std::optional<std::vector<bool>> Together(std::int64_t q, const std::vector<int> &set)
+	{
+		auto text = in_.texts.find(q);
+		if (text == in_.texts.end() || set.size() > static_cast<std::size_t>(kMaxHypoIndexes))
+			return std::nullopt;
+		const Plan p = Cost(q, text->second, set);
+		if (!p.ok)
+			return std::nullopt;
+		std::vector<bool> used;
+		for (std::size_t k = 0; k < set.size(); k++)
+			used.push_back((p.used & (1u << k)) != 0);
+		return used;
 	}
 
 	core::SizeEstimate Size(int candidate)
@@ -68,16 +75,6 @@ private:
 		double cost = 0;
 		std::uint32_t used = 0;
 	};
-
-	/* The chosen indexes on the candidate's table: the others cannot change its statements' plans. */
-	std::vector<int> Usable(const std::vector<int> &chosen, int candidate) const
-	{
-		std::vector<int> out;
-		for (int c : chosen)
-			if (candidates_[c].relid == candidates_[candidate].relid && out.size() + 1 < kMaxHypoIndexes)
-				out.push_back(c);
-		return out;
-	}
 
 	HypoIndex Hypo(int i) const
 	{

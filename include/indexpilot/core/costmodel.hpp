@@ -1,10 +1,11 @@
 /*
- * core/costmodel.hpp — IndexPilot's cost model: candidates from captured shapes, their costs, and the
- * greedy choice under a storage budget. Pure C++ (no PostgreSQL headers), covered by test/unit.
+ * core/costmodel.hpp — IndexPilot's cost model: candidates from captured shapes, their costs, and what a
+ * decision records (the choice itself is core/selection.hpp). Pure C++ (no PostgreSQL headers), covered
+ * by test/unit.
  *
  * Units are the planner's cost units throughout; rates are per second. The planner itself (what-if
- * costing with hypothetical indexes) is reached through the BenefitOracle callback, so this file can be
- * tested with a model planner. docs/cost-model.md explains every formula with a worked example.
+ * costing with hypothetical indexes) is reached through callbacks, so this file can be tested with a model
+ * planner. docs/cost-model.md explains every formula with a worked example.
  */
 #pragma once
 
@@ -148,16 +149,14 @@ struct ModelOptions {
 	int max_per_table = 5;          /* IndexPilot indexes per table */
 };
 
-/* What the planner says about one candidate given those already chosen. */
+/* What the planner says about one candidate on its own, against today's catalog. */
 struct Benefit {
-	double cost_without = 0; /* sum over the candidate's statements of cost x calls, with the chosen set */
-	double cost_with = 0;    /* the same with the candidate added */
+	double cost_without = 0; /* sum over the candidate's statements of cost x calls, as they run today */
+	double cost_with = 0;    /* the same with the candidate alone added */
 	double calls = 0;        /* calls of those statements in the window */
 	bool used = false;       /* the planner used the candidate for at least one statement */
 };
 
-/* Candidate i given the chosen ones (indexes into the candidate list). */
-using BenefitOracle = std::function<Benefit(int candidate, const std::vector<int> &chosen)>;
 /* Estimated size (bytes, pages) of candidate i. */
 struct SizeEstimate {
 	double bytes = 0;
@@ -174,7 +173,9 @@ enum class Verdict {
 	NotWorthIt,
 	OverBudget,
 	TableFull,
-	Redundant
+	Redundant,
+	Superseded,   /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
+	IncumbentKept /* would have replaced an earlier proposal, but not by the hysteresis margin */
 };
 const char *VerdictName(Verdict verdict) noexcept;
 
@@ -182,30 +183,18 @@ const char *VerdictName(Verdict verdict) noexcept;
 struct Evaluation {
 	int candidate = -1;
 	Verdict verdict = Verdict::NotUsed;
-	int round = 0; /* greedy round in which it was chosen or last evaluated */
+	int rank = 0;           /* build order among the chosen, 1 first (highest standalone net value); 0: not chosen */
+	int rival = -1;         /* superseded, redundant or kept out: the chosen candidate that serves its statements */
+	bool incumbent = false; /* proposed in an earlier cycle and not built yet */
+	bool exact = false;     /* this cycle's chosen set is proven optimal (branch and bound), not a local optimum */
 	Benefit benefit;
 	SizeEstimate size;
-	double benefit_per_second = 0; /* (cost_without - cost_with) / window */
+	double benefit_per_second = 0; /* sum over its statements of max(0, saving) / window */
 	double write_cost_per_second = 0;
 	double build_cost = 0;
-	double net_value = 0;   /* (benefit - write) x horizon - build */
-	double floor_value = 0; /* calls x average query cost, the original rule's left side */
-	double score = 0;       /* net value per byte, the greedy order */
+	double net_value = 0;      /* (benefit - write) x horizon - build */
+	double floor_value = 0;    /* calls x average query cost, the original rule's left side */
+	double marginal_value = 0; /* chosen: what the chosen set loses without it; others: what it would add */
 };
-
-/*
- * Greedy choice: each round costs every remaining candidate given those already chosen, picks the one
- * with the best net value per byte among those that clear every test, and repeats until none does.
- * Tests, in order: the planner uses it; calls in the window at least min_calls (rare fields get
- * nothing); the floor rule calls x query cost > build cost; improvement >= min_improvement; net value
- * over the horizon > 0; the storage budget and the per-table maximum. Then each chosen index is costed
- * again against all the others chosen (latest pick first): one that no longer clears the tests (a later,
- * wider pick serves its statements better) is dropped as redundant. Returns one evaluation per candidate
- * (its final state), chosen ones in the order picked first.
- */
-std::vector<Evaluation> ChooseIndexes(const std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables,
-									  const ModelOptions &model, const CandidateOptions &candidate_options,
-									  const CostSettings &settings, const BenefitOracle &benefit,
-									  const SizeOracle &size);
 
 } // namespace indexpilot::core
