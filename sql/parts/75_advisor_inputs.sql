@@ -67,6 +67,20 @@ $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_index_names() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_index_names() TO pg_monitor;
 
+-- Indexes of the managed tables that are not usable yet (CREATE INDEX CONCURRENTLY in progress, or an
+-- INVALID leftover the worker has still to clean up): the cost model counts them as built, so that what
+-- it decides while a build runs is what it will decide once the build ends.
+CREATE FUNCTION indexpilot._advisor_unfinished_indexes()
+RETURNS SETOF name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.relname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+    WHERE NOT (i.indisvalid AND i.indisready) AND i.indrelid IN (SELECT g.relid FROM indexpilot.genome_tables g)
+$$;
+REVOKE ALL ON FUNCTION indexpilot._advisor_unfinished_indexes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._advisor_unfinished_indexes() TO pg_monitor;
+
 -- The shapes of the managed tables in the statistics window, per statement (query id) that showed them,
 -- summed over buckets: sampled calls (the walked executions that showed them), the traffic they stand for
 -- by sampling weight (the fallback when the statement's true count is missing), and time.

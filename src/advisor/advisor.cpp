@@ -112,6 +112,17 @@ Advise(bool record)
 		live.push_back(candidates[i]);
 		live_predicates.push_back(predicates[i]);
 	}
+	// Indexes IndexPilot is building now are costed as built (after the live candidates: selection never
+	// sees them, the planner always does), so that no rival is chosen for their statements meanwhile.
+	std::vector<core::Candidate> costed = live;
+	std::vector<std::string> costed_predicates = live_predicates;
+	std::vector<int> assumed;
+	for (std::size_t i = 0; i < recs.size(); i++)
+		if (recs[i].exists && in.unfinished_names.count(recs[i].index_name)) {
+			assumed.push_back(static_cast<int>(costed.size()));
+			costed.push_back(candidates[i]);
+			costed_predicates.push_back(predicates[i]);
+		}
 
 	core::ModelOptions model;
 	model.horizon_seconds = cfg.horizon_s;
@@ -121,7 +132,7 @@ Advise(bool record)
 	model.max_per_table = cfg.max_per_table;
 	const core::CostSettings settings = pg::CurrentPlannerCosts();
 
-	PlannerOracle oracle(in, live, live_predicates, cfg.replan_timeout_ms);
+	PlannerOracle oracle(in, costed, costed_predicates, cfg.replan_timeout_ms, assumed);
 	core::SelectionInput selection;
 	selection.candidates = live;
 	selection.tables = in.tables;

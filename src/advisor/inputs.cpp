@@ -76,6 +76,8 @@ ReadInputs(bool record)
 					static_cast<std::int16_t>(std::atoi(r[1].c_str()))}] = r[2];
 	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_index_names()"))
 		in.existing_names.insert(r[0]);
+	for (const Row &r : Query("SELECT * FROM indexpilot._advisor_unfinished_indexes()"))
+		in.unfinished_names.insert(r[0]);
 
 	char window[32];
 	std::snprintf(window, sizeof(window), "%d seconds", cfg.stats_window_s);

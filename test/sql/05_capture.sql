@@ -54,7 +54,7 @@ SELECT relation, kind, columns, operators, tenant_scope, tenant, calls,
        instrumented_calls = calls - cancelled_calls AS rows_counted, rows_scanned >= rows_returned AS sane_rows
 FROM indexpilot.live_stats
 ORDER BY relation::text COLLATE "C", kind COLLATE "C", columns::text COLLATE "C", operators::text COLLATE "C",
-         tenant COLLATE "C";
+         tenant COLLATE "C", seq_calls, index_calls, other_calls, calls;
 
 -- The cancelled statement ran about as long as the timeout allowed.
 SELECT cancelled_ms BETWEEN 150 AND 1900 AS ran_until_cancelled

@@ -43,6 +43,7 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._advisor_existing_indexes()',         'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_columns()',                  'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_index_names()',              'y', 'y', 'n',   'n'),
+    ('function indexpilot._advisor_unfinished_indexes()',       'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_shapes(interval)',           'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_statements(interval)',       'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_statement_counts(interval)', 'y', 'y', 'n',   'n'),

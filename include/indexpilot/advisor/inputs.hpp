@@ -34,6 +34,7 @@ struct Inputs {
 	std::map<std::int64_t, Sample> texts;
 	std::map<std::int64_t, double> query_calls; /* the statements behind the shapes: their true calls */
 	std::set<std::string> existing_names;       /* index names in the managed tables' schemas */
+	std::set<std::string> unfinished_names;     /* indexes of the managed tables not usable yet (being built) */
 	double window_seconds = 60;
 	double budget_bytes = 0;
 };

@@ -26,9 +26,14 @@ namespace indexpilot::advisor
 class PlannerOracle
 {
 public:
+	/*
+	 * `assumed` (indexes into `candidates`): indexes IndexPilot is building now; every plan sees them, as
+	 * if built, so a decision taken during a build is the one taken after it.
+	 */
 	PlannerOracle(const Inputs &in, const std::vector<core::Candidate> &candidates,
-				  const std::vector<std::string> &predicates, int replan_timeout_ms)
-		: in_(in), candidates_(candidates), predicates_(predicates), replan_timeout_ms_(replan_timeout_ms)
+				  const std::vector<std::string> &predicates, int replan_timeout_ms, std::vector<int> assumed = {})
+		: in_(in), candidates_(candidates), predicates_(predicates), replan_timeout_ms_(replan_timeout_ms),
+		  assumed_(std::move(assumed))
 	{
 	}
 
@@ -107,6 +112,11 @@ private:
 		std::vector<HypoIndex> hypos;
 		for (int c : key)
 			hypos.push_back(Hypo(c));
+		// After the set's own (its used bits come first): the builds in progress on the statement's tables.
+		for (int c : assumed_)
+			if (hypos.size() < static_cast<std::size_t>(kMaxHypoIndexes) &&
+				std::find(key.begin(), key.end(), c) == key.end())
+				hypos.push_back(Hypo(c));
 		const char *sql = sample.text.c_str();
 		const PlanAs as{sample.role, sample.search_path.c_str(), replan_timeout_ms_};
 		const PlanAs *as_ptr = &as;
@@ -124,6 +134,7 @@ private:
 	const std::vector<core::Candidate> &candidates_;
 	const std::vector<std::string> &predicates_;
 	int replan_timeout_ms_;
+	std::vector<int> assumed_;
 	std::map<std::pair<std::int64_t, std::vector<int>>, std::pair<Plan, bool>> cache_;
 };
 
