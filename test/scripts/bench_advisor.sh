@@ -98,6 +98,13 @@ fresh_copy() {
 	sync
 }
 
+# drop_db DB: no new connections first, so the launcher starts no worker for it any more; FORCE ends the one
+# it has (a FATAL "terminating background worker ... due to administrator command" in the log).
+drop_db() {
+	psql_db postgres -c "ALTER DATABASE $1 ALLOW_CONNECTIONS false" -c "ALTER DATABASE $1 IS_TEMPLATE false" \
+		-c "DROP DATABASE $1 WITH (FORCE)"
+}
+
 # check_fresh DB: empties IndexPilot's capture store (all databases) and checks that nothing of an earlier
 # arm is left: no shape in shared memory outside DB, no flushed statistics or statement texts in DB, no
 # decision or build in its log, no index but the primary keys.
@@ -136,7 +143,7 @@ arm() {
 		exit 1
 	fi
 	grep -E '^run: (called|indexpilot_run_now|the expert|[0-9]+ statements|error)' "$log" | sed "s/^run: /    $which: /" || true
-	psql_db postgres -c "DROP DATABASE $db WITH (FORCE)"
+	drop_db "$db"
 	echo "    $which: $(($(date +%s) - t0)) s for the arm (copy, checks, warm-up, indexes, measured run)"
 }
 
@@ -159,14 +166,15 @@ for form in $FORMS; do
 		echo "bench: $form form, repetition $rep/$REPS ($order)"
 		for which in $order; do arm "$form" "$rep" "$which"; done
 	done
-	psql_db postgres -c "ALTER DATABASE bench_template IS_TEMPLATE false" -c "DROP DATABASE bench_template"
+	drop_db bench_template
 	"$CRMSIM" bench-report --dir "$OUT/$form" --title "form $form: $TENANTS tenants x $CONTACTS contacts, $CLIENTS clients, \
 warm-up $WARMUP s, measured $MEASURE s, $REPS repetitions, workload seeds $SEED..$((SEED + REPS - 1)), commit $COMMIT" >/dev/null
 done
 
 echo
-echo "bench: finished in $(($(date +%s) - START)) s; $(grep -cE '(WARNING|ERROR|FATAL|PANIC):' "$DATADIR/server.log" || true)" \
-	"WARNING/ERROR/FATAL lines in the server log (kept in $OUT/server.log)"
+echo "bench: finished in $(($(date +%s) - START)) s; the server log (kept in $OUT/server.log) has" \
+	"$(grep -cE '(WARNING|ERROR|PANIC):|terminated by signal' "$DATADIR/server.log" || true) WARNING, ERROR," \
+	"PANIC or crash lines"
 for form in $FORMS; do
 	echo
 	cat "$OUT/$form/summary.txt"

@@ -44,9 +44,10 @@ struct Repetition {
 	double indexpilot_tps = 0, expert_tps = 0, throughput_ratio = 0;
 	double hot_p95_ratio = 0; // the worst (largest) IndexPilot / expert p95 over the hot patterns
 	std::string hot_p95_pattern;
-	std::vector<BenchIndex> indexpilot_set, expert_set; // valid secondary indexes at the end of each run
+	std::vector<BenchIndex> indexpilot_set, expert_set; // valid secondary indexes as the measured run starts
 	int64_t indexpilot_bytes = 0, expert_bytes = 0;
 	double bytes_ratio = 0;
+	double cpu_ratio = 0;                  // backend CPU per statement, IndexPilot's over the expert's; 0: not measured
 	std::vector<std::string> rare_indexes; // IndexPilot's indexes on rare fields
 	std::vector<std::string> notes;        // what else a reader should know (errors, builds in the measured run)
 };

@@ -570,8 +570,42 @@ struct WorkloadResult {
 	std::array<sim::LatencySummary, sim::kPatternCount> patterns;
 	double seconds = 0;
 	uint64_t statements = 0;
+	double backend_cpu_seconds = -1; // the clients' server backends, user + system; -1: not measurable here
 	std::vector<std::string> first_errors;
 };
+
+/*
+ * CPU seconds (user + system) a connection's server backend has used so far, from /proc/<pid>/stat; -1 when
+ * that cannot be read: the server is not on this machine (only a loopback or socket connection counts), or
+ * the process is not a postgres backend. What other load on a shared machine does not change much, unlike
+ * throughput.
+ */
+double
+BackendCpuSeconds(PGconn *conn)
+{
+	const char *host = PQhost(conn);
+	std::string h = host ? host : "";
+	if (!(h.empty() || h[0] == '/' || h == "localhost" || h == "127.0.0.1" || h == "::1"))
+		return -1;
+	std::ifstream f("/proc/" + std::to_string(PQbackendPID(conn)) + "/stat");
+	std::string line;
+	if (!f || !std::getline(f, line))
+		return -1;
+	auto open = line.find('('), close = line.rfind(')');
+	if (open == std::string::npos || close == std::string::npos || line.compare(open + 1, 8, "postgres") != 0)
+		return -1;
+	std::istringstream rest(line.substr(close + 2));
+	std::string field;
+	unsigned long long utime = 0, stime = 0;
+	for (int i = 3; i <= 15 && rest >> field; i++) { // fields 14 and 15 (1-based): utime, stime in clock ticks
+		if (i == 14)
+			utime = std::stoull(field);
+		if (i == 15)
+			stime = std::stoull(field);
+	}
+	long ticks = sysconf(_SC_CLK_TCK);
+	return ticks > 0 ? double(utime + stime) / double(ticks) : -1;
+}
 
 WorkloadResult
 RunWorkload(const Workload &w)
@@ -586,6 +620,7 @@ RunWorkload(const Workload &w)
 		std::array<std::vector<double>, sim::kPatternCount> samples;
 		std::array<uint64_t, sim::kPatternCount> errors{};
 		std::vector<std::string> messages;
+		double cpu_seconds = -1;
 	};
 	std::vector<ClientData> data(size_t(w.clients));
 	std::atomic<uint64_t> done{0};
@@ -607,6 +642,8 @@ RunWorkload(const Workload &w)
 			d.messages.push_back(e.what());
 			return;
 		}
+		const int backend = PQbackendPID(c->Get());
+		const double cpu_from = BackendCpuSeconds(c->Get());
 		const double interval = w.rate > 0 ? double(w.clients) / w.rate : 0;
 		std::array<bool, sim::kPatternCount> ready{}; /* statements prepared on this connection */
 		auto next = Clock::now();
@@ -662,6 +699,12 @@ RunWorkload(const Workload &w)
 			}
 			done++;
 		}
+		// a reset connection has a new backend: its CPU time is then not this client's whole share
+		if (cpu_from >= 0 && PQbackendPID(c->Get()) == backend) {
+			double cpu_to = BackendCpuSeconds(c->Get());
+			if (cpu_to >= 0)
+				d.cpu_seconds = cpu_to - cpu_from;
+		}
 	};
 	std::vector<std::thread> threads;
 	for (int i = 0; i < w.clients; i++)
@@ -700,6 +743,10 @@ RunWorkload(const Workload &w)
 		for (auto &m : d.messages)
 			if (res.first_errors.size() < 10)
 				res.first_errors.push_back(m);
+	res.backend_cpu_seconds = 0;
+	for (auto &d : data)
+		res.backend_cpu_seconds =
+			d.cpu_seconds < 0 || res.backend_cpu_seconds < 0 ? -1 : res.backend_cpu_seconds + d.cpu_seconds;
 	return res;
 }
 
@@ -1039,6 +1086,11 @@ Run(const Options &o)
 	meta["finished_at"] = NowIso();
 
 	json j = sim::RunJson(meta, res.patterns, res.seconds);
+	if (res.backend_cpu_seconds >= 0) {
+		j["backend_cpu_s"] = res.backend_cpu_seconds;
+		j["backend_cpu_us_per_statement"] =
+			res.statements ? res.backend_cpu_seconds * 1e6 / double(res.statements) : 0.0;
+	}
 	for (auto it = extra.begin(); it != extra.end(); ++it)
 		j[it.key()] = it.value();
 	j["first_errors"] = res.first_errors;

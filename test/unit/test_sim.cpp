@@ -477,14 +477,25 @@ BOOST_AUTO_TEST_CASE(one_repetition)
 	BOOST_TEST(
 		!CompareRepetition(2, ip, BenchRun(1000, 2, 2, kExpertIndexes, "2026-01-01 09:00:00+00")).indexpilot_first);
 
+	// sets and bytes as the measured run starts: the expert's index grew in its run, that does not count
+	json grown = ex;
+	grown["indexes"][1]["size_bytes"] = 9000;
+	BOOST_TEST(CompareRepetition(1, ip, grown).expert_bytes == 4100);
+	BOOST_TEST(r.cpu_ratio == 0.0); // not measured
+	ip["backend_cpu_us_per_statement"] = 110.0;
+	grown["backend_cpu_us_per_statement"] = 100.0;
+	BOOST_TEST(CompareRepetition(1, ip, grown).cpu_ratio == 110.0 / 100.0);
+
 	// an index the log does not show as built, a set that changed in the measured run, errors: all noted
 	json odd = BenchRun(900, 2.0, 3.0, ip_indexes, "2026-01-01 10:00:00+00");
 	odd["indexes_before_measured"] = json::array({kBenchPk});
 	odd["total_errors"] = 2;
 	r = CompareRepetition(1, odd, ex);
+	BOOST_TEST(r.indexpilot_set.empty());
 	BOOST_REQUIRE(r.notes.size() == 3u);
 	BOOST_TEST(r.notes[0].find("no index_build_finished") != std::string::npos);
-	BOOST_TEST(r.notes[1].find("changed during the measured run; at its start: (none)") != std::string::npos);
+	BOOST_TEST(r.notes[1].find("changed during the measured run; at its end: crm.contacts (email)") !=
+			   std::string::npos);
 	BOOST_TEST(r.notes[2].find("IndexPilot 2, expert 0") != std::string::npos);
 }
 
@@ -526,6 +537,7 @@ BOOST_AUTO_TEST_CASE(goals_and_table)
 	std::string text = BenchTable("form tenant", reps);
 	BOOST_TEST(text.find("form tenant\n") == 0u);
 	BOOST_TEST(text.find("IP first") != std::string::npos);
+	BOOST_TEST(text.find("CPU/stmt") != std::string::npos);
 	for (const char *row : {"\nmin ", "\nmedian ", "\nmax "})
 		BOOST_CHECK_MESSAGE(text.find(row) != std::string::npos, row);
 	BOOST_TEST(text.find("  A (repetition 1): 1 index") != std::string::npos);
