@@ -6,6 +6,8 @@
 #   make demo                  throwaway cluster, CRM seeded, baseline and autoindex runs, before/after report
 #   make sim                   the CRM simulator test/sim/crmsim (a libpq client, not part of indexpilot.so)
 #   make sim-baseline / sim-autoindex / report   one step of the demo (see README.md)
+#   make bench-overhead        what capture costs (figures, docs/benchmarks.md)
+#   make bench-advisor         IndexPilot's index set against a hand-tuned one, both CRM forms (figures, docs/benchmarks.md)
 #   make unit                  Boost.Test unit tests for src/core only (no server)
 #   make fuzz-config           libFuzzer on the config parsers for FUZZ_SECONDS (default 300)
 #   make format / format-check clang-format over our C++ sources
@@ -42,7 +44,7 @@ PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fno-omit-frame-pointer
 SHLIB_LINK  = -lyaml-cpp -lstdc++
 
 # PGXS reads EXTRA_CLEAN when it is included: set before it (the names are expanded when clean runs).
-EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log $(SIM_BIN) $(SIM_OUT)
+EXTRA_CLEAN = $(UNIT_BIN) $(FUZZ_BIN) test/unit/*.xml tmp_install tmp_check log $(SIM_BIN) $(SIM_OUT) bench-out
 
 include $(PGXS)
 
@@ -63,8 +65,8 @@ CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
-# The simulator's pure logic (test/sim/sim_logic.cpp, report.cpp: no libpq) is unit-tested here too.
-SIM_LOGIC_SRCS = test/sim/sim_logic.cpp test/sim/report.cpp
+# The simulator's pure logic (test/sim/sim_logic.cpp, report.cpp, bench.cpp: no libpq) is unit-tested here too.
+SIM_LOGIC_SRCS = test/sim/sim_logic.cpp test/sim/report.cpp test/sim/bench.cpp
 SIM_HEADERS    = $(wildcard test/sim/*.hpp)
 
 $(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(SIM_LOGIC_SRCS) $(HEADERS) $(SIM_HEADERS) $(wildcard test/unit/*.hpp)
@@ -130,6 +132,9 @@ demo:
 
 
 # ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
-.PHONY: bench-overhead
+.PHONY: bench-overhead bench-advisor
 bench-overhead:
 	bash test/scripts/bench_overhead.sh
+# BENCH_TENANTS, BENCH_REPS, BENCH_CLIENTS, BENCH_WARMUP_S, BENCH_MEASURE_S, BENCH_FORMS: see the script
+bench-advisor:
+	bash test/scripts/bench_advisor.sh

@@ -79,27 +79,61 @@ Zipf::Probability(uint64_t k) const
 /* ---- the query mix ------------------------------------------------------------------------------------ */
 const std::array<Pattern, kPatternCount> kPatterns = {{
 	{"contacts_by_email", PatternClass::Hot, 24, "crm.contacts", "email",
-	 "SELECT contact_id, first_name, last_name FROM crm.contacts WHERE tenant_id = $1 AND email = $2"},
+	 "SELECT contact_id, first_name, last_name FROM crm.contacts WHERE tenant_id = $1 AND email = $2",
+	 "SELECT id, first_name, last_name FROM crm.contacts WHERE tenant_id = $1 AND email = $2"},
 	{"contacts_by_phone", PatternClass::Hot, 18, "crm.contacts", "phone",
-	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND phone = $2"},
+	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND phone = $2",
+	 "SELECT id, email FROM crm.contacts WHERE tenant_id = $1 AND phone = $2"},
 	{"orgs_by_industry", PatternClass::Hot, 14, "crm.organizations", "industry",
-	 "SELECT org_id, name FROM crm.organizations WHERE tenant_id = $1 AND industry = $2"},
+	 "SELECT org_id, name FROM crm.organizations WHERE tenant_id = $1 AND industry = $2",
+	 "SELECT id, name FROM crm.organizations WHERE tenant_id = $1 AND industry = $2"},
 	{"interactions_by_type_date", PatternClass::Hot, 14, "crm.interactions", "type, occurred_at",
 	 "SELECT interaction_id, contact_id, occurred_at FROM crm.interactions WHERE tenant_id = $1 AND type = $2 "
+	 "AND occurred_at >= $3::timestamptz AND occurred_at < $4::timestamptz",
+	 "SELECT id, contact_id, occurred_at FROM crm.interactions WHERE tenant_id = $1 AND type = $2 "
 	 "AND occurred_at >= $3::timestamptz AND occurred_at < $4::timestamptz"},
 	{"contacts_by_custom_text_1", PatternClass::Moderate, 6, "crm.contacts", "custom_text_1",
-	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND custom_text_1 = $2"},
+	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND custom_text_1 = $2",
+	 "SELECT id, email FROM crm.contacts WHERE tenant_id = $1 AND custom_text_1 = $2"},
 	{"contacts_by_title", PatternClass::Rare, 0.5, "crm.contacts", "title",
-	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND title = $2"},
+	 "SELECT contact_id, email FROM crm.contacts WHERE tenant_id = $1 AND title = $2",
+	 "SELECT id, email FROM crm.contacts WHERE tenant_id = $1 AND title = $2"},
 	{"orgs_by_country", PatternClass::Rare, 0.5, "crm.organizations", "country",
-	 "SELECT org_id, name FROM crm.organizations WHERE tenant_id = $1 AND country = $2"},
+	 "SELECT org_id, name FROM crm.organizations WHERE tenant_id = $1 AND country = $2",
+	 "SELECT id, name FROM crm.organizations WHERE tenant_id = $1 AND country = $2"},
 	{"insert_interaction", PatternClass::Write, 12, "crm.interactions", "",
+	 "INSERT INTO crm.interactions (tenant_id, contact_id, type, occurred_at, duration_seconds, subject, "
+	 "created_by) VALUES ($1, $2, $3, $4::timestamptz, $5, $6, 'crmsim')",
 	 "INSERT INTO crm.interactions (tenant_id, contact_id, type, occurred_at, duration_seconds, subject, "
 	 "created_by) VALUES ($1, $2, $3, $4::timestamptz, $5, $6, 'crmsim')"},
 	{"update_contact", PatternClass::Write, 11, "crm.contacts", "",
 	 "UPDATE crm.contacts SET last_contacted_at = $3::timestamptz, lead_score = $4 WHERE tenant_id = $1 AND "
-	 "contact_id = $2"},
+	 "contact_id = $2",
+	 "UPDATE crm.contacts SET last_contacted_at = $3::timestamptz, lead_score = $4 WHERE tenant_id = $1 AND "
+	 "id = $2"},
 }};
+
+const char *
+FormName(Form form)
+{
+	return form == Form::Surrogate ? "surrogate" : "tenant";
+}
+
+Form
+ParseForm(const std::string &name)
+{
+	if (name == "tenant")
+		return Form::Tenant;
+	if (name == "surrogate")
+		return Form::Surrogate;
+	throw std::invalid_argument("unknown form '" + name + "' (tenant or surrogate)");
+}
+
+const char *
+PatternSql(PatternId p, Form form)
+{
+	return form == Form::Surrogate ? kPatterns[p].surrogate_sql : kPatterns[p].sql;
+}
 
 const char *
 ClassName(PatternClass cls)
@@ -190,8 +224,11 @@ static const char *const kStatuses[] = {"lead", "prospect", "customer", "former"
 static const char *const kOutcomes[] = {"positive", "neutral", "negative", "follow-up"};
 
 std::string
-ContactEmail(uint32_t tenant, uint64_t k)
+ContactEmail(uint32_t tenant, uint64_t k, Form form)
 {
+	// surrogate: the k-th contact of every tenant has the same address, so the address alone is no key
+	if (form == Form::Surrogate)
+		return "c" + std::to_string(k) + "@shared.example";
 	return "c" + std::to_string(k) + "@t" + std::to_string(tenant) + ".example";
 }
 
@@ -258,6 +295,18 @@ const char *const kContactColumns =
 const char *const kInteractionColumns =
 	"tenant_id, interaction_id, contact_id, type, occurred_at, duration_seconds, subject, notes, outcome, created_by";
 
+CopyColumns
+FormColumns(Form form)
+{
+	if (form == Form::Tenant)
+		return {kTenantColumns, kOrgColumns, kContactColumns, kInteractionColumns};
+	return {"id, name, plan, created_at",
+			"tenant_id, id, name, industry, country, city, employee_count, annual_revenue, website, created_at",
+			"tenant_id, id, org_id, first_name, last_name, email, phone, title, status, lead_score, created_at, "
+			"last_contacted_at, custom_text_1, custom_text_2, custom_text_3",
+			"tenant_id, id, contact_id, type, occurred_at, duration_seconds, subject, notes, outcome, created_by"};
+}
+
 static std::string
 PastTime(Rng &rng, int64_t days)
 {
@@ -304,7 +353,7 @@ AppendContactRow(std::string &out, const Scale &scale, uint64_t seed, uint64_t g
 	Field(out, std::to_string(scale.RowId(tenant, rng.Below(scale.orgs_per_tenant))));
 	Field(out, Choose(kFirstNames, rng));
 	Field(out, Choose(kLastNames, rng));
-	Field(out, ContactEmail(tenant, k));
+	Field(out, ContactEmail(tenant, k, scale.form));
 	Field(out, ContactPhone(tenant, k));
 	Field(out, Choose(kTitles, rng));
 	Field(out, Choose(kStatuses, rng));
@@ -342,7 +391,7 @@ PatternParams(PatternId p, const Scale &scale, uint32_t tenant, Rng &rng)
 	uint64_t k = rng.Below(scale.contacts_per_tenant);
 	switch (p) {
 		case kContactsByEmail:
-			return {ContactEmail(tenant, k)};
+			return {ContactEmail(tenant, k, scale.form)};
 		case kContactsByPhone:
 			return {ContactPhone(tenant, k)};
 		case kOrgsByIndustry:

@@ -1,7 +1,8 @@
 /*
  * sim_logic.hpp — the pure parts of the CRM simulator: deterministic random numbers, tenant sampling
- * (uniform and Zipf), the query mix, the formulas the seeded data follows, latency statistics and the
- * run's JSON. No libpq and no PostgreSQL headers: the unit tests compile this file on its own.
+ * (uniform and Zipf), the query mix, the formulas the seeded data follows (in both forms of the CRM),
+ * latency statistics and the run's JSON. No libpq and no PostgreSQL headers: the unit tests compile this
+ * file on its own.
  */
 #pragma once
 
@@ -44,6 +45,19 @@ private:
 	std::vector<double> cdf_;
 };
 
+/*
+ * The two forms of the CRM:
+ *   tenant     (test/sim/crm_schema.sql) every primary key leads with tenant_id (tenant_id, contact_id), and
+ *              e-mail addresses name their tenant, so no two tenants share one;
+ *   surrogate  (test/sim/crm_schema_surrogate.sql) every table has a surrogate primary key `id` alone, as
+ *              most ORMs create them, tenant_id is a plain column, and every tenant numbers its contacts'
+ *              addresses the same way, so `email = x` alone matches a row of every tenant.
+ * The statements filter on the same columns in both; only the names of the key columns differ.
+ */
+enum class Form { Tenant, Surrogate };
+const char *FormName(Form form);
+Form ParseForm(const std::string &name); // "tenant" or "surrogate"; throws std::invalid_argument otherwise
+
 /* ---- the query mix --------------------------------------------------------------------------------- */
 enum PatternId {
 	kContactsByEmail,
@@ -63,14 +77,16 @@ enum class PatternClass { Hot, Moderate, Rare, Write };
 struct Pattern {
 	const char *name;
 	PatternClass cls;
-	double weight;     // default share of statements, percent
-	const char *table; // the CRM table it reads or writes
-	const char *field; // the field it filters on (for the report), "" for writes
-	const char *sql;   // the statement; $1 is always the tenant
+	double weight;             // default share of statements, percent
+	const char *table;         // the CRM table it reads or writes
+	const char *field;         // the field it filters on (for the report), "" for writes
+	const char *sql;           // the statement in the tenant form; $1 is always the tenant
+	const char *surrogate_sql; // the same statement in the surrogate form
 };
 
 extern const std::array<Pattern, kPatternCount> kPatterns;
 const char *ClassName(PatternClass cls);
+const char *PatternSql(PatternId p, Form form);
 
 /* Weighted choice of a pattern. Without a tenant that expresses custom_text_1 its weight is zero. */
 class Mix
@@ -99,6 +115,7 @@ struct Scale {
 	uint32_t orgs_per_tenant = 250;
 	uint32_t interactions_per_contact = 3;
 	uint32_t custom_percent = 5; // share of tenants that use custom_text_1
+	Form form = Form::Tenant;    // decides the contacts' e-mail addresses (the key columns are the schema's)
 
 	uint64_t Orgs() const { return uint64_t(tenants) * orgs_per_tenant; }
 	uint64_t Contacts() const { return uint64_t(tenants) * contacts_per_tenant; }
@@ -113,7 +130,7 @@ extern const std::vector<std::string> kIndustries, kCountries, kTitles, kTypes, 
 constexpr int64_t kHistoryEnd = 1767225600;
 constexpr int64_t kHistoryDays = 365;
 
-std::string ContactEmail(uint32_t tenant, uint64_t k);
+std::string ContactEmail(uint32_t tenant, uint64_t k, Form form = Form::Tenant);
 std::string ContactPhone(uint32_t tenant, uint64_t k);
 bool TenantUsesCustom(uint32_t tenant, uint32_t percent);
 std::string FormatTimestamp(int64_t unix_seconds); // "YYYY-MM-DD HH:MM:SS+00"
@@ -125,6 +142,12 @@ void AppendContactRow(std::string &out, const Scale &scale, uint64_t seed, uint6
 void AppendInteractionRow(std::string &out, const Scale &scale, uint64_t seed, uint64_t g);
 
 extern const char *const kTenantColumns, *const kOrgColumns, *const kContactColumns, *const kInteractionColumns;
+
+/* The COPY column lists of a form: the same columns in the same order, the key columns named as it names them. */
+struct CopyColumns {
+	const char *tenants, *orgs, *contacts, *interactions;
+};
+CopyColumns FormColumns(Form form);
 
 /* Parameters ($2...) of one statement of a pattern for a tenant; $1 is the tenant. */
 std::vector<std::string> PatternParams(PatternId p, const Scale &scale, uint32_t tenant, Rng &rng);

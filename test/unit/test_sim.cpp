@@ -1,12 +1,16 @@
 /*
  * test_sim.cpp — the CRM simulator's pure logic: random numbers, Zipf sampling, the query mix, the seeded
- * data's formulas, percentiles, the run JSON, and the report's tables, criteria and plots.
+ * data's formulas (both forms of the CRM), percentiles, the run JSON, the report's tables, criteria and
+ * plots, and make bench-advisor's comparison (ratios, median, index sets, verdicts).
  */
+#include "bench.hpp"
 #include "report.hpp"
 #include "sim_logic.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -142,6 +146,53 @@ BOOST_AUTO_TEST_CASE(patterns_classes_and_params)
 	Rng r2(2);
 	auto email = PatternParams(kContactsByEmail, s, 4, r2)[0];
 	BOOST_TEST(email.find("@t4.example") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_two_forms)
+{
+	BOOST_TEST((ParseForm("tenant") == Form::Tenant));
+	BOOST_TEST((ParseForm("surrogate") == Form::Surrogate));
+	BOOST_CHECK_THROW(ParseForm("Surrogate"), std::invalid_argument);
+	BOOST_TEST(std::string(FormName(Form::Surrogate)) == "surrogate");
+	for (int p = 0; p < kPatternCount; p++) {
+		std::string t = PatternSql(PatternId(p), Form::Tenant), u = PatternSql(PatternId(p), Form::Surrogate);
+		BOOST_TEST(t == kPatterns[p].sql);
+		// the same placeholders and filters; no key column of the tenant form in the surrogate statement
+		for (int n = 1; n <= 7; n++) {
+			std::string ph = "$" + std::to_string(n);
+			BOOST_TEST((t.find(ph) != std::string::npos) == (u.find(ph) != std::string::npos));
+		}
+		if (p != kInsertInteraction)
+			BOOST_TEST(u.find("tenant_id = $1") != std::string::npos);
+		for (const char *key : {"org_id", "interaction_id"})
+			BOOST_TEST(u.find(key) == std::string::npos);
+		if (p != kInsertInteraction && p != kInteractionsByTypeDate)
+			BOOST_TEST(u.find("contact_id") == std::string::npos);
+	}
+	// tenant form: an address names its tenant; surrogate: the k-th contact of every tenant shares one
+	BOOST_TEST(ContactEmail(3, 7) != ContactEmail(4, 7));
+	BOOST_TEST(ContactEmail(3, 7, Form::Surrogate) == ContactEmail(4, 7, Form::Surrogate));
+	BOOST_TEST(ContactEmail(3, 7, Form::Surrogate) != ContactEmail(3, 8, Form::Surrogate));
+	Scale s;
+	s.tenants = 5;
+	s.contacts_per_tenant = 4;
+	s.form = Form::Surrogate;
+	std::string rows;
+	for (uint64_t g = 0; g < s.Contacts(); g++)
+		AppendContactRow(rows, s, 42, g);
+	BOOST_TEST(rows.find("c0@shared.example") != std::string::npos);
+	BOOST_TEST(rows.find("@t1.example") == std::string::npos);
+	Rng r(3);
+	BOOST_TEST(PatternParams(kContactsByEmail, s, 2, r)[0].find("@shared.example") != std::string::npos);
+	// the column lists name the same columns in the same order, only the keys differ
+	auto count = [](const char *cols) { return std::count(cols, cols + strlen(cols), ','); };
+	CopyColumns a = FormColumns(Form::Tenant), b = FormColumns(Form::Surrogate);
+	BOOST_TEST(count(a.tenants) == count(b.tenants));
+	BOOST_TEST(count(a.orgs) == count(b.orgs));
+	BOOST_TEST(count(a.contacts) == count(b.contacts));
+	BOOST_TEST(count(a.interactions) == count(b.interactions));
+	BOOST_TEST(std::string(b.contacts).find("tenant_id, id, org_id") == 0u);
+	BOOST_TEST(std::string(a.contacts) == kContactColumns);
 }
 
 BOOST_AUTO_TEST_CASE(seeded_rows_are_deterministic_and_consistent)
@@ -328,6 +379,175 @@ BOOST_AUTO_TEST_CASE(documents_and_plots)
 	BOOST_TEST(svg.find("contacts_by_email (hot)") != std::string::npos);
 	BOOST_TEST(LatencyDistributionSvg(json::object(), json::object()).find("no data") != std::string::npos);
 	BOOST_TEST(HtmlEscape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sim_bench)
+
+static const json kBenchPk = {{"table", "crm.contacts"},
+							  {"name", "contacts_pkey"},
+							  {"definition", "CREATE UNIQUE INDEX contacts_pkey ON crm.contacts USING btree (id)"},
+							  {"primary", true},
+							  {"size_bytes", 99999}};
+
+static json
+Idx(const std::string &table, const std::string &name, const std::string &keys, int64_t bytes,
+	const std::string &where = "")
+{
+	return {{"table", table},
+			{"name", name},
+			{"definition", "CREATE INDEX " + name + " ON " + table + " USING btree (" + keys + ")" +
+							   (where.empty() ? "" : " WHERE (" + where + ")")},
+			{"primary", false},
+			{"valid", true},
+			{"size_bytes", bytes}};
+}
+
+static json
+Built(const std::string &name)
+{
+	return {{"kind", "index_build_finished"}, {"target_index", name}};
+}
+
+/* A run with the given throughput, every hot pattern's p95 (the first hot one's as given), and indexes. */
+static json
+BenchRun(double tps, double hot_p95, double email_p95, const json &indexes, const std::string &started,
+		 const json &mutations = json::array())
+{
+	json j = FakeRun(hot_p95, indexes, mutations);
+	j["throughput_per_s"] = tps;
+	j["patterns"][0]["p95_ms"] = email_p95;
+	j["meta"]["started_at"] = started;
+	j["indexes_before_measured"] = indexes;
+	return j;
+}
+
+static const json kExpertIndexes =
+	json::array({kBenchPk, Idx("crm.contacts", "x_email", "tenant_id, email", 4000),
+				 Idx("crm.contacts", "x_custom", "tenant_id, custom_text_1", 100, "custom_text_1 IS NOT NULL")});
+
+BOOST_AUTO_TEST_CASE(index_shapes_and_sets)
+{
+	BOOST_TEST(IndexShape("crm.contacts", "CREATE INDEX i ON crm.contacts USING btree (tenant_id, email)") ==
+			   "crm.contacts (tenant_id, email)");
+	BOOST_TEST(IndexShape("crm.contacts", "CREATE INDEX i ON crm.contacts USING btree (tenant_id, custom_text_1) "
+										  "WHERE (custom_text_1 IS NOT NULL)") ==
+			   "crm.contacts (tenant_id, custom_text_1) WHERE (custom_text_1 IS NOT NULL)");
+	BOOST_TEST(IndexShape("crm.contacts", "CREATE INDEX i ON crm.contacts USING hash (email)") ==
+			   "crm.contacts USING hash (email)");
+	json run = {
+		{"indexes", json::array({kBenchPk, Idx("crm.organizations", "b", "tenant_id, country", 10),
+								 Idx("crm.contacts", "a", "email", 20), Idx("crm.contacts", "c", "tenant_id", 5)})}};
+	run["indexes"][3]["valid"] = false;
+	auto set = SecondaryIndexes(run);
+	BOOST_REQUIRE(set.size() == 3u); // the primary key is not part of it
+	BOOST_TEST(set[0].shape == "crm.contacts (email)");
+	BOOST_TEST(!set[0].rare);
+	BOOST_TEST(!set[1].valid);
+	BOOST_TEST(set[2].rare); // organizations.country is a rare pattern's field
+	BOOST_TEST(SetKey(set) == "crm.contacts (email); crm.contacts (tenant_id); crm.organizations (tenant_id, country)");
+	BOOST_TEST(SetKey({}) == "(none)");
+	BOOST_TEST(SecondaryIndexes(json::object()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(median)
+{
+	BOOST_TEST(Median({}) == 0.0);
+	BOOST_TEST(Median({3.0}) == 3.0);
+	BOOST_TEST(Median({5.0, 1.0, 3.0}) == 3.0);
+	BOOST_TEST(Median({4.0, 1.0, 2.0, 3.0}) == 2.5);
+}
+
+BOOST_AUTO_TEST_CASE(one_repetition)
+{
+	json ip_indexes = json::array({kBenchPk, Idx("crm.contacts", "ip_email", "email", 3000)});
+	json ip = BenchRun(900, 2.0, 3.0, ip_indexes, "2026-01-01 10:00:00+00", json::array({Built("crm.ip_email")}));
+	json ex = BenchRun(1000, 2.0, 2.0, kExpertIndexes, "2026-01-01 10:05:00+00");
+	Repetition r = CompareRepetition(1, ip, ex);
+	BOOST_TEST(r.indexpilot_first);
+	BOOST_TEST(r.throughput_ratio == 0.9);
+	BOOST_TEST(r.hot_p95_ratio == 1.5); // contacts_by_email 3.0 against 2.0; the other hot ones 1.0
+	BOOST_TEST(r.hot_p95_pattern == "contacts_by_email");
+	BOOST_TEST(r.indexpilot_bytes == 3000);
+	BOOST_TEST(r.expert_bytes == 4100);
+	BOOST_TEST(r.bytes_ratio == 3000.0 / 4100.0);
+	BOOST_TEST(r.rare_indexes.empty());
+	BOOST_TEST(r.notes.empty());
+	BOOST_TEST(
+		!CompareRepetition(2, ip, BenchRun(1000, 2, 2, kExpertIndexes, "2026-01-01 09:00:00+00")).indexpilot_first);
+
+	// sets and bytes as the measured run starts: the expert's index grew in its run, that does not count
+	json grown = ex;
+	grown["indexes"][1]["size_bytes"] = 9000;
+	BOOST_TEST(CompareRepetition(1, ip, grown).expert_bytes == 4100);
+	BOOST_TEST(r.cpu_ratio == 0.0); // not measured
+	ip["backend_cpu_us_per_statement"] = 110.0;
+	grown["backend_cpu_us_per_statement"] = 100.0;
+	BOOST_TEST(CompareRepetition(1, ip, grown).cpu_ratio == 110.0 / 100.0);
+
+	// an index the log does not show as built, a set that changed in the measured run, errors: all noted
+	json odd = BenchRun(900, 2.0, 3.0, ip_indexes, "2026-01-01 10:00:00+00");
+	odd["indexes_before_measured"] = json::array({kBenchPk});
+	odd["total_errors"] = 2;
+	r = CompareRepetition(1, odd, ex);
+	BOOST_TEST(r.indexpilot_set.empty());
+	BOOST_REQUIRE(r.notes.size() == 3u);
+	BOOST_TEST(r.notes[0].find("no index_build_finished") != std::string::npos);
+	BOOST_TEST(r.notes[1].find("changed during the measured run; at its end: crm.contacts (email)") !=
+			   std::string::npos);
+	BOOST_TEST(r.notes[2].find("IndexPilot 2, expert 0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(goals_and_table)
+{
+	json good = json::array({kBenchPk, Idx("crm.contacts", "ip_email", "tenant_id, email", 3000)});
+	json bad = json::array({kBenchPk, Idx("crm.contacts", "ip_email", "email", 3000),
+							Idx("crm.contacts", "ip_title", "tenant_id, title", 2000)});
+	json ex = BenchRun(1000, 2.0, 2.0, kExpertIndexes, "2026-01-01 10:05:00+00");
+	auto run = [&](double tps, double p95, const json &idx) {
+		return BenchRun(tps, 2.0, p95, idx, "2026-01-01 10:00:00+00",
+						json::array({Built("ip_email"), Built("ip_title")}));
+	};
+
+	std::vector<Repetition> reps = {CompareRepetition(1, run(990, 2.2, good), ex),
+									CompareRepetition(2, run(960, 2.0, good), ex),
+									CompareRepetition(3, run(1010, 2.3, good), ex)};
+	auto goals = BenchGoals(reps);
+	BOOST_REQUIRE(goals.size() == 5u);
+	for (const auto &g : goals)
+		BOOST_CHECK_MESSAGE(g.met, g.name << ": " << g.detail);
+	BOOST_TEST(goals[0].detail == "minimum 0.960 (repetition 2)");
+	BOOST_TEST(goals[1].detail == "worst 1.150 (contacts_by_email, repetition 3)");
+	BOOST_TEST(goals[3].name.find("crm.contacts.title") != std::string::npos);
+	BOOST_TEST(goals[3].name.find("crm.organizations.country") != std::string::npos);
+
+	// one repetition below 0.95, one p95 at 1.25x, a bigger set with an index on title in another
+	reps = {CompareRepetition(1, run(940, 2.0, good), ex), CompareRepetition(2, run(1000, 2.5, bad), ex)};
+	goals = BenchGoals(reps);
+	BOOST_TEST(!goals[0].met);
+	BOOST_TEST(goals[0].detail == "minimum 0.940 (repetition 1)");
+	BOOST_TEST(!goals[1].met);
+	BOOST_TEST(!goals[2].met); // 5000 bytes against 4100
+	BOOST_TEST(!goals[3].met);
+	BOOST_TEST(goals[3].detail == "repetition 2: crm.contacts (tenant_id, title)");
+	BOOST_TEST(!goals[4].met);
+	BOOST_TEST(goals[4].detail == "2 distinct sets");
+
+	std::string text = BenchTable("form tenant", reps);
+	BOOST_TEST(text.find("form tenant\n") == 0u);
+	BOOST_TEST(text.find("IP first") != std::string::npos);
+	BOOST_TEST(text.find("CPU/stmt") != std::string::npos);
+	for (const char *row : {"\nmin ", "\nmedian ", "\nmax "})
+		BOOST_CHECK_MESSAGE(text.find(row) != std::string::npos, row);
+	BOOST_TEST(text.find("  A (repetition 1): 1 index") != std::string::npos);
+	BOOST_TEST(text.find("  B (repetition 2): 2 indexes") != std::string::npos);
+	BOOST_TEST(text.find("(rare field)") != std::string::npos);
+	BOOST_TEST(text.find("crm.contacts (tenant_id, custom_text_1) WHERE (custom_text_1 IS NOT NULL)") !=
+			   std::string::npos);
+	BOOST_TEST(text.find("NOT MET  throughput ratio") != std::string::npos);
+	BOOST_TEST(text.find("median") < text.find("max "));
+	BOOST_TEST(BenchGoals({}).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
