@@ -14,7 +14,7 @@
 # nothing of an earlier arm. Both arms run the same warm-up on the copy without secondary indexes, get their
 # index set at the same point, and then the same measured run:
 #   indexpilot  crmsim run --mode autoindex: the warm-up is captured (default settings: sample_rate 0.1,
-#               min_calls 50; indexpilot.mode = auto), then indexpilot_run_now() until it chooses nothing
+#               min_calls 10; indexpilot.mode = auto), then indexpilot_run_now() until it chooses nothing
 #               more (at most 12 calls, each build awaited), then the measured run; the worker keeps its
 #               default intervals (flush and cost model every 1 min) and stays on throughout;
 #   expert      crmsim run --mode expert --indexes test/sim/crm_expert.sql: IndexPilot switched off
