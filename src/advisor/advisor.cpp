@@ -77,6 +77,19 @@ Advise(bool record)
 	copt.min_time_share = cfg.min_time_share;
 	copt.max_partial_per_table = cfg.max_partial_per_table;
 	std::vector<core::Candidate> candidates = core::GenerateCandidates(in.tables, in.shapes, in.statements, copt);
+	{
+		// Covering forms, from the columns each statement reads (planned once as it runs today, apart from
+		// the costing below, whose plans see the builds in progress).
+		const std::vector<core::Candidate> none;
+		const std::vector<std::string> no_predicates;
+		PlannerOracle reader(in, none, no_predicates, cfg.replan_timeout_ms);
+		core::ReadColumns read;
+		for (const core::Candidate &c : candidates)
+			for (std::int64_t q : c.queryids)
+				if (!read.count(q))
+					read[q] = reader.Read(q);
+		core::AddCoveringCandidates(candidates, in.tables, read);
+	}
 
 	std::vector<std::string> predicates;
 	std::vector<Recommendation> recs(candidates.size());
@@ -89,16 +102,28 @@ Advise(bool record)
 				rec.table = t.name;
 		for (std::int16_t col : c.columns)
 			rec.columns.push_back(in.attname[{c.relid, col}]);
+		for (std::int16_t col : c.include)
+			rec.include.push_back(in.attname[{c.relid, col}]);
 		if (!c.partial_tenant.empty())
 			rec.predicate = Quote(in.tenant_column[c.relid]) + " = " + QuoteLiteral(c.partial_tenant);
 		predicates.push_back(rec.predicate);
 		const auto [schema, table] = BareName(c.relid);
-		rec.index_name = core::IndexName(schema, table, rec.columns, rec.predicate);
+		// The INCLUDE columns are part of the name (and its hash): a covering index is another index.
+		std::vector<std::string> named = rec.columns;
+		if (!rec.include.empty()) {
+			named.push_back("incl");
+			named.insert(named.end(), rec.include.begin(), rec.include.end());
+		}
+		rec.index_name = core::IndexName(schema, table, named, rec.predicate);
 		rec.exists = in.existing_names.count(rec.index_name) > 0;
 		std::string cols;
 		for (std::size_t k = 0; k < rec.columns.size(); k++)
 			cols += (k ? ", " : "") + Quote(rec.columns[k]);
+		std::string include;
+		for (std::size_t k = 0; k < rec.include.size(); k++)
+			include += (k ? ", " : "") + Quote(rec.include[k]);
 		rec.ddl = "CREATE INDEX CONCURRENTLY " + Quote(rec.index_name) + " ON " + rec.table + " (" + cols + ")" +
+				  (include.empty() ? "" : " INCLUDE (" + include + ")") +
 				  (rec.predicate.empty() ? "" : " WHERE " + rec.predicate);
 	}
 	// An index IndexPilot built already is no candidate again (a partial one is not in `existing`).
@@ -171,6 +196,7 @@ Evidence(const Recommendation &rec)
 	core::JsonObject o;
 	o.Add("kind", core::CandidateKindName(rec.candidate.kind))
 		.Add("columns", rec.columns)
+		.Add("include", rec.include)
 		.Add("predicate", rec.predicate)
 		.Add("statement", rec.ddl)
 		.Add("verdict", core::VerdictName(e.verdict))

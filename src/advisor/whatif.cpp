@@ -97,6 +97,7 @@ struct PreparedIndex {
 	Oid relid;
 	Oid fake_oid;
 	int ncols;
+	int nkey; /* key columns; the rest are INCLUDE columns */
 	PreparedColumn cols[kMaxHypoColumns];
 	List *pred;     /* implicit-AND predicate with varno 1, or NIL */
 	bool bitmap_ok; /* the table AM supports bitmap scans */
@@ -223,6 +224,10 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 	if (index.ncols < 1 || index.ncols > kMaxHypoColumns)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("a hypothetical index has 1 to %d columns, not %d", kMaxHypoColumns, index.ncols)));
+	const int nkey = index.nkey > 0 ? index.nkey : index.ncols;
+	if (nkey > index.ncols)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("a hypothetical index has at most %d key columns, not %d", index.ncols, nkey)));
 
 	Relation rel = try_relation_open(index.relid, AccessShareLock);
 	if (rel == nullptr)
@@ -257,6 +262,19 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 		col.typid = att->atttypid;
 		col.typmod = att->atttypmod;
 		col.collation = att->attcollation;
+		if (i >= nkey) {
+			/* An INCLUDE column: stored, not ordered (no operator class); deduplication is off. */
+			deduplicate = false;
+			core::BtreeKeyColumn &inc = keys[i];
+			inc.typlen = att->attlen;
+			inc.align = att->attalign;
+			inc.avg_width = get_attavgwidth(index.relid, attnum);
+			if (inc.avg_width <= 0)
+				inc.avg_width = get_typavgwidth(col.typid, col.typmod);
+			inc.null_frac = 0;
+			inc.distinct = 0;
+			continue;
+		}
 		Oid opclass = GetDefaultOpClass(col.typid, BTREE_AM_OID);
 		if (!OidIsValid(opclass))
 			ereport(ERROR,
@@ -293,6 +311,7 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 
 	out->relid = index.relid;
 	out->ncols = index.ncols;
+	out->nkey = nkey;
 	out->bitmap_ok = rel->rd_tableam != nullptr && rel->rd_tableam->scan_bitmap_next_block != nullptr;
 	double selectivity = 1.0;
 	if (index.predicate != nullptr) {
@@ -380,7 +399,7 @@ MakeIndexOptInfo(RelOptInfo *rel, const PreparedIndex &p, const IndexAmRoutine *
 	info->reltablespace = rel->reltablespace;
 	info->rel = rel;
 	info->ncolumns = n;
-	info->nkeycolumns = n;
+	info->nkeycolumns = p.nkey; /* opfamily, opcintype, collations and sort order: key columns only */
 	info->indexkeys = static_cast<int *>(palloc(sizeof(int) * n));
 	info->indexcollations = static_cast<Oid *>(palloc(sizeof(Oid) * n));
 	info->opfamily = static_cast<Oid *>(palloc(sizeof(Oid) * n));
@@ -393,10 +412,10 @@ MakeIndexOptInfo(RelOptInfo *rel, const PreparedIndex &p, const IndexAmRoutine *
 	for (int i = 0; i < n; i++) {
 		const PreparedColumn &c = p.cols[i];
 		info->indexkeys[i] = c.attnum;
-		info->indexcollations[i] = type_is_collatable(c.typid) ? c.collation : InvalidOid;
-		info->opfamily[i] = c.opfamily;
+		info->indexcollations[i] = type_is_collatable(c.typid) && i < p.nkey ? c.collation : InvalidOid;
+		info->opfamily[i] = c.opfamily; /* InvalidOid for an INCLUDE column */
 		info->opcintype[i] = c.opcintype;
-		info->canreturn[i] = true; /* btree can return every key column (index-only scans) */
+		info->canreturn[i] = true; /* btree returns key and INCLUDE columns alike (index-only scans) */
 		Var *var = makeVar(rel->relid, c.attnum, c.typid, c.typmod, c.collation, 0);
 		tlist = lappend(tlist, makeTargetEntry(reinterpret_cast<Expr *>(var), i + 1, nullptr, false));
 	}
@@ -565,6 +584,40 @@ PlanOrRaise(const char *sql, const HypoIndex *indexes, int count, PlanResult *re
 #else
 	ExecCheckRTPerms(query->rtable, true);
 #endif
+
+	// The columns the statement reads of each table it names (its top level), for covering candidates:
+	// read from the analyzed query, before the planner rewrites it in place.
+	result->nread = 0;
+	ListCell *lc;
+	int rtindex = 0;
+	foreach (lc, query->rtable) {
+		rtindex++;
+		auto *rte = static_cast<RangeTblEntry *>(lfirst(lc));
+		if (rte->rtekind != RTE_RELATION || result->nread >= kMaxReadTables)
+			continue;
+		Bitmapset *attrs = nullptr;
+		pull_varattnos(reinterpret_cast<Node *>(query->targetList), rtindex, &attrs);
+		pull_varattnos(reinterpret_cast<Node *>(query->jointree), rtindex, &attrs);
+		pull_varattnos(reinterpret_cast<Node *>(query->returningList), rtindex, &attrs);
+		pull_varattnos(query->havingQual, rtindex, &attrs);
+		uint64 mask = 0;
+		bool whole_row = false;
+		int member = -1;
+		while ((member = bms_next_member(attrs, member)) >= 0) {
+			const int attnum = member + FirstLowInvalidHeapAttributeNumber;
+			if (attnum == 0)
+				whole_row = true; /* t.* as a row: every column */
+			else if (attnum > 0 && attnum < 64)
+				mask |= UINT64_C(1) << attnum;
+			else if (attnum >= 64)
+				whole_row = true; /* beyond the mask: not coverable */
+		}
+		if (whole_row)
+			continue;
+		result->read[result->nread].relid = rte->relid;
+		result->read[result->nread].attnums = mask;
+		result->nread++;
+	}
 
 	ActiveSet *previous = s_active;
 	PlannedStmt *planned = nullptr;

@@ -24,6 +24,8 @@ CandidateKindName(CandidateKind kind) noexcept
 			return "multi_column";
 		case CandidateKind::Partial:
 			return "partial";
+		case CandidateKind::Covering:
+			return "covering";
 	}
 	return "single";
 }
@@ -259,6 +261,53 @@ private:
 };
 
 } // namespace
+
+void
+AddCoveringCandidates(std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables, const ReadColumns &read,
+					  int max_columns)
+{
+	const std::size_t base = candidates.size();
+	for (std::size_t i = 0; i < base; i++) {
+		const Candidate c = candidates[i]; /* a copy: the vector grows below */
+		if (!c.partial_tenant.empty() || c.kind == CandidateKind::Covering)
+			continue;
+		const TableInfo *table = nullptr;
+		for (const auto &t : tables)
+			if (t.relid == c.relid)
+				table = &t;
+		if (table == nullptr)
+			continue;
+		std::set<std::int16_t> extra;
+		bool known = false;
+		for (std::int64_t q : c.queryids) {
+			auto by_query = read.find(q);
+			if (by_query == read.end())
+				continue;
+			auto cols = by_query->second.find(c.relid);
+			if (cols == by_query->second.end())
+				continue;
+			known = true;
+			for (std::int16_t col : cols->second)
+				if (!Contains(c.columns, col))
+					extra.insert(col);
+		}
+		if (!known || extra.empty() || extra.size() > static_cast<std::size_t>(kMaxIncludeColumns) ||
+			c.columns.size() + extra.size() > static_cast<std::size_t>(max_columns))
+			continue;
+		if (std::any_of(extra.begin(), extra.end(), [&](std::int16_t col) { return !Contains(table->expressed, col); }))
+			continue;
+		Candidate cov = c;
+		cov.kind = CandidateKind::Covering;
+		cov.include.assign(extra.begin(), extra.end());
+		if (std::find(candidates.begin(), candidates.end(), cov) != candidates.end())
+			continue;
+		// An existing index with this key: the plain candidate was left out already; the key is served.
+		if (std::any_of(table->existing.begin(), table->existing.end(),
+						[&](const auto &index) { return Covers(index, c, table->tenant_attnum); }))
+			continue;
+		candidates.push_back(std::move(cov));
+	}
+}
 
 double
 WilsonUpper(double k, double n, double z)

@@ -104,6 +104,38 @@ BOOST_AUTO_TEST_CASE(order_by_limit_puts_the_sort_column_after_the_equalities)
 	BOOST_TEST(Has(cs, {2, 5, 6}));
 }
 
+BOOST_AUTO_TEST_CASE(covering_forms_include_what_the_statements_read)
+{
+	CandidateOptions opt;
+	/* SELECT phone, title FROM contacts WHERE tenant_id = $1 AND email = $2 (statement 1) */
+	auto cs = GenerateCandidates({Contacts()}, {Shape({2, 3}, {OpKind::Eq, OpKind::Eq}, 300, "", 1)}, {}, opt);
+	const std::size_t base = cs.size();
+	ReadColumns read;
+	read[1][100] = {2, 3, 4, 5};
+	AddCoveringCandidates(cs, {Contacts()}, read);
+	auto covering = [&](std::vector<std::int16_t> key, std::vector<std::int16_t> include) {
+		return std::any_of(cs.begin(), cs.end(), [&](const Candidate &c) {
+			return c.kind == CandidateKind::Covering && c.columns == key && c.include == include;
+		});
+	};
+	BOOST_TEST(covering({2, 3}, {4, 5})); /* (tenant_id, email) INCLUDE (phone, title) */
+	BOOST_TEST(covering({3}, {2, 4, 5}));
+	BOOST_TEST(cs.size() > base);
+	BOOST_TEST(std::none_of(cs.begin(), cs.end(),
+							[](const Candidate &c) { return !c.partial_tenant.empty() && !c.include.empty(); }));
+
+	/* an unexpressed field (7) is never indexed, not even as an INCLUDE column; too many columns: none */
+	auto again = GenerateCandidates({Contacts()}, {Shape({2, 3}, {OpKind::Eq, OpKind::Eq}, 300, "", 1)}, {}, opt);
+	const std::size_t n = again.size();
+	read[1][100] = {2, 3, 7};
+	AddCoveringCandidates(again, {Contacts()}, read);
+	BOOST_TEST(again.size() == n);
+	read[1][100] = {1, 2, 3, 4, 5, 6};
+	AddCoveringCandidates(again, {Contacts()}, read);
+	/* (email) would include 5 columns, (tenant_id, email) 4: more than kMaxIncludeColumns (3) */
+	BOOST_TEST(std::count_if(again.begin(), again.end(), [](const Candidate &c) { return !c.include.empty(); }) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(rare_unexpressed_and_covered_give_nothing)
 {
 	CandidateOptions opt;

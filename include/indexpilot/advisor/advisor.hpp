@@ -31,6 +31,7 @@ struct Recommendation {
 	core::Evaluation evaluation;
 	std::string table;                /* qualified and quoted, as regclass prints it */
 	std::vector<std::string> columns; /* names, index order */
+	std::vector<std::string> include; /* a covering index's INCLUDE columns, by name */
 	std::string predicate;            /* "" or the partial index's WHERE clause */
 	std::string index_name;
 	std::string ddl;

@@ -65,6 +65,22 @@ public:
 		return used;
 	}
 
+	/* The columns statement q reads of each table (its plan as it runs today); empty if it cannot be planned. */
+	std::map<std::uint32_t, std::vector<std::int16_t>> Read(std::int64_t q)
+	{
+		std::map<std::uint32_t, std::vector<std::int16_t>> out;
+		auto text = in_.texts.find(q);
+		if (text == in_.texts.end())
+			return out;
+		const Plan p = Cost(q, text->second, {});
+		if (p.ok)
+			for (const auto &[relid, mask] : p.read)
+				for (int a = 1; a < 64; a++)
+					if (mask & (std::uint64_t{1} << a))
+						out[relid].push_back(static_cast<std::int16_t>(a));
+		return out;
+	}
+
 	core::SizeEstimate Size(int candidate)
 	{
 		HypoIndex h = Hypo(candidate);
@@ -79,6 +95,7 @@ private:
 		bool ok = false;
 		double cost = 0;
 		std::uint32_t used = 0;
+		std::vector<std::pair<std::uint32_t, std::uint64_t>> read; /* (table, columns read as bits) */
 	};
 
 	HypoIndex Hypo(int i) const
@@ -86,9 +103,12 @@ private:
 		HypoIndex h;
 		memset(&h, 0, sizeof(h));
 		h.relid = candidates_[i].relid;
-		h.ncols = static_cast<int>(std::min<std::size_t>(candidates_[i].columns.size(), kMaxHypoColumns));
+		std::vector<std::int16_t> cols = candidates_[i].columns;
+		cols.insert(cols.end(), candidates_[i].include.begin(), candidates_[i].include.end());
+		h.ncols = static_cast<int>(std::min<std::size_t>(cols.size(), kMaxHypoColumns));
+		h.nkey = static_cast<int>(std::min<std::size_t>(candidates_[i].columns.size(), kMaxHypoColumns));
 		for (int c = 0; c < h.ncols; c++)
-			h.attnums[c] = candidates_[i].columns[c];
+			h.attnums[c] = cols[c];
 		h.predicate = predicates_[i].empty() ? nullptr : predicates_[i].c_str();
 		return h;
 	}
@@ -123,7 +143,9 @@ private:
 		const HypoIndex *array = hypos.data();
 		int count = static_cast<int>(hypos.size());
 		PlanResult r = PlanWithHypotheticalIndexes(sql, as_ptr, array, count);
-		Plan p{r.ok, r.total_cost, r.used_mask};
+		Plan p{r.ok, r.total_cost, r.used_mask, {}};
+		for (int k = 0; r.ok && k < r.nread && k < kMaxReadTables; k++)
+			p.read.emplace_back(r.read[k].relid, r.read[k].attnums);
 		if (!r.ok)
 			last_error = r.error;
 		cache_[{q, key}] = {p, true};

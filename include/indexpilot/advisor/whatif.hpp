@@ -18,12 +18,14 @@ namespace indexpilot::advisor
 
 inline constexpr int kMaxHypoColumns = 8;
 inline constexpr int kMaxHypoIndexes = 32; /* one bit each in PlanResult::used_mask */
+inline constexpr int kMaxReadTables = 8;   /* tables whose read columns PlanResult reports */
 
 struct HypoIndex {
 	std::uint32_t relid;                   /* the table's OID */
-	int ncols;                             /* 1..8 key columns */
+	int ncols;                             /* 1..8 columns: the key, then any INCLUDE columns */
 	std::int16_t attnums[kMaxHypoColumns]; /* heap attribute numbers, in index order */
 	const char *predicate;                 /* nullptr, or a partial-index predicate over the table's columns */
+	int nkey;                              /* key columns (the rest are INCLUDE columns); 0: all of them */
 };
 
 struct HypoEstimate {
@@ -46,8 +48,14 @@ struct PlanResult {
 	double total_cost;
 	double startup_cost;
 	std::uint32_t used_mask; /* bit i: the plan uses hypothetical index i */
-	char error[256];         /* when !ok: the error's message */
-	int sqlerrcode;          /* when !ok: its SQLSTATE (an ERRCODE_ value) */
+	/* The columns (attnums 1..63 as bits) the statement reads of each table it names at its top level. */
+	struct ReadColumns {
+		std::uint32_t relid;
+		std::uint64_t attnums;
+	} read[kMaxReadTables];
+	int nread;
+	char error[256]; /* when !ok: the error's message */
+	int sqlerrcode;  /* when !ok: its SQLSTATE (an ERRCODE_ value) */
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,12 +72,13 @@ void EstimateShapes(std::vector<ShapeStat> &shapes, const std::vector<StatementS
 /* Upper bound of the Wilson score interval for k successes in n trials (k may exceed n: returns k/n). */
 double WilsonUpper(double k, double n, double z = 1.96);
 
-enum class CandidateKind { Single, TenantComposite, MultiColumn, Partial };
+enum class CandidateKind { Single, TenantComposite, MultiColumn, Partial, Covering };
 const char *CandidateKindName(CandidateKind kind) noexcept;
 
 struct Candidate {
 	std::uint32_t relid = 0;
 	std::vector<std::int16_t> columns; /* index key order */
+	std::vector<std::int16_t> include; /* a covering candidate's INCLUDE columns (ascending), else empty */
 	std::vector<OpKind> ops;           /* how the shapes constrain each column (parallel to columns) */
 	std::string partial_tenant;        /* non-empty: WHERE <tenant key> = this value */
 	CandidateKind kind = CandidateKind::Single;
@@ -84,7 +86,8 @@ struct Candidate {
 	std::vector<std::int64_t> queryids; /* statements to re-plan */
 	bool operator==(const Candidate &other) const
 	{
-		return relid == other.relid && columns == other.columns && partial_tenant == other.partial_tenant;
+		return relid == other.relid && columns == other.columns && partial_tenant == other.partial_tenant &&
+			   include == other.include;
 	}
 };
 
@@ -115,6 +118,22 @@ struct CandidateOptions {
  */
 std::vector<Candidate> GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<ShapeStat> &shapes,
 										  const std::vector<StatementStat> &statements, CandidateOptions &options);
+
+/* The columns of each table a statement reads (query id -> table -> attnums), as its plan says. */
+using ReadColumns = std::map<std::int64_t, std::map<std::uint32_t, std::vector<std::int16_t>>>;
+
+inline constexpr int kMaxIncludeColumns = 3;
+
+/*
+ * Covering forms: for each candidate that is neither partial nor covering, the same key with the other
+ * columns its statements read from the table as INCLUDE columns, so that an index-only scan can serve
+ * them — when those are 1 to kMaxIncludeColumns expressed fields (an unexpressed field is never indexed,
+ * not even as an INCLUDE column) and key and INCLUDE columns together are at most max_columns. The
+ * planner's cost then says whether the index-only scan pays for the wider index. Appended after the
+ * candidates, deterministic order; none for a key an existing index already has.
+ */
+void AddCoveringCandidates(std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables,
+						   const ReadColumns &read, int max_columns = 8);
 
 /* True when shapes with these upper bounds of calls and time are rare under the options (and their totals). */
 bool IsRare(double calls_upper, double ms_upper, const CandidateOptions &options);
