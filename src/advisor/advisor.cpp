@@ -152,6 +152,7 @@ Advise(bool record)
 	core::ModelOptions model;
 	model.horizon_seconds = cfg.horizon_s;
 	model.window_seconds = in.window_seconds;
+	model.floor_window_seconds = cfg.stats_window_s;
 	model.min_improvement = cfg.min_improvement;
 	model.max_total_bytes = in.budget_bytes;
 	model.max_per_table = cfg.max_per_table;

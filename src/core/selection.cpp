@@ -466,7 +466,8 @@ SelectIndexes(const SelectionInput &in)
 			table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, in.settings);
 		e.build_cost = BuildCost(table->pages, table->tuples, e.size.pages, ncols, in.settings);
 		e.net_value = (e.benefit_per_second - e.write_cost_per_second) * model.horizon_seconds - e.build_cost;
-		e.floor_value = e.benefit.cost_without; /* calls x query cost, as the statements run today */
+		/* calls x query cost, as the statements run today, over the statistics window at the observed rate */
+		e.floor_value = e.benefit.cost_without * std::max(1.0, model.floor_window_seconds / window);
 		const int free = std::max(0, model.max_per_table - table->indexpilot_indexes);
 		if (!e.benefit.used)
 			e.verdict = Verdict::NotUsed;

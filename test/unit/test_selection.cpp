@@ -268,6 +268,30 @@ BOOST_AUTO_TEST_CASE(standalone_tests_in_order)
 	BOOST_TEST(Of(evals, 0).floor_value < Of(evals, 0).build_cost);
 }
 
+BOOST_AUTO_TEST_CASE(floor_over_the_statistics_window_at_the_observed_rate)
+{
+	/* 15 calls in the first 30 s of an hour's window (as the surrogate CRM's custom field had, issue #12):
+	 * on those 15 alone the floor fails; at that rate over the hour (1,800 calls) it holds. */
+	Planner planner;
+	planner.today = {{1, 7000.0}};
+	planner.with = {{{1, 0}, 8.0}};
+	auto in = Input({Cand({3}, {1})}, planner, {k30MB}, {{1, 15}});
+	in.model.window_seconds = 30;
+	in.model.floor_window_seconds = 0; /* the floor over what was observed */
+	auto evals = SelectIndexes(in);
+	BOOST_TEST(evals[0].floor_value == 15 * 7000.0);
+	const double build = evals[0].build_cost;
+	BOOST_TEST(build > 15 * 7000.0); /* the case: the index would not pay for its build in 30 s */
+	BOOST_TEST(evals[0].verdict == Verdict::BelowFloor);
+	in.model.floor_window_seconds = 3600;
+	evals = SelectIndexes(in);
+	BOOST_TEST(evals[0].floor_value == 15 * 7000.0 * 120);
+	BOOST_TEST(evals[0].verdict == Verdict::Chosen);
+	in.model.window_seconds = 3600; /* a window fully observed: the calls as they are */
+	evals = SelectIndexes(in);
+	BOOST_TEST(evals[0].floor_value == 15 * 7000.0);
+}
+
 BOOST_AUTO_TEST_CASE(planner_asked_once_per_statement_and_candidate)
 {
 	Planner planner;

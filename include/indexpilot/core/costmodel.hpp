@@ -162,10 +162,16 @@ double WriteCostPerRow(double index_pages, double tuples, int ncolumns, const Co
 
 struct ModelOptions {
 	double horizon_seconds = 86400; /* benefits and write costs are weighed over this span */
-	double window_seconds = 3600;   /* the statistics window the calls were counted in */
-	double min_improvement = 0.10;  /* a candidate must cut its queries' cost by at least this fraction */
-	double max_total_bytes = 1e18;  /* storage budget for IndexPilot's indexes, all tables */
-	int max_per_table = 5;          /* IndexPilot indexes per table */
+	double window_seconds = 3600;   /* the span the calls were counted in (observed, at most the window) */
+	/*
+	 * The floor rule's span: calls x cost over the statistics window, at the rate observed. A window only
+	 * partly observed (a fresh start, a new statement) does not make the floor demand that an index pay
+	 * for its build within the few seconds seen so far. 0: window_seconds.
+	 */
+	double floor_window_seconds = 0;
+	double min_improvement = 0.10; /* a candidate must cut its queries' cost by at least this fraction */
+	double max_total_bytes = 1e18; /* storage budget for IndexPilot's indexes, all tables */
+	int max_per_table = 5;         /* IndexPilot indexes per table */
 };
 
 /* What the planner says about one candidate on its own, against today's catalog. */
