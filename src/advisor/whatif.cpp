@@ -262,17 +262,18 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 		col.typid = att->atttypid;
 		col.typmod = att->atttypmod;
 		col.collation = att->attcollation;
+
+		core::BtreeKeyColumn &key = keys[i];
+		key.typlen = att->attlen;
+		key.align = att->attalign;
+		key.avg_width = get_attavgwidth(index.relid, attnum);
+		if (key.avg_width <= 0)
+			key.avg_width = get_typavgwidth(col.typid, col.typmod);
+		key.null_frac = 0;
+		key.distinct = 0;
 		if (i >= nkey) {
 			/* An INCLUDE column: stored, not ordered (no operator class); deduplication is off. */
 			deduplicate = false;
-			core::BtreeKeyColumn &inc = keys[i];
-			inc.typlen = att->attlen;
-			inc.align = att->attalign;
-			inc.avg_width = get_attavgwidth(index.relid, attnum);
-			if (inc.avg_width <= 0)
-				inc.avg_width = get_typavgwidth(col.typid, col.typmod);
-			inc.null_frac = 0;
-			inc.distinct = 0;
 			continue;
 		}
 		Oid opclass = GetDefaultOpClass(col.typid, BTREE_AM_OID);
@@ -290,14 +291,6 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 			!DatumGetBool(OidFunctionCall1Coll(equalimage, col.collation, ObjectIdGetDatum(col.opcintype))))
 			deduplicate = false;
 
-		core::BtreeKeyColumn &key = keys[i];
-		key.typlen = att->attlen;
-		key.align = att->attalign;
-		key.avg_width = get_attavgwidth(index.relid, attnum);
-		if (key.avg_width <= 0)
-			key.avg_width = get_typavgwidth(col.typid, col.typmod);
-		key.null_frac = 0;
-		key.distinct = 0;
 		HeapTuple stats =
 			SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(index.relid), Int16GetDatum(attnum), BoolGetDatum(false));
 		if (HeapTupleIsValid(stats)) {
