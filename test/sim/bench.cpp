@@ -18,14 +18,6 @@ namespace sim
 {
 
 static std::string
-Fmt(const char *format, double v)
-{
-	char buf[64];
-	snprintf(buf, sizeof buf, format, v);
-	return buf;
-}
-
-static std::string
 Size(int64_t bytes)
 {
 	double mb = double(bytes) / (1024.0 * 1024.0);

@@ -2,6 +2,7 @@
  * report.cpp — the before/after report (see report.hpp). Reads only the two run JSON documents.
  */
 #include "report.hpp"
+#include "sim_logic.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,14 +15,6 @@ using nlohmann::json;
 
 namespace sim
 {
-
-static std::string
-Fmt(const char *format, double v)
-{
-	char buf[64];
-	snprintf(buf, sizeof buf, format, v);
-	return buf;
-}
 
 static std::string
 Ms(double v)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 
@@ -246,6 +247,14 @@ bool
 TenantUsesCustom(uint32_t tenant, uint32_t percent)
 {
 	return Mix64(uint64_t(tenant) ^ 0x637573746f6dULL) % 100 < percent;
+}
+
+std::string
+Fmt(const char *format, double v)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, format, v);
+	return buf;
 }
 
 std::string

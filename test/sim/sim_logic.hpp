@@ -134,6 +134,7 @@ std::string ContactEmail(uint32_t tenant, uint64_t k, Form form = Form::Tenant);
 std::string ContactPhone(uint32_t tenant, uint64_t k);
 bool TenantUsesCustom(uint32_t tenant, uint32_t percent);
 std::string FormatTimestamp(int64_t unix_seconds); // "YYYY-MM-DD HH:MM:SS+00"
+std::string Fmt(const char *format, double v);     // one number through printf (reports)
 
 /* COPY text lines (tab-separated, \N for NULL, ending in '\n') for global row number g of each table. */
 void AppendTenantRow(std::string &out, const Scale &scale, uint64_t seed, uint32_t tenant);

@@ -2,6 +2,7 @@
  * test_costmodel.cpp — candidates from shapes and the cost formulas (the choice: test_selection.cpp).
  */
 #include "indexpilot/core/costmodel.hpp"
+#include "fixtures.hpp"
 #include "printers.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -14,21 +15,7 @@ using namespace indexpilot::core;
 namespace
 {
 
-/* contacts(1 id, 2 tenant_id, 3 email, 4 phone, 5 title, 6 custom_text_1, 7 custom_text_2) */
-TableInfo
-Contacts()
-{
-	TableInfo t;
-	t.relid = 100;
-	t.name = "crm.contacts";
-	t.tenant_attnum = 2;
-	t.expressed = {1, 2, 3, 4, 5, 6}; /* custom_text_2 (7): no tenant expresses it */
-	t.existing = {{1}};               /* the primary key */
-	t.tuples = 1e6;
-	t.pages = 20000;
-	t.writes_per_second = 10;
-	return t;
-}
+using fixtures::Contacts;
 
 ShapeStat
 Shape(std::vector<std::int16_t> cols, std::vector<OpKind> ops, double calls, std::string tenant = "",

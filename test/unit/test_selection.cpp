@@ -3,6 +3,7 @@
  * largest total value under the budgets, hysteresis, determinism, and the exact solver against brute force.
  */
 #include "indexpilot/core/selection.hpp"
+#include "fixtures.hpp"
 #include "printers.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -18,19 +19,7 @@ using namespace indexpilot::core;
 namespace
 {
 
-/* contacts: 1e6 rows, 20,000 pages, 10 writes/s (as in test_costmodel.cpp). */
-TableInfo
-Contacts()
-{
-	TableInfo t;
-	t.relid = 100;
-	t.name = "crm.contacts";
-	t.tenant_attnum = 2;
-	t.tuples = 1e6;
-	t.pages = 20000;
-	t.writes_per_second = 10;
-	return t;
-}
+using fixtures::Contacts;
 
 /* A model planner: each statement's per-call cost today, and with one candidate (absent: not used). */
 struct Planner {
