@@ -75,6 +75,7 @@ Advise(bool record)
 	copt.min_calls = cfg.min_calls;
 	copt.min_call_share = cfg.min_call_share;
 	copt.min_time_share = cfg.min_time_share;
+	copt.slow_ms = cfg.slow_statement_ms;
 	copt.max_partial_per_table = cfg.max_partial_per_table;
 	std::vector<core::Candidate> candidates = core::GenerateCandidates(in.tables, in.shapes, in.statements, copt);
 	{

@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include <climits>
+#include <cstdlib>
 
 namespace indexpilot::advisor
 {
@@ -59,8 +60,10 @@ DefineAdvisorGucs()
 							 nullptr, &s_min_call_share, 0.02, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr,
 							 nullptr, nullptr);
 	DefineCustomRealVariable(
-		"indexpilot.min_time_share", "Share of the database's execution time from which a shape is never rare.",
-		nullptr, &s_min_time_share, 0.05, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+		"indexpilot.min_time_share", "Share of the database's execution time from which a slow shape is not rare.",
+		"Slow: its mean time per call is at least indexpilot.slow_statement_threshold. With a tenth of the time no "
+		"shape is rare.",
+		&s_min_time_share, 0.05, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.benefit_horizon",
 							"Span over which an index's benefit and write cost are weighed against its build.", nullptr,
 							&s_horizon_s, 24 * 3600, 60, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
@@ -113,6 +116,9 @@ CurrentSettings()
 	s.max_per_table = s_max_per_table;
 	s.max_partial_per_table = s_max_partial_per_table;
 	s.replan_timeout_ms = s_replan_timeout_ms;
+	// Capture's threshold (capture/hooks.cpp) also says which statements are slow for rarity.
+	const char *slow = GetConfigOption("indexpilot.slow_statement_threshold", true, false);
+	s.slow_statement_ms = slow == nullptr ? 10 : std::atoi(slow);
 	return s;
 }
 

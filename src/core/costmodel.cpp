@@ -56,6 +56,8 @@ VerdictName(Verdict verdict) noexcept
 			return "superseded_by_a_chosen_index";
 		case Verdict::IncumbentKept:
 			return "incumbent_kept_for_stability";
+		case Verdict::IncludeDoesNotPay:
+			return "include_columns_do_not_pay";
 	}
 	return "unknown";
 }
@@ -97,6 +99,7 @@ struct ShapeGroup {
 	std::vector<OpKind> ops;
 	double calls = 0;
 	double calls_upper = 0;
+	double total_ms = 0;
 	double ms_upper = 0;
 	std::map<std::string, double> tenant_calls;
 	std::set<std::int64_t> queryids;
@@ -359,9 +362,12 @@ EstimateShapes(std::vector<ShapeStat> &shapes, const std::vector<StatementStat> 
 }
 
 bool
-IsRare(double calls_upper, double ms_upper, const CandidateOptions &options)
+IsRare(double calls_upper, double ms_upper, double mean_ms, const CandidateOptions &options)
 {
-	if (options.total_ms > 0 && ms_upper >= options.min_time_share * options.total_ms)
+	if (options.total_ms > 0 && ms_upper >= kNeverRareShare * options.total_ms)
+		return false;
+	if (options.total_ms > 0 && ms_upper >= options.min_time_share * options.total_ms &&
+		(options.slow_ms < 0 || mean_ms >= options.slow_ms))
 		return false;
 	if (options.total_calls > 0 && calls_upper >= kNeverRareShare * options.total_calls)
 		return false;
@@ -407,6 +413,7 @@ GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<Shape
 		}
 		g.calls += s.calls;
 		g.calls_upper += s.calls_upper;
+		g.total_ms += s.total_ms;
 		g.ms_upper += s.ms_upper;
 		if (!s.tenant.empty())
 			g.tenant_calls[s.tenant] += s.calls;
@@ -415,7 +422,8 @@ GenerateCandidates(const std::vector<TableInfo> &tables, const std::vector<Shape
 	}
 	Builder builder(tables, options);
 	for (const auto &[key, group] : groups) {
-		if (!IsRare(group.calls_upper, group.ms_upper, options))
+		const double mean_ms = group.calls > 0 ? group.total_ms / group.calls : 0;
+		if (!IsRare(group.calls_upper, group.ms_upper, mean_ms, options))
 			builder.Add(group);
 	}
 	return builder.Finish();

@@ -402,6 +402,16 @@ Rival(const SelectionProblem &p, const std::vector<int> &set, int item, bool inc
 
 } // namespace
 
+bool
+IncludePays(double extra_saving, double extra_bytes, double key_saving, double key_bytes)
+{
+	if (key_saving <= 0 || extra_bytes <= 0 || key_bytes <= 0)
+		return true;
+	if (extra_saving <= 0)
+		return false;
+	return extra_saving / extra_bytes >= kIncludeValueShare * (key_saving / key_bytes);
+}
+
 std::vector<Evaluation>
 SelectIndexes(const SelectionInput &in)
 {
@@ -413,6 +423,7 @@ SelectIndexes(const SelectionInput &in)
 	std::map<std::pair<std::int64_t, std::uint32_t>, int> units; /* (statement, table): one table access */
 	std::vector<std::vector<std::pair<int, double>>> savings(n); /* (unit, saving in the window) */
 	std::vector<int> eligible;
+	std::vector<double> saved_of(n, 0.0); /* what each candidate saves its statements in the window */
 	std::map<std::uint32_t, int> group_of;
 	std::vector<int> capacity;
 	auto table_of = [&](std::uint32_t relid) -> const TableInfo * {
@@ -461,6 +472,7 @@ SelectIndexes(const SelectionInput &in)
 			saved += s;
 		}
 		const int ncols = static_cast<int>(c.columns.size());
+		saved_of[i] = saved;
 		e.benefit_per_second = saved / window;
 		e.write_cost_per_second =
 			table->writes_per_second * WriteCostPerRow(e.size.pages, table->tuples, ncols, in.settings);
@@ -487,6 +499,40 @@ SelectIndexes(const SelectionInput &in)
 			eligible.push_back(i);
 		}
 	}
+
+	// INCLUDE columns earn their bytes against every key-only candidate on the table, on the covering one's
+	// statements (IncludePays): its own key without them, and the other keys that serve those statements.
+	std::vector<int> paying;
+	for (int i : eligible) {
+		const Candidate &c = in.candidates[i];
+		int against = -1;
+		double against_saving = 0;
+		if (!c.include.empty()) {
+			std::map<int, double> mine(savings[i].begin(), savings[i].end());
+			for (int k = 0; k < n; k++) {
+				const Candidate &o = in.candidates[k];
+				if (k == i || !o.include.empty() || o.relid != c.relid || !o.partial_tenant.empty() ||
+					evals[k].verdict == Verdict::TooRare)
+					continue;
+				double on_mine = 0; /* what k saves on i's statements */
+				for (const auto &[unit, saving] : savings[k])
+					if (mine.count(unit))
+						on_mine += saving;
+				if (!IncludePays(saved_of[i] - on_mine, evals[i].size.bytes - evals[k].size.bytes, on_mine,
+								 evals[k].size.bytes) &&
+					on_mine > against_saving) {
+					against = k;
+					against_saving = on_mine;
+				}
+			}
+		}
+		if (against >= 0) {
+			evals[i].verdict = Verdict::IncludeDoesNotPay;
+			evals[i].rival = against;
+		} else
+			paying.push_back(i);
+	}
+	eligible.swap(paying);
 
 	// The problem over the candidates that passed: savings over the horizon, an incumbent's scaled up.
 	auto problem = [&](double hysteresis) {

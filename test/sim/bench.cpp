@@ -189,6 +189,13 @@ CompareRepetition(int number, const json &indexpilot, const json &expert)
 			n += "; the expert's CREATE INDEX took " + Fmt("%.1f s", expert["expert_indexes"].value("seconds", 0.0));
 		r.notes.push_back(n);
 	}
+	if (indexpilot.contains("pair_throughput_ratios") && !indexpilot["pair_throughput_ratios"].empty()) {
+		std::vector<double> pairs = indexpilot["pair_throughput_ratios"].get<std::vector<double>>();
+		r.notes.push_back("measured in " + std::to_string(pairs.size()) +
+						  " alternating slices; their throughput ratios from " +
+						  Fmt("%.3f", *std::min_element(pairs.begin(), pairs.end())) + " to " +
+						  Fmt("%.3f", *std::max_element(pairs.begin(), pairs.end())));
+	}
 	if (Errors(indexpilot) || Errors(expert))
 		r.notes.push_back("statement errors in the measured runs: IndexPilot " + std::to_string(Errors(indexpilot)) +
 						  ", expert " + std::to_string(Errors(expert)));

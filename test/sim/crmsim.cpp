@@ -78,7 +78,7 @@ const OptionSpec kRunOptions[] = {
 	 "steady (uniform tenants), spike (a quarter of the clients, all of them in the middle "
 	 "fifth of the run) or skew (Zipf over tenants)"},
 	{"clients", "4", "concurrent client connections"},
-	{"duration", "60", "seconds measured"},
+	{"duration", "60", "seconds measured (0: no measured run; crmsim alternate measures it)"},
 	{"warmup", "30", "seconds of traffic before the measured run, not measured (autoindex: before IndexPilot decides)"},
 	{"decide-wait", "60", "autoindex without indexpilot_run_now(): seconds to wait for the background worker"},
 	{"rate", "0", "target statements per second over all clients (0: as fast as they can)"},
@@ -92,6 +92,17 @@ const OptionSpec kRunOptions[] = {
 	 "IndexPilot decide and build"},
 	{"checkpoint", "no", "yes: CHECKPOINT right before the measured run (after warm-up and decisions)"},
 	{"out", "", "the JSON file to write (default: <mode>.json)"},
+};
+const OptionSpec kAlternateOptions[] = {
+	{"pair-dsn", "", "the other database, prepared like the first (crmsim run --duration 0)"},
+	{"in", "", "the first database's JSON from crmsim run --duration 0"},
+	{"pair-in", "", "the other database's JSON from crmsim run --duration 0"},
+	{"out", "", "the first database's JSON with the measured run (default: --in)"},
+	{"pair-out", "", "the other database's JSON with the measured run (default: --pair-in)"},
+	{"clients", "4", "concurrent client connections"},
+	{"duration", "60", "seconds measured on each database, in --slices slices"},
+	{"slices", "6", "slices per database; slice k runs on both, first-first when k is even, the other first when odd"},
+	{"checkpoint", "no", "yes: CHECKPOINT in both databases right before the first slice"},
 };
 const OptionSpec kReportOptions[] = {
 	{"baseline", "sim-out/baseline.json", "the baseline run's JSON"},
@@ -115,7 +126,10 @@ struct CommandSpec {
 const CommandSpec kCommands[] = {
 	{"setup", "create schema crm, seed it with COPY, VACUUM ANALYZE, register it with IndexPilot", kSetupOptions,
 	 sizeof kSetupOptions / sizeof kSetupOptions[0]},
-	{"run", "run concurrent clients and write one JSON file", kRunOptions, sizeof kRunOptions / sizeof kRunOptions[0]},
+	{"run", "run concurrent clients and write one JSON file (--duration 0: everything but the measured run)",
+	 kRunOptions, sizeof kRunOptions / sizeof kRunOptions[0]},
+	{"alternate", "the measured runs of two prepared databases, in alternating slices with the same statements",
+	 kAlternateOptions, sizeof kAlternateOptions / sizeof kAlternateOptions[0]},
 	{"report", "write the before/after report from two JSON files", kReportOptions,
 	 sizeof kReportOptions / sizeof kReportOptions[0]},
 	{"bench-report", "print make bench-advisor's table for one form from its repetitions' JSON files",
@@ -564,10 +578,13 @@ struct Workload {
 	double zipf_s = 1.1;
 	uint64_t seed = 42;
 	std::string phase;
+	bool keep_samples = false; /* WorkloadResult::samples: every latency, for runs measured in slices */
 };
 
 struct WorkloadResult {
 	std::array<sim::LatencySummary, sim::kPatternCount> patterns;
+	std::array<std::vector<double>, sim::kPatternCount> samples;
+	std::array<uint64_t, sim::kPatternCount> errors{};
 	double seconds = 0;
 	uint64_t statements = 0;
 	double backend_cpu_seconds = -1; // the clients' server backends, user + system; -1: not measurable here
@@ -736,6 +753,9 @@ RunWorkload(const Workload &w)
 			all.insert(all.end(), d.samples[p].begin(), d.samples[p].end());
 			errors += d.errors[p];
 		}
+		if (w.keep_samples)
+			res.samples[p] = all;
+		res.errors[p] = errors;
 		res.patterns[p] = sim::Summarize(std::move(all), errors);
 		res.statements += res.patterns[p].count + errors;
 	}
@@ -921,7 +941,7 @@ Run(const Options &o)
 	if (w.scenario != "steady" && w.scenario != "spike" && w.scenario != "skew")
 		throw std::runtime_error("--scenario must be steady, spike or skew");
 	w.clients = int(o.Int("clients", 1, 1000));
-	w.seconds = o.Real("duration", 0.1, 86400);
+	w.seconds = o.Real("duration", 0, 86400);
 	w.rate = o.Real("rate", 0, 1e7);
 	if (o.Str("protocol") != "prepared" && o.Str("protocol") != "unnamed")
 		throw std::runtime_error("--protocol must be prepared or unnamed");
@@ -1075,14 +1095,19 @@ Run(const Options &o)
 	w.phase = "measured";
 	WorkloadResult res;
 	try {
-		res = RunWorkload(w);
+		if (w.seconds > 0)
+			res = RunWorkload(w);
+		else
+			res.backend_cpu_seconds = -1;
 	} catch (...) {
 		for (const auto &s : restore)
 			c.Exec(s);
 		throw;
 	}
-	for (const auto &s : restore)
-		c.Exec(s);
+	// Without a measured run the switches stay as the run set them until crmsim alternate has measured it.
+	if (w.seconds > 0)
+		for (const auto &s : restore)
+			c.Exec(s);
 	meta["finished_at"] = NowIso();
 
 	json j = sim::RunJson(meta, res.patterns, res.seconds);
@@ -1094,6 +1119,10 @@ Run(const Options &o)
 	for (auto it = extra.begin(); it != extra.end(); ++it)
 		j[it.key()] = it.value();
 	j["first_errors"] = res.first_errors;
+	// What crmsim alternate needs to run this workload again and to read what changed in its measured run.
+	j["workload"] = {{"custom_tenants", w.custom_tenants}, {"mutations_after", start_id}, {"checkpoint", checkpoint}};
+	if (w.seconds == 0)
+		j["workload"]["restore"] = restore;
 	j["indexes"] = Indexes(c);
 	j["mutations"] = installed ? Mutations(c, start_id) : json::array();
 	json lineage = json::object();
@@ -1139,6 +1168,141 @@ Run(const Options &o)
 			(unsigned long long)j["total_errors"].get<uint64_t>(), out.c_str());
 	for (const auto &e : res.first_errors)
 		std::cerr << "run: error: " << e << "\n";
+	return 0;
+}
+
+/* ---- alternate -------------------------------------------------------------------------------------------- */
+json ReadJson(const std::string &path);
+
+/*
+ * The measured runs of two databases prepared alike (crmsim run --duration 0: the same data, warm-up and
+ * clients, each its own index set), in slices that alternate between them: slice k runs the same statements
+ * (the same seed and phase) on both, the first database first when k is even, the other first when it is
+ * odd, so that what the machine does meanwhile falls on both alike. Each database's JSON gets the measured
+ * run of its slices together (latencies of all slices, statements over their time) and the slices
+ * themselves; the pair ratios (first over other, per slice) go into both.
+ */
+int
+Alternate(const Options &o)
+{
+	struct Arm {
+		std::string dsn, in, out;
+		json j;
+		Workload w;
+		WorkloadResult all;
+		double seconds = 0, cpu = 0;
+		json slices = json::array();
+	};
+	std::array<Arm, 2> arms;
+	arms[0].dsn = o.Str("dsn");
+	arms[1].dsn = o.Str("pair-dsn");
+	arms[0].in = o.Str("in");
+	arms[1].in = o.Str("pair-in");
+	arms[0].out = o.Str("out").empty() ? arms[0].in : o.Str("out");
+	arms[1].out = o.Str("pair-out").empty() ? arms[1].in : o.Str("pair-out");
+	const int clients = int(o.Int("clients", 1, 1000));
+	const double seconds = o.Real("duration", 0.1, 86400);
+	const int slices = int(o.Int("slices", 1, 1000));
+	for (auto &a : arms) {
+		if (a.in.empty() || arms[1].dsn.empty())
+			throw std::runtime_error("--pair-dsn, --in and --pair-in are required");
+		a.j = ReadJson(a.in);
+		const json &m = a.j.at("meta");
+		if (!a.j.contains("workload") || m.at("duration_s").get<double>() != 0)
+			throw std::runtime_error(a.in + ": not from crmsim run --duration 0");
+		Workload &w = a.w;
+		w.dsn = a.dsn;
+		w.scenario = m.at("scenario").get<std::string>();
+		if (w.scenario != "steady")
+			throw std::runtime_error(a.in + ": alternate measures the steady scenario only");
+		w.clients = clients;
+		w.rate = m.at("rate").get<double>();
+		w.prepared = m.at("protocol").get<std::string>() == "prepared";
+		w.zipf_s = m.at("zipf_s").get<double>();
+		w.seed = m.at("seed").get<uint64_t>();
+		w.scale.form = sim::ParseForm(m.at("form").get<std::string>());
+		w.scale.tenants = uint32_t(m.at("tenants").get<uint64_t>());
+		w.scale.contacts_per_tenant = uint32_t(m.at("contacts").get<uint64_t>() / w.scale.tenants);
+		w.scale.orgs_per_tenant = uint32_t(m.at("organizations").get<uint64_t>() / w.scale.tenants);
+		w.custom_tenants = a.j["workload"]["custom_tenants"].get<std::vector<uint32_t>>();
+		w.keep_samples = true;
+	}
+	const json &m0 = arms[0].j["meta"], &m1 = arms[1].j["meta"];
+	for (const char *k : {"form", "tenants", "contacts", "organizations", "seed", "protocol", "rate"})
+		if (m0.at(k) != m1.at(k))
+			throw std::runtime_error(std::string("the two runs differ in ") + k + ": not the same workload");
+	if (arms[0].w.custom_tenants != arms[1].w.custom_tenants)
+		throw std::runtime_error("the two runs use custom_text_1 in different tenants: not the same workload");
+	if (o.Yes("checkpoint"))
+		for (auto &a : arms)
+			Conn(a.dsn).Exec("CHECKPOINT");
+	json pairs = json::array();
+	for (int k = 0; k < slices; k++) {
+		std::array<double, 2> rate{};
+		for (int n = 0; n < 2; n++) {
+			const int i = k % 2 == 0 ? n : 1 - n;
+			Arm &a = arms[size_t(i)];
+			Workload w = a.w;
+			w.seconds = seconds / slices;
+			w.phase = "measured-" + std::to_string(k);
+			WorkloadResult r = RunWorkload(w);
+			for (size_t p = 0; p < sim::kPatternCount; p++) {
+				a.all.samples[p].insert(a.all.samples[p].end(), r.samples[p].begin(), r.samples[p].end());
+				a.all.errors[p] += r.errors[p];
+			}
+			a.all.statements += r.statements;
+			for (const auto &e : r.first_errors)
+				if (a.all.first_errors.size() < 10)
+					a.all.first_errors.push_back(e);
+			a.seconds += r.seconds;
+			a.cpu = a.cpu < 0 || r.backend_cpu_seconds < 0 ? -1 : a.cpu + r.backend_cpu_seconds;
+			rate[size_t(i)] = r.seconds > 0 ? double(r.statements) / r.seconds : 0;
+			a.slices.push_back({{"slice", k},
+								{"statements", r.statements},
+								{"seconds", r.seconds},
+								{"throughput_per_s", rate[size_t(i)]},
+								{"order", n + 1}});
+		}
+		const double ratio = rate[1] > 0 ? rate[0] / rate[1] : 0;
+		pairs.push_back(ratio);
+		fprintf(stderr, "alternate: slice %d/%d: %.0f/s and %.0f/s, ratio %.3f\n", k + 1, slices, rate[0], rate[1],
+				ratio);
+	}
+	for (auto &a : arms) {
+		std::array<sim::LatencySummary, sim::kPatternCount> patterns;
+		for (size_t p = 0; p < sim::kPatternCount; p++)
+			patterns[p] = sim::Summarize(std::move(a.all.samples[p]), a.all.errors[p]);
+		json meta = a.j["meta"];
+		meta["duration_s"] = seconds;
+		meta["clients"] = clients;
+		meta["finished_at"] = NowIso();
+		json measured = sim::RunJson(meta, patterns, a.seconds);
+		for (auto it = measured.begin(); it != measured.end(); ++it)
+			a.j[it.key()] = it.value();
+		if (a.cpu >= 0) {
+			a.j["backend_cpu_s"] = a.cpu;
+			a.j["backend_cpu_us_per_statement"] = a.all.statements ? a.cpu * 1e6 / double(a.all.statements) : 0.0;
+		}
+		a.j["first_errors"] = a.all.first_errors;
+		a.j["slices"] = a.slices;
+		a.j["pair_throughput_ratios"] = pairs;
+		// What the measured run changed: IndexPilot's worker stays on in its database.
+		Conn c(a.dsn);
+		for (const auto &r : a.j["workload"].value("restore", json::array()))
+			c.Exec(r.get<std::string>());
+		a.j["workload"].erase("restore");
+		a.j["indexes"] = Indexes(c);
+		if (a.j["indexpilot"].value("installed", false))
+			a.j["mutations"] = Mutations(c, a.j["workload"]["mutations_after"].get<int64_t>());
+		std::ofstream f(a.out);
+		f << a.j.dump(1) << "\n";
+		f.close();
+		if (!f)
+			throw std::runtime_error("cannot write " + a.out);
+		fprintf(stderr, "alternate: %s: %llu statements in %.1f s (%.0f/s); wrote %s\n", a.dsn.c_str(),
+				(unsigned long long)a.all.statements, a.seconds, a.seconds > 0 ? a.all.statements / a.seconds : 0.0,
+				a.out.c_str());
+	}
 	return 0;
 }
 
@@ -1230,6 +1394,8 @@ main(int argc, char **argv)
 			return Setup(o);
 		if (cmd->name == std::string("run"))
 			return Run(o);
+		if (cmd->name == std::string("alternate"))
+			return Alternate(o);
 		if (cmd->name == std::string("bench-report"))
 			return BenchReport(o);
 		return Report(o);

@@ -20,6 +20,7 @@ struct Settings {
 	int max_per_table;
 	int max_partial_per_table;
 	int replan_timeout_ms;
+	int slow_statement_ms; /* indexpilot.slow_statement_threshold (a capture GUC); -1: off */
 };
 Settings CurrentSettings();
 

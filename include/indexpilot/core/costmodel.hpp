@@ -93,15 +93,18 @@ struct Candidate {
 
 /*
  * Rarity is judged on a shape's estimated share of the database's statements and execution time in the
- * window, on the upper confidence bound (a shape is called rare only when it surely is): rare when its time
- * is under min_time_share of all execution time, and its calls under min_call_share of all statements or
- * under min_calls. A shape with at least kNeverRareShare of the calls or of the time is never rare.
+ * window, on the upper confidence bound (a shape is called rare only when it surely is): rare when its calls
+ * are under min_call_share of all statements or under min_calls, unless its time says otherwise. A shape
+ * with at least kNeverRareShare of the calls or of the time is never rare; one with at least min_time_share
+ * of the time is not rare when its statements are slow (mean time per call at least slow_ms): a
+ * rarely run statement that takes long, not a fast one whose share grew because the rest got faster.
  */
 inline constexpr double kNeverRareShare = 0.10;
 struct CandidateOptions {
 	double min_calls = 10;          /* fewer estimated calls in the window than this: rare (unless its time says not) */
 	double min_call_share = 0.02;   /* ... or less than this share of all statements in the window */
-	double min_time_share = 0.02;   /* a shape with at least this share of the execution time is not rare */
+	double min_time_share = 0.05;   /* ... a slow shape with at least this share of the execution time is not rare */
+	double slow_ms = 10;            /* mean ms per call from which a shape is slow; < 0: every shape is */
 	double total_calls = 0;         /* all statements in the window (GenerateCandidates fills it in) */
 	double total_ms = 0;            /* their execution time (GenerateCandidates fills it in) */
 	double partial_dominance = 0.5; /* one tenant with this share of a shape's calls gets a partial index */
@@ -135,8 +138,9 @@ inline constexpr int kMaxIncludeColumns = 3;
 void AddCoveringCandidates(std::vector<Candidate> &candidates, const std::vector<TableInfo> &tables,
 						   const ReadColumns &read, int max_columns = 8);
 
-/* True when shapes with these upper bounds of calls and time are rare under the options (and their totals). */
-bool IsRare(double calls_upper, double ms_upper, const CandidateOptions &options);
+/* True when shapes with these upper bounds of calls and time, and this mean time per call, are rare under the
+ * options (and their totals). */
+bool IsRare(double calls_upper, double ms_upper, double mean_ms, const CandidateOptions &options);
 
 /*
  * True when an index with key columns `index` serves everything `candidate` would: its leading columns are
@@ -199,8 +203,9 @@ enum class Verdict {
 	OverBudget,
 	TableFull,
 	Redundant,
-	Superseded,   /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
-	IncumbentKept /* would have replaced an earlier proposal, but not by the hysteresis margin */
+	Superseded,       /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
+	IncumbentKept,    /* would have replaced an earlier proposal, but not by the hysteresis margin */
+	IncludeDoesNotPay /* a covering form whose INCLUDE columns save too little for their bytes (IncludePays) */
 };
 const char *VerdictName(Verdict verdict) noexcept;
 
@@ -209,7 +214,8 @@ struct Evaluation {
 	int candidate = -1;
 	Verdict verdict = Verdict::NotUsed;
 	int rank = 0;           /* build order among the chosen, 1 first (highest standalone net value); 0: not chosen */
-	int rival = -1;         /* superseded, redundant or kept out: the chosen candidate that serves its statements */
+	int rival = -1;         /* superseded, redundant or kept out: the chosen candidate that serves its statements;
+							   include_columns_do_not_pay: its key-only form */
 	bool incumbent = false; /* proposed in an earlier cycle and not built yet */
 	bool exact = false;     /* this cycle's chosen set is proven optimal (branch and bound), not a local optimum */
 	Benefit benefit;

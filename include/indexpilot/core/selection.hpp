@@ -56,7 +56,8 @@ struct SelectionInput {
 
 /*
  * Tests each candidate on its own against today's catalog — the planner uses it, not rare, the floor rule
- * (its statements' calls x cost > build cost), min_improvement, net value over the horizon > 0, fits the
+ * (its statements' calls x cost > build cost), min_improvement, net value over the horizon > 0, INCLUDE
+ * columns that pay (IncludePays, against the key-only candidates of its table), fits the
  * budget and its table alone — then chooses among those that pass the set of largest total value (savings
  * of the workload over the horizon minus build and write costs) under the budgets, and lets the planner
  * check each table's chosen set together. Returns one evaluation per candidate: the chosen ones first,
@@ -64,6 +65,21 @@ struct SelectionInput {
  * ties go to the set that holds the earliest candidate where two sets differ.
  */
 std::vector<Evaluation> SelectIndexes(const SelectionInput &input);
+
+/*
+ * INCLUDE columns must earn their bytes: a covering candidate passes only when, against every key-only
+ * candidate on its table (its own key without them, and the other keys that serve its statements), what it
+ * saves beyond that one on its statements, per extra byte, is at least kIncludeValueShare of what that one
+ * saves there per byte (savings in the planner's cost over the window). The planner costs an index-only
+ * scan from the table's all-visible fraction at its last vacuum, and every heap visit it avoids as a page
+ * read, where a cached working set and a table being written make the avoided visits cheap and the
+ * fraction optimistic; PostgreSQL's documentation advises being conservative with non-key columns, wide
+ * ones above all. A key-only candidate that saves nothing on those statements, or is no smaller, sets no
+ * bar. Without the other keys, `(industry) INCLUDE (tenant_id, ...)` (the tenant filtered in an INCLUDE
+ * column) passed against `(industry)` and was built where `(tenant_id, industry)` serves as well.
+ */
+inline constexpr double kIncludeValueShare = 0.10;
+bool IncludePays(double extra_saving, double extra_bytes, double key_saving, double key_bytes);
 
 /* ---- the combinatorial problem underneath (exposed for tests and measurements) ---------------------------- */
 
