@@ -400,6 +400,19 @@ Rival(const SelectionProblem &p, const std::vector<int> &set, int item, bool inc
 	return rival;
 }
 
+/* The candidate with the same key, no INCLUDE columns and no predicate as covering candidate `i`; else -1. */
+int
+KeyOnlyForm(const std::vector<Candidate> &candidates, int i)
+{
+	const Candidate &c = candidates[i];
+	for (int k = 0; k < static_cast<int>(candidates.size()); k++) {
+		const Candidate &o = candidates[k];
+		if (k != i && o.include.empty() && o.relid == c.relid && o.columns == c.columns && o.partial_tenant.empty())
+			return k;
+	}
+	return -1;
+}
+
 } // namespace
 
 bool
@@ -501,7 +514,8 @@ SelectIndexes(const SelectionInput &in)
 	}
 
 	// INCLUDE columns earn their bytes against every key-only candidate on the table, on the covering one's
-	// statements (IncludePays): its own key without them, and the other keys that serve those statements.
+	// statements (IncludePays): its own key without them, and the other keys that serve those statements;
+	// and against the index that serves them today.
 	std::vector<int> paying;
 	for (int i : eligible) {
 		const Candidate &c = in.candidates[i];
@@ -526,7 +540,23 @@ SelectIndexes(const SelectionInput &in)
 				}
 			}
 		}
-		if (against >= 0) {
+		// ... and against the index that serves its statements today, if one does: what today's plan saves
+		// them against a scan of the table, per byte of the same key without INCLUDE columns.
+		bool against_today = false;
+		const int base = KeyOnlyForm(in.candidates, i);
+		const TableInfo *table = table_of(c.relid);
+		if (!c.include.empty() && against < 0 && base >= 0 && table != nullptr) {
+			const double scan = table->pages * in.settings.seq_page_cost + table->tuples * in.settings.cpu_tuple_cost;
+			double today_saving = 0;
+			for (std::int64_t q : c.queryids) {
+				auto t = today.find(q);
+				auto calls = in.calls.find(q);
+				if (t != today.end() && t->second.ok && calls != in.calls.end())
+					today_saving += calls->second * std::max(0.0, scan - t->second.cost);
+			}
+			against_today = !IncludePays(saved_of[i], evals[i].size.bytes, today_saving, evals[base].size.bytes);
+		}
+		if (against >= 0 || against_today) {
 			evals[i].verdict = Verdict::IncludeDoesNotPay;
 			evals[i].rival = against;
 		} else

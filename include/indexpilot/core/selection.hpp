@@ -76,7 +76,10 @@ std::vector<Evaluation> SelectIndexes(const SelectionInput &input);
  * fraction optimistic; PostgreSQL's documentation advises being conservative with non-key columns, wide
  * ones above all. A key-only candidate that saves nothing on those statements, or is no smaller, sets no
  * bar. Without the other keys, `(industry) INCLUDE (tenant_id, ...)` (the tenant filtered in an INCLUDE
- * column) passed against `(industry)` and was built where `(tenant_id, industry)` serves as well.
+ * column) passed against `(industry)` and was built where `(tenant_id, industry)` serves as well. When an
+ * existing index serves its statements today, the covering candidate (a whole new index beside it) must
+ * also pay against that one: what today's plan saves the statements against a scan of the table (pages x
+ * seq_page_cost + rows x cpu_tuple_cost, per call), per byte of its own key without INCLUDE columns.
  */
 inline constexpr double kIncludeValueShare = 0.10;
 bool IncludePays(double extra_saving, double extra_bytes, double key_saving, double key_bytes);
