@@ -15,6 +15,7 @@
 #include "indexpilot/pg/shmem.hpp"
 #include "indexpilot/worker/registry.hpp"
 #include "indexpilot/worker/builder.hpp"
+#include "indexpilot/worker/lifecycle.hpp"
 #include "indexpilot/worker/worker.hpp"
 
 extern "C" {
@@ -35,6 +36,7 @@ _PG_init(void)
 		indexpilot::control::ControlInit();
 		indexpilot::advisor::DefineAdvisorGucs();
 		indexpilot::worker::DefineBuilderGucs();
+		indexpilot::worker::DefineLifecycleGucs();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 		// What-if costing works in any backend, preloaded or not: its hook is inert outside a what-if call.
 		indexpilot::advisor::WhatIfInit();

@@ -173,10 +173,16 @@ Advise(bool record)
 	selection.together = [&](std::int64_t q, const std::vector<int> &set) { return oracle.Together(q, set); };
 	std::vector<core::Evaluation> evals = core::SelectIndexes(selection);
 
+	std::map<std::int64_t, const core::StatementStat *> stats;
+	for (const core::StatementStat &st : in.statements)
+		stats[st.queryid] = &st;
 	std::vector<Recommendation> ordered;
 	for (const core::Evaluation &e : evals) {
 		Recommendation rec = recs[keep[e.candidate]];
 		rec.evaluation = e;
+		for (std::int64_t q : rec.candidate.queryids)
+			if (auto st = stats.find(q); st != stats.end())
+				rec.statements.emplace_back(q, st->second->calls, st->second->total_ms);
 		if (e.rival >= 0)
 			rec.rival = recs[keep[e.rival]].index_name;
 		ordered.push_back(std::move(rec));
@@ -218,6 +224,17 @@ Evidence(const Recommendation &rec)
 		.Add("incumbent", e.incumbent)
 		.Add("rival", rec.rival)
 		.Add("solver", e.exact ? "branch_and_bound" : "local_search");
+	// The statements it was chosen for, and what they took in the window: what the lifecycle compares the
+	// time they take after the build with (docs/architecture.md, "The index lifecycle").
+	std::string ids = "[";
+	for (std::size_t k = 0; k < rec.candidate.queryids.size(); k++)
+		ids += (k ? ", " : "") + std::to_string(rec.candidate.queryids[k]);
+	o.AddRaw("queryids", ids + "]");
+	core::JsonObject before;
+	for (const auto &[q, calls, ms] : rec.statements)
+		before.AddRaw(std::to_string(q),
+					  core::JsonObject().Add("calls", calls).Add("ms_per_call", calls > 0 ? ms / calls : 0.0).str());
+	o.AddRaw("before", before.str());
 	return o.str();
 }
 
@@ -233,6 +250,15 @@ NoteBackoff(std::vector<Recommendation> &recs)
 		rec.retry_after = r.empty() ? std::string() : r[0][0];
 		if (!rec.retry_after.empty() && rec.action.empty())
 			rec.action = "backoff until " + rec.retry_after;
+		std::string ids = "{";
+		for (std::size_t k = 0; k < rec.candidate.queryids.size(); k++)
+			ids += (k ? "," : "") + std::to_string(rec.candidate.queryids[k]);
+		ids += "}";
+		std::vector<Row> v =
+			Query("SELECT indexpilot._advisor_reverted_until($1, $2::bigint[])", {rec.index_name.c_str(), ids.c_str()});
+		rec.reverted_until = v.empty() ? std::string() : v[0][0];
+		if (!rec.reverted_until.empty())
+			rec.action = "reverted, not before " + rec.reverted_until;
 	}
 }
 
@@ -251,6 +277,8 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		const core::Evaluation &e = rec.evaluation;
 		const std::string evidence = Evidence(rec);
 		const char *tenant = rec.candidate.partial_tenant.empty() ? nullptr : rec.candidate.partial_tenant.c_str();
+		if (e.verdict == core::Verdict::Chosen && !rec.reverted_until.empty())
+			continue; /* reverted on this evidence: neither proposed nor built again yet */
 		if (e.verdict == core::Verdict::Chosen) {
 			// One open proposal per index: reuse it until a build finishes, fails, is abandoned or skipped.
 			long long proposal = OpenProposal(rec.index_name);
@@ -288,6 +316,34 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 		rec.action = "skipped";
 	}
 	return build;
+}
+
+DropCost
+CostOfDropping(std::uint32_t index_oid, const std::vector<std::int64_t> &queryids)
+{
+	const Settings cfg = CurrentSettings();
+	DropCost out;
+	for (std::int64_t q : queryids) {
+		out.statements++;
+		const std::string id = std::to_string(q);
+		std::vector<Row> r =
+			Query("SELECT s.query, s.userid, s.search_path FROM indexpilot.query_samples s "
+				  "WHERE s.queryid = $1::bigint AND s.userid IS NOT NULL AND s.search_path IS NOT NULL",
+				  {id.c_str()});
+		if (r.empty())
+			continue;
+		const std::string text = core::StripPrepare(r[0][0]);
+		const PlanAs as{static_cast<std::uint32_t>(std::strtoul(r[0][1].c_str(), nullptr, 10)), r[0][2].c_str(),
+						cfg.replan_timeout_ms};
+		const PlanResult with = PlanWithHypotheticalIndexes(text.c_str(), &as, nullptr, 0);
+		const PlanResult without = PlanWithoutIndex(text.c_str(), &as, index_oid);
+		if (!with.ok || !without.ok)
+			continue;
+		out.planned++;
+		out.cost_with += with.total_cost;
+		out.cost_without += without.total_cost;
+	}
+	return out;
 }
 
 } // namespace indexpilot::advisor

@@ -113,6 +113,8 @@ struct ActiveSet {
 
 /* The hypothetical indexes of the PlanWithHypotheticalIndexes call running now, or nullptr. */
 static ActiveSet *s_active = nullptr;
+/* The real index PlanWithoutIndex hides from the planner while it runs, or InvalidOid. */
+static Oid s_hidden = InvalidOid;
 static get_relation_info_hook_type s_prev_get_relation_info = nullptr;
 static bool s_installed = false;
 
@@ -449,6 +451,13 @@ HookGetRelationInfo(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *re
 {
 	if (s_prev_get_relation_info != nullptr)
 		s_prev_get_relation_info(root, relid, inhparent, rel);
+	if (OidIsValid(s_hidden) && !inhparent) {
+		ListCell *lc;
+		foreach (lc, rel->indexlist) {
+			if (static_cast<IndexOptInfo *>(lfirst(lc))->indexoid == s_hidden)
+				rel->indexlist = foreach_delete_current(rel->indexlist, lc);
+		}
+	}
 	const ActiveSet *set = s_active;
 	if (set == nullptr || inhparent)
 		return;
@@ -780,6 +789,17 @@ PlanResult
 PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count)
 {
 	return pg::Call([=] { return RawPlan(sql, as, indexes, count); });
+}
+
+PlanResult
+PlanWithoutIndex(const char *sql, const PlanAs *as, std::uint32_t hidden_index)
+{
+	struct Hide {
+		Oid previous;
+		explicit Hide(Oid index) noexcept : previous(s_hidden) { s_hidden = index; }
+		~Hide() { s_hidden = previous; }
+	} hide(static_cast<Oid>(hidden_index));
+	return pg::Call([=] { return RawPlan(sql, as, nullptr, 0); });
 }
 
 } // namespace indexpilot::advisor

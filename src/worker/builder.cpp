@@ -33,6 +33,8 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
@@ -410,16 +412,16 @@ ExecuteTopLevel(const char *sql)
 }
 
 /*
- * Runs one statement at top level with lock_timeout = indexpilot.build_lock_timeout and the given
- * statement_timeout. An error is caught, like a backend's error recovery (its transaction aborted), and
+ * Runs one statement at top level with lock_timeout = indexpilot.build_lock_timeout (or lock_timeout_ms) and
+ * the given statement_timeout. An error is caught, like a backend's error recovery (its transaction aborted), and
  * returned in `error`: the caller goes on. Call outside a transaction.
  */
 static bool
-RunTopLevel(const char *sql, int statement_timeout_ms, char *error, size_t size)
+RunTopLevel(const char *sql, int statement_timeout_ms, char *error, size_t size, int lock_timeout_ms = -1)
 {
 	char *old_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
 	char value[32];
-	snprintf(value, sizeof(value), "%d", s_build_lock_timeout_ms);
+	snprintf(value, sizeof(value), "%d", lock_timeout_ms >= 0 ? lock_timeout_ms : s_build_lock_timeout_ms);
 	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
 	MemoryContext context = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -451,6 +453,71 @@ RunTopLevel(const char *sql, int statement_timeout_ms, char *error, size_t size)
 	SetConfigOption("lock_timeout", old_lock_timeout, PGC_SUSET, PGC_S_SESSION);
 	pfree(old_lock_timeout);
 	return ok;
+}
+
+/*
+ * Runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY on an index of table `relid` so that
+ * indexpilot.build_lock_timeout bounds only the waits that hold up others. Both statements take the table's
+ * ShareUpdateExclusiveLock first (indexcmds.c, DefineIndex and index_drop); while a request for it waits in
+ * the lock's queue, every later request that conflicts with it (VACUUM, ANALYZE, DDL, another build) waits
+ * behind it. That lock is taken here first, as a session lock, with the lock timeout; the statement then
+ * gets it at once (a backend's own locks never conflict) and runs with lock_timeout off. Its other waits —
+ * for the transactions that could still write the table or see it without the index (WaitForLockers,
+ * WaitForOlderSnapshots: the virtualxid waits of a long read-only query) — take no lock on the table and hold
+ * up nobody: only the statement timeout bounds them. Call outside a transaction.
+ */
+static bool
+RunConcurrently(Oid relid, const char *sql, char *error, size_t size)
+{
+	LockRelId table;
+	table.relId = relid;
+	table.dbId = MyDatabaseId;
+	MemoryContext context = CurrentMemoryContext;
+	volatile bool locked = false;
+	char *old_lock_timeout = pstrdup(GetConfigOption("lock_timeout", false, false));
+	char value[32];
+	snprintf(value, sizeof(value), "%d", s_build_lock_timeout_ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		LockRelationIdForSession(&table, ShareUpdateExclusiveLock);
+		locked = true;
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(context);
+		ErrorData *edata = CopyErrorData();
+		strlcpy(error, edata->message ? edata->message : "unknown error", size);
+		FreeErrorData(edata);
+		FlushErrorState();
+		QueryCancelPending = false;
+		AbortOutOfAnyTransaction(); /* releases the session lock too, had it been granted */
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
+	SetConfigOption("lock_timeout", old_lock_timeout, PGC_SUSET, PGC_S_SESSION);
+	pfree(old_lock_timeout);
+	if (!locked)
+		return false;
+	bool ok = RunTopLevel(sql, s_build_statement_timeout_ms, error, size, 0);
+	// A failed statement's abort released every lock of the session, ours with it.
+	LOCKTAG tag;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	StartTransactionCommand();
+	if (LockHeldByMe(&tag, ShareUpdateExclusiveLock))
+		UnlockRelationIdForSession(&table, ShareUpdateExclusiveLock);
+	CommitTransactionCommand();
+	return ok;
+}
+
+bool
+RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size)
+{
+	return RunConcurrently(relid, sql, error, size);
 }
 
 /* The table's qualified name for messages and lineage. Needs SPI connected. */
@@ -523,13 +590,16 @@ CleanupInvalidIndexes()
 	// IndexPilot's own leftovers only: the OID (and name) an index_build_started row recorded, still an
 	// INVALID plain index (never a partitioned one), whose build has ended as failed or abandoned.
 	BeginBookkeeping("indexpilot: looking for INVALID indexes of ended builds");
-	uint64 n = pg::SpiExec("SELECT * FROM indexpilot._leftover_indexes()");
+	uint64 n =
+		pg::SpiExec("SELECT l.*, (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = l.index_oid) "
+					"FROM indexpilot._leftover_indexes() l");
 	struct Leftover {
 		char qualified[2 * NAMEDATALEN + 8];
 		char name[NAMEDATALEN];
 		char table[2 * NAMEDATALEN + 8];
 		int64 outcome_id;
 		bool abandoned;
+		Oid relid;
 	};
 	auto *leftovers = static_cast<Leftover *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Leftover) * Max(n, 1)));
 	int count = 0;
@@ -539,7 +609,11 @@ CleanupInvalidIndexes()
 		Oid index_oid = static_cast<Oid>(strtoul(SPI_getvalue(row, desc, 1), nullptr, 10));
 		if (BuildRunningForIndex(MyDatabaseId, index_oid))
 			continue; /* a builder of this database may still be cleaning up after itself */
+		const char *table_oid = SPI_getvalue(row, desc, 7);
+		if (table_oid == nullptr)
+			continue; /* gone since */
 		Leftover &l = leftovers[count++];
+		l.relid = static_cast<Oid>(strtoul(table_oid, nullptr, 10));
 		strlcpy(l.qualified, SPI_getvalue(row, desc, 2), sizeof(l.qualified));
 		strlcpy(l.name, SPI_getvalue(row, desc, 3), sizeof(l.name));
 		strlcpy(l.table, SPI_getvalue(row, desc, 4), sizeof(l.table));
@@ -554,7 +628,7 @@ CleanupInvalidIndexes()
 		char error[1024] = "";
 		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftovers[i].qualified);
 		// Each drop on its own: one that fails (a lock it cannot get in time) leaves the others to be done.
-		if (!RunTopLevel(sql, s_build_statement_timeout_ms, error, sizeof(error))) {
+		if (!RunConcurrently(leftovers[i].relid, sql, error, sizeof(error))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftovers[i].qualified, error),
 							  errdetail("A later cycle tries again.")));
 			continue;
@@ -707,7 +781,7 @@ BuilderMain(int slot_index)
 	pgstat_report_activity(STATE_RUNNING, job.ddl);
 	TimestampTz t0 = GetCurrentTimestamp();
 	char error[1024] = "";
-	bool built = RunTopLevel(job.ddl, s_build_statement_timeout_ms, error, sizeof(error));
+	bool built = RunConcurrently(job.relid, job.ddl, error, sizeof(error));
 	s_build.armed = false;
 	double seconds = static_cast<double>(GetCurrentTimestamp() - t0) / 1e6;
 	int64 started_id = s_build.started_id;
@@ -759,7 +833,7 @@ BuilderMain(int slot_index)
 	if (leftover_name[0] != '\0') {
 		char sql[3 * NAMEDATALEN + 64];
 		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftover_name);
-		if (!RunTopLevel(sql, s_build_statement_timeout_ms, error, sizeof(error))) {
+		if (!RunConcurrently(job.relid, sql, error, sizeof(error))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftover_name, error),
 							  errdetail("The database worker's next cycle tries again.")));
 			proc_exit(0);

@@ -19,6 +19,7 @@
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/pg/spi.hpp"
 #include "indexpilot/worker/builder.hpp"
+#include "indexpilot/worker/lifecycle.hpp"
 #include "indexpilot/worker/cycle.hpp"
 #include "indexpilot/worker/flush.hpp"
 #include "indexpilot/worker/registry.hpp"
@@ -119,7 +120,8 @@ AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error, int *chos
 		for (const advisor::Recommendation &rec : RunCycle(CycleSteps{flush, advise})) {
 			if (rec.action == "build_started" || rec.action == "build_at_commit")
 				started = true;
-			else if (!rec.exists && rec.evaluation.verdict == core::Verdict::Chosen && rec.retry_after.empty())
+			else if (!rec.exists && rec.evaluation.verdict == core::Verdict::Chosen && rec.retry_after.empty() &&
+					 rec.reverted_until.empty())
 				(*chosen_left)++;
 		}
 		if (!started)
@@ -174,8 +176,11 @@ WorkCycle()
 				   (s_chosen_left > 0 && advisor::CurrentMode() == advisor::Mode::Auto)) &&
 				  !BuildRunning(MyDatabaseId);
 	// The flush commits on its own: a cost model run that fails must not hold the statistics back.
-	if (flush)
+	if (flush) {
 		CycleTransaction("indexpilot: flush", true, false);
+		// With the statistics just stored: validate, revert, retire what IndexPilot built.
+		LookAfterIndexes();
+	}
 	if (advise)
 		CycleTransaction("indexpilot: cost model", false, true, &s_chosen_left);
 	if (flush)

@@ -38,6 +38,15 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._builds_without_outcome()',                       'y', 'n', 'n',   'n'),
     ('function indexpilot._record_build_abandoned(bigint)',                 'y', 'n', 'n',   'n'),
     ('function indexpilot._leftover_indexes()',                             'y', 'n', 'n',   'n'),
+    -- the index lifecycle: what is due and index_health are readable by pg_monitor; updating the use, the worker only
+    ('function indexpilot._own_indexes()',                                  'y', 'y', 'n',   'n'),
+    ('function indexpilot._track_index_usage()',                            'y', 'n', 'n',   'n'),
+    ('function indexpilot._statements_around(bigint[],timestamp with time zone,timestamp with time zone,interval,interval)', 'y', 'y', 'n', 'n'),
+    ('function indexpilot._lifecycle_due(interval,double precision,interval,interval,interval)', 'y', 'y', 'n', 'n'),
+    ('function indexpilot._lifecycle_setting(text,text)',                   'y', 'y', 'n',   'n'),
+    ('function indexpilot._advisor_reverted_until(text,bigint[])',          'y', 'y', 'n',   'n'),
+    ('table indexpilot.index_usage',                                        'y', 'y', 'n',   'n'),
+    ('view indexpilot.index_health',                                        'y', 'y', 'n',   'n'),
     -- the cost model's reads (indexpilot_recommendations() runs as its pg_monitor caller)
     ('function indexpilot._advisor_tables(boolean)',            'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_existing_indexes()',         'y', 'y', 'n',   'n'),

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace indexpilot::advisor
@@ -39,6 +40,10 @@ struct Recommendation {
 	bool exists = false;     /* an index of that name is there already */
 	std::string action;      /* what Act did: proposed, build_started, exists, skipped, backoff until ... */
 	std::string retry_after; /* "" or, after failed builds of this index, when the next may start */
+	std::string reverted_until; /* "" or, after a revert of this index or for its statements, when it may be
+								   proposed again */
+	/* Its statements' true counts in the window, as the decision saw them: (query id, calls, total ms). */
+	std::vector<std::tuple<std::int64_t, double, double>> statements;
 };
 
 /*
@@ -51,7 +56,9 @@ std::vector<Recommendation> Advise(bool record);
 /*
  * Fills retry_after of the chosen recommendations whose last builds failed (or were abandoned) and whose
  * backoff has not passed: indexpilot.build_retry_backoff doubled per consecutive failure, capped at
- * indexpilot.build_retry_backoff_max. Sets their action to "backoff until <time>" when it is empty.
+ * indexpilot.build_retry_backoff_max. Sets their action to "backoff until <time>" when it is empty. Fills
+ * reverted_until of those reverted within the statistics window before (doubled per further revert): Act
+ * neither proposes nor builds them meanwhile.
  */
 void NoteBackoff(std::vector<Recommendation> &recommendations);
 
@@ -70,5 +77,19 @@ struct BuildRequest {
  * build running in this database), returns the best chosen candidate that is not in its retry backoff.
  */
 std::optional<BuildRequest> Act(std::vector<Recommendation> &recommendations, bool allow_build);
+
+/*
+ * What the planner says of dropping a real index for the statements `queryids`: each is planned (as the
+ * role that ran it, with its search_path, like the cost model) as it runs today and with the index hidden
+ * (PlanWithoutIndex). Statements without a stored text, or that cannot be planned either way, are left
+ * out of the sums and counted in `statements` only.
+ */
+struct DropCost {
+	int statements = 0;
+	int planned = 0;
+	double cost_with = 0;    /* sum of per-call plan costs as the statements run today */
+	double cost_without = 0; /* the same with the index hidden */
+};
+DropCost CostOfDropping(std::uint32_t index_oid, const std::vector<std::int64_t> &queryids);
 
 } // namespace indexpilot::advisor

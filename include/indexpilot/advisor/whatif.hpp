@@ -82,6 +82,13 @@ struct PlanAs {
  */
 PlanResult PlanWithHypotheticalIndexes(const char *sql, const PlanAs *as, const HypoIndex *indexes, int count);
 
+/*
+ * The same planning, with no hypothetical index and one real index hidden from the planner (removed from
+ * the index list of its table wherever the statement scans it): the plan the statement would get were that
+ * index dropped. The lifecycle asks it before retiring an index another one covers.
+ */
+PlanResult PlanWithoutIndex(const char *sql, const PlanAs *as, std::uint32_t hidden_index);
+
 /* Installs get_relation_info_hook (chained). Called once from _PG_init. */
 void WhatIfInit();
 

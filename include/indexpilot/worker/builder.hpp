@@ -56,6 +56,15 @@ bool StartBuildAtCommit(Oid dboid, Oid relid, const char *index_name, const char
 void ExecuteTopLevel(const char *sql);
 
 /*
+ * Runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY on an index of table `relid` so that
+ * indexpilot.build_lock_timeout bounds only the waits that hold up others (the table's
+ * ShareUpdateExclusiveLock, taken first as a session lock) and indexpilot.build_statement_timeout the rest
+ * (the waits for older transactions, which hold up nobody). An error is caught and returned in `error`;
+ * false then. Call outside a transaction.
+ */
+bool RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size);
+
+/*
  * Records index_build_abandoned for every index_build_started row with no outcome whose builder is gone
  * (killed, or lost in a crash), then drops the INVALID indexes IndexPilot's own builds left: by the OID
  * their index_build_started row recorded, still INVALID, never a partitioned index, not while a builder
