@@ -325,3 +325,26 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_reverted_until(text, bigint[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_reverted_until(text, bigint[]) TO pg_monitor;
+
+-- How many of the latest outcomes of IndexPilot's builds in this database, since index building (or the
+-- system) was last switched on or switched itself off, are failures in a row: failed, abandoned and
+-- reverted builds count, a validated one ends the run. With their lineage ids, oldest first.
+CREATE FUNCTION indexpilot._advisor_failure_streak(OUT failures bigint, OUT outcomes bigint[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH since AS (
+        SELECT coalesce(pg_catalog.max(m.id), 0) AS id FROM indexpilot.mutation_log m
+        WHERE m.kind = 'index_building_self_disabled'
+           OR (m.kind = 'bypass_switch' AND m.details->>'switch' IN ('index_building', 'system')
+               AND m.details->>'enabled' = 'true')),
+    o AS (
+        SELECT m.id, m.kind <> 'index_validated' AS failed FROM indexpilot.mutation_log m, since
+        WHERE m.id > since.id
+          AND m.kind IN ('index_build_failed', 'index_build_abandoned', 'index_reverted', 'index_validated')),
+    good AS (SELECT coalesce(pg_catalog.max(o.id), 0) AS id FROM o WHERE NOT o.failed)
+    SELECT pg_catalog.count(*), coalesce(pg_catalog.array_agg(o.id ORDER BY o.id), '{}')
+    FROM o, good WHERE o.failed AND o.id > good.id
+$$;
+REVOKE ALL ON FUNCTION indexpilot._advisor_failure_streak() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._advisor_failure_streak() TO pg_monitor;

@@ -12,15 +12,19 @@
 #include "indexpilot/core/error.hpp"
 #include "indexpilot/core/json.hpp"
 #include "indexpilot/core/naming.hpp"
+#include "indexpilot/core/schedule.hpp"
 #include "indexpilot/core/selection.hpp"
 #include "indexpilot/pg/query.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include <sys/statvfs.h>
 
 #include "indexpilot/pg/cpp_only.hpp" /* last: no PostgreSQL header in this file */
 
@@ -262,6 +266,77 @@ NoteBackoff(std::vector<Recommendation> &recs)
 	}
 }
 
+static std::string
+Megabytes(double bytes)
+{
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "%.0f MB", bytes / (1024.0 * 1024.0));
+	return buf;
+}
+
+std::string
+WorkHold(double build_bytes)
+{
+	const Settings cfg = CurrentSettings();
+	std::string error;
+	if (auto window = core::ParseDailyWindow(cfg.maintenance_window, &error)) {
+		const std::time_t now = std::time(nullptr);
+		std::tm utc{};
+		gmtime_r(&now, &utc);
+		if (!core::InDailyWindow(*window, utc.tm_hour * 60 + utc.tm_min))
+			return "outside indexpilot.maintenance_window (" + cfg.maintenance_window + " UTC)";
+	}
+	if (cfg.max_busy_backends > 0) {
+		std::vector<Row> r = Query("SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity "
+								   "WHERE state = 'active' AND backend_type = 'client backend' "
+								   "AND pid <> pg_catalog.pg_backend_pid()");
+		const long long active = r.empty() ? 0 : std::atoll(r[0][0].c_str());
+		if (active > cfg.max_busy_backends)
+			return "the server is busy: " + std::to_string(active) +
+				   " active backends (indexpilot.max_busy_backends is " + std::to_string(cfg.max_busy_backends) + ")";
+	}
+	struct statvfs fs;
+	if (build_bytes >= 0 && !cfg.data_directory.empty() && statvfs(cfg.data_directory.c_str(), &fs) == 0) {
+		const double free = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+		const double keep = static_cast<double>(cfg.min_free_space_mb) * 1024 * 1024;
+		if (free < 2 * build_bytes + keep)
+			return "too little free space: " + Megabytes(free) + " free, the build needs about " +
+				   Megabytes(2 * build_bytes) + " and indexpilot.min_free_space keeps " + Megabytes(keep);
+	}
+	return "";
+}
+
+bool
+SwitchOffBuildingIfFailing()
+{
+	const Settings cfg = CurrentSettings();
+	if (cfg.max_build_failures <= 0)
+		return false;
+	std::vector<Row> r =
+		Query("SELECT failures, pg_catalog.to_jsonb(outcomes)::text FROM indexpilot._advisor_failure_streak()");
+	const long long failures = r.empty() ? 0 : std::atoll(r[0][0].c_str());
+	if (failures < cfg.max_build_failures)
+		return false;
+	// The SQL function, in the extension's schema (workers resolve names in pg_catalog only).
+	std::vector<Row> schema = Query("SELECT n.nspname FROM pg_catalog.pg_extension e "
+									"JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+									"WHERE e.extname = 'indexpilot'");
+	if (schema.empty())
+		return false;
+	const std::string off = "SELECT " + pg::QuoteIdent(schema[0][0]) + ".indexpilot_disable_feature('index_building')";
+	Query(off.c_str());
+	core::JsonObject details;
+	details.Add("failures", failures)
+		.Add("max_build_failures", static_cast<long long>(cfg.max_build_failures))
+		.AddRaw("outcomes", r[0][1].empty() ? "[]" : r[0][1]);
+	pg::AppendMutation("index_building_self_disabled", "", nullptr, "", nullptr, details.str(), 0);
+	pg::LogLine("indexpilot switched index building off after " + std::to_string(failures) +
+				" consecutive failed or reverted builds (indexpilot.max_build_failures is " +
+				std::to_string(cfg.max_build_failures) +
+				"); a superuser switches it on again with indexpilot_enable_feature('index_building')");
+	return true;
+}
+
 std::optional<BuildRequest>
 Act(std::vector<Recommendation> &recs, bool allow_build)
 {
@@ -298,8 +373,16 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 				rec.action = "backoff until " + rec.retry_after;
 				continue;
 			}
-			if (allow_build && !build)
+			if (allow_build && !build) {
+				// Builds proceed in order of value: while the first one must wait, none starts.
+				const std::string hold = WorkHold(e.size.bytes);
+				if (!hold.empty()) {
+					rec.action = "waiting: " + hold;
+					allow_build = false;
+					continue;
+				}
 				build = BuildRequest{rec.candidate.relid, rec.index_name, rec.ddl, proposal, i};
+			}
 			continue;
 		}
 		if (e.verdict == core::Verdict::TooRare || e.verdict == core::Verdict::NotUsed) {

@@ -4,10 +4,12 @@
  */
 #include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/advisor/settings.hpp"
+#include "indexpilot/core/schedule.hpp"
 
 #include "indexpilot/pg/postgres.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/guc.h"
 }
 
@@ -23,6 +25,10 @@ static int s_stats_window_s = 3600;
 static int s_min_calls = 10;
 static double s_min_call_share = 0.02;
 static double s_min_time_share = 0.05;
+static int s_max_busy_backends = 16;
+static int s_min_free_space_mb = 1024;
+static char *s_maintenance_window = nullptr;
+static int s_max_build_failures = 3;
 static int s_horizon_s = 24 * 3600;
 static double s_min_improvement = 0.10;
 static int s_max_index_size_mb = 10240;
@@ -37,6 +43,18 @@ static const struct config_enum_entry kModes[] = {
 	{"auto", static_cast<int>(Mode::Auto), false},
 	{nullptr, 0, false},
 };
+
+/* indexpilot.maintenance_window: "" or "HH:MM-HH:MM" (core::ParseDailyWindow says what is wrong). */
+static bool
+CheckMaintenanceWindow(char **newval, void **, GucSource)
+{
+	std::string error;
+	(void)core::ParseDailyWindow(*newval ? *newval : "", &error);
+	if (error.empty())
+		return true;
+	GUC_check_errdetail("%s", error.c_str());
+	return false;
+}
 
 void
 DefineAdvisorGucs()
@@ -64,6 +82,22 @@ DefineAdvisorGucs()
 		"Slow: its mean time per call is at least indexpilot.slow_statement_threshold. With a tenth of the time no "
 		"shape is rare.",
 		&s_min_time_share, 0.05, 0.0, core::kNeverRareShare, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	// Polite to the server (docs/architecture.md, "Index builds"): when builds and drops may run.
+	DefineCustomIntVariable(
+		"indexpilot.max_busy_backends", "Active client backends above which IndexPilot's index builds and drops wait.",
+		"0: no limit.", &s_max_busy_backends, 16, 0, 100000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.min_free_space",
+							"Free space an index build must leave on the data directory's file system.",
+							"A build waits while the free space is below this plus twice the index's estimated size.",
+							&s_min_free_space_mb, 1024, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
+	DefineCustomStringVariable("indexpilot.maintenance_window",
+							   "Daily span (UTC) in which IndexPilot may build and drop indexes, as HH:MM-HH:MM.",
+							   "Empty: at any time. 22:00-06:00 runs across midnight.", &s_maintenance_window, "",
+							   PGC_SIGHUP, 0, CheckMaintenanceWindow, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.max_build_failures",
+							"Consecutive failed or reverted builds after which IndexPilot switches index building off.",
+							"0: never. A superuser switches it on again (indexpilot_enable_feature('index_building')).",
+							&s_max_build_failures, 3, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.benefit_horizon",
 							"Span over which an index's benefit and write cost are weighed against its build.", nullptr,
 							&s_horizon_s, 24 * 3600, 60, 365 * 86400, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
@@ -119,6 +153,11 @@ CurrentSettings()
 	// Capture's threshold (capture/hooks.cpp) also says which statements are slow for rarity.
 	const char *slow = GetConfigOption("indexpilot.slow_statement_threshold", true, false);
 	s.slow_statement_ms = slow == nullptr ? 10 : std::atoi(slow);
+	s.max_busy_backends = s_max_busy_backends;
+	s.min_free_space_mb = s_min_free_space_mb;
+	s.maintenance_window = s_maintenance_window ? s_maintenance_window : "";
+	s.max_build_failures = s_max_build_failures;
+	s.data_directory = DataDir ? DataDir : "";
 	return s;
 }
 

@@ -59,6 +59,13 @@ AppendMutation(const char *kind, const std::string &table, const char *column, c
 	return Call([=] { return static_cast<long long>(LogMutation(kind, t, column, i, tenant, d, parent)); });
 }
 
+void
+LogLine(const std::string &message)
+{
+	const char *m = message.c_str();
+	Call([=] { ereport(LOG, (errmsg("%s", m))); });
+}
+
 core::CostSettings
 CurrentPlannerCosts()
 {

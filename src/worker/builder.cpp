@@ -190,6 +190,19 @@ BuildRunning(Oid dboid)
 	return running;
 }
 
+bool
+BuildRunningAnywhere()
+{
+	if (s_builder == nullptr)
+		return false;
+	bool running = false;
+	LWLockAcquire(s_builder->lock, LW_SHARED);
+	for (int i = 0; i < s_builder->nslots && !running; i++)
+		running = s_builder->slots[i].state != static_cast<int>(BuildState::Free);
+	LWLockRelease(s_builder->lock);
+	return running;
+}
+
 /* True while a builder of dboid runs (or is about to) whose index_build_started row is started_id. */
 static bool
 BuildRunningForStart(Oid dboid, int64 started_id)
@@ -339,9 +352,11 @@ StartBuildAtCommit(Oid dboid, Oid relid, const char *index_name, const char *ddl
 	LWLockAcquire(s_builder->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < s_builder->nslots; i++) {
 		const BuildSlot &slot = s_builder->slots[i];
-		if (slot.state != static_cast<int>(BuildState::Free) && slot.dboid == dboid) {
+		// One build at a time in the whole cluster: builds read whole tables and sort them.
+		if (slot.state != static_cast<int>(BuildState::Free)) {
 			LWLockRelease(s_builder->lock);
-			*why = "a build is already running in this database";
+			*why = slot.dboid == dboid ? "a build is already running in this database"
+									   : "a build is running in another database (one at a time in the cluster)";
 			return false;
 		}
 		if (slot.state == static_cast<int>(BuildState::Free) && slot_index < 0)

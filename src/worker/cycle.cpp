@@ -31,9 +31,11 @@ RunCycle(const CycleSteps &steps)
 		advisor::NoteBackoff(recs);
 		return recs;
 	}
-	const bool allow = advisor::CurrentMode() == advisor::Mode::Auto &&
-					   control::FeatureEnabled(control::Feature::IndexBuilding) &&
-					   !pg::Call([] { return BuildRunning(MyDatabaseId); });
+	// Builds that keep failing or being reverted switch building off (in the worker, once per cycle).
+	const bool building =
+		advisor::CurrentMode() == advisor::Mode::Auto && control::FeatureEnabled(control::Feature::IndexBuilding);
+	const bool switched_off = building && steps.worker && advisor::SwitchOffBuildingIfFailing();
+	const bool allow = building && !switched_off && !pg::Call([] { return BuildRunning(MyDatabaseId); });
 	ReserveChosenBuild(advisor::Act(recs, allow), recs);
 	return recs;
 }

@@ -117,7 +117,7 @@ AdvisorCycle(bool flush, bool advise, pg::detail::PendingError *error, int *chos
 		// choice that cannot start must not make the worker re-run the model at every naptime.
 		*chosen_left = 0;
 		bool started = false;
-		for (const advisor::Recommendation &rec : RunCycle(CycleSteps{flush, advise})) {
+		for (const advisor::Recommendation &rec : RunCycle(CycleSteps{flush, advise, true})) {
 			if (rec.action == "build_started" || rec.action == "build_at_commit")
 				started = true;
 			else if (!rec.exists && rec.evaluation.verdict == core::Verdict::Chosen && rec.retry_after.empty() &&

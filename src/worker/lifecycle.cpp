@@ -198,6 +198,16 @@ LifecyclePass(int *dropped, pg::detail::PendingError *error) noexcept
 		const bool auto_mode = advisor::CurrentMode() == advisor::Mode::Auto;
 		for (const Due &d : due) {
 			pg::Call([] { CHECK_FOR_INTERRUPTS(); });
+			if (d.action == "validate")
+				continue;
+			// Drops wait like builds: while one runs anywhere, the server is busy, or outside the window.
+			if (pg::Call([] { return BuildRunningAnywhere(); }))
+				break;
+			pg::Call([] { pg::BeginWork("indexpilot: may a drop run now"); });
+			const std::string hold = advisor::WorkHold(-1);
+			pg::Call([] { pg::EndWork(); });
+			if (!hold.empty())
+				break;
 			if (d.action == "revert" && auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
 				*dropped += DropAndRecord(d, "index_reverted", d.details) ? 1 : 0;
 			else if (d.action == "retire" && auto_mode && control::FeatureEnabled(control::Feature::IndexRetirement)) {

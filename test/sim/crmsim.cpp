@@ -1178,7 +1178,9 @@ json ReadJson(const std::string &path);
  * The measured runs of two databases prepared alike (crmsim run --duration 0: the same data, warm-up and
  * clients, each its own index set), in slices that alternate between them: slice k runs the same statements
  * (the same seed and phase) on both, the first database first when k is even, the other first when it is
- * odd, so that what the machine does meanwhile falls on both alike. Each database's JSON gets the measured
+ * odd, so that what the machine does meanwhile falls on both alike; each slice is preceded by two seconds
+ * (at most the slice) of the same traffic, not measured, on its database, so that each starts from its own
+ * working set in shared buffers whichever database ran before it. Each database's JSON gets the measured
  * run of its slices together (latencies of all slices, statements over their time) and the slices
  * themselves; the pair ratios (first over other, per slice) go into both.
  */
@@ -1242,6 +1244,13 @@ Alternate(const Options &o)
 		for (int n = 0; n < 2; n++) {
 			const int i = k % 2 == 0 ? n : 1 - n;
 			Arm &a = arms[size_t(i)];
+			// Both databases do not fit in shared buffers together: a short unmeasured run first, so that
+			// every slice starts from this database's own working set, whichever ran before it.
+			Workload warm = a.w;
+			warm.seconds = std::min(2.0, seconds / slices);
+			warm.keep_samples = false;
+			warm.phase = "rewarm-" + std::to_string(k);
+			(void)RunWorkload(warm);
 			Workload w = a.w;
 			w.seconds = seconds / slices;
 			w.phase = "measured-" + std::to_string(k);

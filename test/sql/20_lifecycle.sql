@@ -99,6 +99,20 @@ SELECT indexpilot._advisor_reverted_until('a_rival', '{104, 200}') IS NOT NULL A
        indexpilot._advisor_reverted_until('another', '{200}') IS NULL AS other_free;
 SELECT indexpilot._log_mutation('index_reverted', 'public.lc_orders', NULL, 'ip_region', NULL, '{}', :f_region) IS NOT NULL AS reverted_again;
 SELECT indexpilot._advisor_reverted_until('ip_region', '{}')::timestamptz - now() BETWEEN interval '119 min' AND interval '121 min' AS held_two_windows;
+
+-- Failures in a row since building was last switched on: failed, abandoned and reverted builds count, a
+-- validated one ends the run.
+SELECT failures FROM indexpilot._advisor_failure_streak();
+SELECT indexpilot._log_mutation('index_build_failed', 'public.lc_orders', NULL, 'x', NULL, '{}', NULL) IS NOT NULL AS f1,
+       indexpilot._log_mutation('index_build_abandoned', 'public.lc_orders', NULL, 'y', NULL, '{}', NULL) IS NOT NULL AS f2;
+SELECT failures, cardinality(outcomes) AS outcomes FROM indexpilot._advisor_failure_streak();
+SELECT indexpilot._log_mutation('index_validated', 'public.lc_orders', NULL, 'z', NULL, '{}', NULL) IS NOT NULL AS good;
+SELECT failures FROM indexpilot._advisor_failure_streak();
+SELECT indexpilot._log_mutation('index_build_failed', 'public.lc_orders', NULL, 'x', NULL, '{}', NULL) IS NOT NULL AS f3;
+SELECT failures FROM indexpilot._advisor_failure_streak();
+SELECT indexpilot._log_mutation('bypass_switch', NULL, NULL, NULL, NULL,
+           '{"switch": "index_building", "enabled": true}', NULL) IS NOT NULL AS switched_on;
+SELECT failures FROM indexpilot._advisor_failure_streak();
 ROLLBACK;
 
 -- Bad input: NULL settings are refused.

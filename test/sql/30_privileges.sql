@@ -45,6 +45,7 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._lifecycle_due(interval,double precision,interval,interval,interval)', 'y', 'y', 'n', 'n'),
     ('function indexpilot._lifecycle_setting(text,text)',                   'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_reverted_until(text,bigint[])',          'y', 'y', 'n',   'n'),
+    ('function indexpilot._advisor_failure_streak()',                       'y', 'y', 'n',   'n'),
     ('table indexpilot.index_usage',                                        'y', 'y', 'n',   'n'),
     ('view indexpilot.index_health',                                        'y', 'y', 'n',   'n'),
     -- the cost model's reads (indexpilot_recommendations() runs as its pg_monitor caller)

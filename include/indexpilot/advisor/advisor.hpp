@@ -79,6 +79,22 @@ struct BuildRequest {
 std::optional<BuildRequest> Act(std::vector<Recommendation> &recommendations, bool allow_build);
 
 /*
+ * Why a build (of about build_bytes; a drop: -1) must wait now, or "" when it need not: outside
+ * indexpilot.maintenance_window, more than indexpilot.max_busy_backends active client backends, or (a
+ * build) less free space on the data directory's file system than twice its size plus
+ * indexpilot.min_free_space.
+ */
+std::string WorkHold(double build_bytes);
+
+/*
+ * When the latest indexpilot.max_build_failures outcomes of IndexPilot's builds in this database since
+ * building was last switched on were all failures (failed, abandoned, reverted), switches index_building
+ * off (indexpilot_disable_feature) and records index_building_self_disabled with them; true then. A
+ * superuser switches it on again.
+ */
+bool SwitchOffBuildingIfFailing();
+
+/*
  * What the planner says of dropping a real index for the statements `queryids`: each is planned (as the
  * role that ran it, with its search_path, like the cost model) as it runs today and with the index hidden
  * (PlanWithoutIndex). Statements without a stored text, or that cannot be planned either way, are left

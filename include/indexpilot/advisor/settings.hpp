@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <string>
+
 namespace indexpilot::advisor
 {
 
@@ -20,7 +22,12 @@ struct Settings {
 	int max_per_table;
 	int max_partial_per_table;
 	int replan_timeout_ms;
-	int slow_statement_ms; /* indexpilot.slow_statement_threshold (a capture GUC); -1: off */
+	int slow_statement_ms;          /* indexpilot.slow_statement_threshold (a capture GUC); -1: off */
+	int max_busy_backends;          /* 0: no limit */
+	int min_free_space_mb;          /* free space a build must leave on the data directory's file system */
+	std::string maintenance_window; /* "" (always) or "HH:MM-HH:MM" UTC, checked when set */
+	int max_build_failures;         /* consecutive failed or reverted builds before building switches off; 0: never */
+	std::string data_directory;
 };
 Settings CurrentSettings();
 

@@ -31,6 +31,9 @@ std::string QuoteLiteral(const std::string &value);
 long long AppendMutation(const char *kind, const std::string &table, const char *column, const std::string &index,
 						 const char *tenant, const std::string &details, long long parent);
 
+/* A LOG line in the server log, as C++ code writes one. */
+void LogLine(const std::string &message);
+
 /* The planner's cost constants now (seq_page_cost, random_page_cost, cpu_*_cost). */
 core::CostSettings CurrentPlannerCosts();
 

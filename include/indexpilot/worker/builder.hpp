@@ -38,6 +38,9 @@ int BuildSnapshot(BuildInfo *out, int max);
 /* True while a build runs (or is about to) for the database. */
 bool BuildRunning(Oid dboid);
 
+/* True while a build runs (or is about to) anywhere in the cluster (one at a time). */
+bool BuildRunningAnywhere();
+
 /*
  * Reserves this database's build slot for `ddl` (a CREATE INDEX CONCURRENTLY statement creating
  * `index_name` on `relid`, with `proposal_id` as the lineage parent) and launches the builder when the

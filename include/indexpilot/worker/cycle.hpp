@@ -23,6 +23,7 @@ namespace indexpilot::worker
 struct CycleSteps {
 	bool flush = false;
 	bool advise = false;
+	bool worker = false; /* the database's worker (may switch index building off after repeated failures) */
 };
 
 /*
