@@ -427,6 +427,23 @@ ExecuteTopLevel(const char *sql)
 }
 
 /*
+ * In PG_CATCH, with interrupts held: the caught ERROR's message into `error`, the error state flushed, the
+ * timeouts disarmed and every open transaction aborted, as a backend's error recovery does.
+ */
+static void
+AbortCaughtError(MemoryContext context, char *error, size_t size)
+{
+	MemoryContextSwitchTo(context);
+	ErrorData *edata = CopyErrorData();
+	strlcpy(error, edata->message ? edata->message : "unknown error", size);
+	FreeErrorData(edata);
+	FlushErrorState();
+	disable_all_timeouts(false);
+	QueryCancelPending = false;
+	AbortOutOfAnyTransaction();
+}
+
+/*
  * Runs one statement at top level with lock_timeout = indexpilot.build_lock_timeout (or lock_timeout_ms) and
  * the given statement_timeout. An error is caught, like a backend's error recovery (its transaction aborted), and
  * returned in `error`: the caller goes on. Call outside a transaction.
@@ -450,14 +467,7 @@ RunTopLevel(const char *sql, int statement_timeout_ms, char *error, size_t size,
 	PG_CATCH();
 	{
 		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(context);
-		ErrorData *edata = CopyErrorData();
-		strlcpy(error, edata->message ? edata->message : "unknown error", size);
-		FreeErrorData(edata);
-		FlushErrorState();
-		disable_all_timeouts(false);
-		QueryCancelPending = false;
-		AbortOutOfAnyTransaction();
+		AbortCaughtError(context, error, size);
 		if (s_statement_context != nullptr)
 			MemoryContextDelete(s_statement_context);
 		s_statement_context = nullptr;
@@ -504,13 +514,7 @@ RunConcurrently(Oid relid, const char *sql, char *error, size_t size)
 	PG_CATCH();
 	{
 		HOLD_INTERRUPTS();
-		MemoryContextSwitchTo(context);
-		ErrorData *edata = CopyErrorData();
-		strlcpy(error, edata->message ? edata->message : "unknown error", size);
-		FreeErrorData(edata);
-		FlushErrorState();
-		QueryCancelPending = false;
-		AbortOutOfAnyTransaction(); /* releases the session lock too, had it been granted */
+		AbortCaughtError(context, error, size); /* releases the session lock too, had it been granted */
 		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();

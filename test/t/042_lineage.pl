@@ -14,6 +14,7 @@ my $node = indexpilot_node('lineage',
 	conf => "indexpilot.mode = 'auto'\nindexpilot.sample_rate = 1\nindexpilot.min_calls = 20\n"
 	  . "indexpilot.flush_interval = '1h'\nindexpilot.advise_interval = '1h'\n"
 	  . "indexpilot.build_retry_backoff = '2s'\nindexpilot.build_retry_backoff_max = '4s'\n"
+	  . "indexpilot.max_build_failures = 0\n"    # a build that always fails is retried here; 048 switches off
 	  . "max_parallel_workers_per_gather = 0\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION indexpilot');
 $node->safe_psql('postgres', q{
