@@ -6,6 +6,7 @@
 #   make demo                  throwaway cluster, CRM seeded, baseline and autoindex runs, before/after report
 #   make sim                   the CRM simulator test/sim/crmsim (a libpq client, not part of indexpilot.so)
 #   make sim-baseline / sim-autoindex / report   one step of the demo (see README.md)
+#   make sim-shift             the shift scenario: the worker alone, a timeline of builds, validations, retirements
 #   make bench-overhead        what capture costs (figures, docs/benchmarks.md)
 #   make bench-advisor         IndexPilot's index set against a hand-tuned one, both CRM forms (figures, docs/benchmarks.md)
 #   make unit                  Boost.Test unit tests for src/core only (no server)
@@ -66,7 +67,7 @@ UNIT_SRCS  = $(sort $(wildcard test/unit/*.cpp))
 UNIT_BIN   = test/unit/unit_tests
 
 # The simulator's pure logic (test/sim/sim_logic.cpp, report.cpp, bench.cpp: no libpq) is unit-tested here too.
-SIM_LOGIC_SRCS = test/sim/sim_logic.cpp test/sim/report.cpp test/sim/bench.cpp
+SIM_LOGIC_SRCS = test/sim/sim_logic.cpp test/sim/report.cpp test/sim/bench.cpp test/sim/timeline.cpp
 SIM_HEADERS    = $(wildcard test/sim/*.hpp)
 
 $(UNIT_BIN): $(CORE_SRCS) $(UNIT_SRCS) $(SIM_LOGIC_SRCS) $(HEADERS) $(SIM_HEADERS) $(wildcard test/unit/*.hpp)
@@ -103,12 +104,14 @@ PG_LIBDIR     := $(shell $(PG_CONFIG) --libdir)
 $(SIM_BIN): test/sim/crmsim.cpp $(SIM_LOGIC_SRCS) $(SIM_HEADERS)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -pthread -Itest/sim -I$(PG_INCLUDEDIR) -o $@ test/sim/crmsim.cpp $(SIM_LOGIC_SRCS) -L$(PG_LIBDIR) -lpq
 
-.PHONY: sim sim-baseline sim-autoindex report
+.PHONY: sim sim-baseline sim-autoindex sim-shift report
 sim: $(SIM_BIN)
 sim-baseline: $(SIM_BIN)
 	bash test/scripts/sim.sh baseline
 sim-autoindex: $(SIM_BIN)
 	bash test/scripts/sim.sh autoindex
+sim-shift: $(SIM_BIN)
+	bash test/scripts/sim.sh shift
 report: $(SIM_BIN)
 	./$(SIM_BIN) report --baseline $(SIM_OUT)/baseline.json --autoindex $(SIM_OUT)/autoindex.json --out-dir $(SIM_OUT)
 

@@ -78,7 +78,7 @@ REVOKE ALL ON FUNCTION indexpilot._track_index_usage() FROM PUBLIC;
 -- before, the minute buckets that ended before the build started (within the statistics window); after,
 -- those that began a flush interval after it finished (a bucket holds what the flush at its time took).
 CREATE FUNCTION indexpilot._statements_around(queryids bigint[], started_at timestamptz, finished_at timestamptz,
-                                              flush_interval interval, stats_window interval)
+                                              flush_interval interval, stats_window interval, until timestamptz)
 RETURNS TABLE (queryid bigint, calls_before bigint, ms_before float8, calls_after bigint, ms_after float8)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -90,30 +90,38 @@ AS $$
                                                    AND s.bucket_start >= started_at - stats_window)
             / NULLIF(pg_catalog.sum(s.calls) FILTER (WHERE s.bucket_start + s.bucket_width <= started_at
                                                    AND s.bucket_start >= started_at - stats_window), 0))::float8,
-           coalesce(pg_catalog.sum(s.calls) FILTER (WHERE s.bucket_start >= finished_at + flush_interval), 0)::bigint,
-           (pg_catalog.sum(s.total_time_ms) FILTER (WHERE s.bucket_start >= finished_at + flush_interval)
-            / NULLIF(pg_catalog.sum(s.calls) FILTER (WHERE s.bucket_start >= finished_at + flush_interval), 0))::float8
+           coalesce(pg_catalog.sum(s.calls) FILTER (WHERE s.bucket_start >= finished_at + flush_interval
+                                                   AND (until IS NULL OR s.bucket_start + s.bucket_width <= until)), 0)::bigint,
+           (pg_catalog.sum(s.total_time_ms) FILTER (WHERE s.bucket_start >= finished_at + flush_interval
+                                                   AND (until IS NULL OR s.bucket_start + s.bucket_width <= until))
+            / NULLIF(pg_catalog.sum(s.calls) FILTER (WHERE s.bucket_start >= finished_at + flush_interval
+                                                   AND (until IS NULL OR s.bucket_start + s.bucket_width <= until)), 0))::float8
     FROM pg_catalog.unnest(queryids) AS q(queryid)
     LEFT JOIN indexpilot.statement_stats s ON s.queryid = q.queryid
     GROUP BY q.queryid
     ORDER BY q.queryid
 $$;
-REVOKE ALL ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, timestamptz, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, timestamptz, interval, interval) TO pg_monitor;
+REVOKE ALL ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, timestamptz, interval, interval, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, timestamptz, interval, interval, timestamptz) TO pg_monitor;
 
 -- What is due for each of IndexPilot's indexes, with the evidence (docs/architecture.md, "The index
 -- lifecycle"):
 --   validate  validate_window after its build, on its proposal's statements (their time per call as the
---             decision saw it, from the proposal's evidence, against the buckets after): used, faster on the whole,
---             and none slower than 1 + max_regression times -> 'validate' (record index_validated);
+--             decision saw it, from the proposal's evidence, against the buckets after): used, faster on the whole
+--             by at least min_improvement (the share of their time the index must save, as the cost model
+--             asked of its estimate: less is noise, not proof), and none slower than 1 + max_regression
+--             times -> 'validate' (record index_validated);
 --             otherwise 'revert', with the reason: not_used, not_faster, regression;
 --             no calls after the build yet: wait, up to four windows (at least two minute buckets), then
---             judged on use alone;
---   retire    a validated index unused for retire_after ('unused'), or whose key is a prefix of the key of
+--             judged on use alone; "after" ends where a later build of ours for some of the same statements
+--             began (what follows measures both): with no such clean bucket at all, 'revert' with reason
+--             'superseded' by that index, which the worker carries out only when the planner says the
+--             statements keep their cost without this one (and validates it otherwise);
+--   retire    a validated index unused for retire_after and the statistics window ('unused'), or whose key is a prefix of the key of
 --             another validated IndexPilot index that holds its INCLUDE columns too ('covered', checked by
 --             the worker with the planner before it drops anything).
 CREATE FUNCTION indexpilot._lifecycle_due(validate_window interval, max_regression float8, retire_after interval,
-                                          flush_interval interval, stats_window interval)
+                                          flush_interval interval, stats_window interval, min_improvement float8)
 RETURNS TABLE (action text, index_oid oid, relid oid, qualified_name text, index_name name, target_table text,
                parent_id bigint, queryids bigint[], details jsonb)
 LANGUAGE plpgsql STABLE
@@ -134,9 +142,12 @@ DECLARE
     worst_ratio float8;
     statements jsonb;
     reason text;
+    later_name name;
+    later_oid oid;
+    later_start timestamptz;
 BEGIN
     IF validate_window IS NULL OR max_regression IS NULL OR retire_after IS NULL OR flush_interval IS NULL
-       OR stats_window IS NULL THEN
+       OR stats_window IS NULL OR min_improvement IS NULL THEN
         RAISE EXCEPTION 'indexpilot._lifecycle_due: arguments must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     FOR o IN SELECT * FROM indexpilot._own_indexes() ORDER BY finished_id LOOP
@@ -145,10 +156,16 @@ BEGIN
         used := coalesce(last_used > o.finished_at, false);
         IF o.validated_id IS NULL THEN
             CONTINUE WHEN pg_catalog.clock_timestamp() - o.finished_at < validate_window;
+            -- the first later build of ours for some of the same statements: what comes after it measures both
+            SELECT x.index_name, x.index_oid, x.started_at INTO later_name, later_oid, later_start FROM indexpilot._own_indexes() x
+            WHERE x.index_oid <> o.index_oid AND x.started_at > o.started_at
+              AND x.queryids && coalesce(o.queryids, '{}')
+            ORDER BY x.started_at LIMIT 1;
             statements := '[]';
             n_before := 0; n_after := 0; t_before := 0; t_after := 0; worst_id := NULL; worst_ratio := 0;
             FOR st IN SELECT * FROM indexpilot._statements_around(coalesce(o.queryids, '{}'), o.started_at,
-                                                                   o.finished_at, flush_interval, stats_window) LOOP
+                                                                   o.finished_at, flush_interval, stats_window,
+                                                                   later_start) LOOP
                 -- before: what the decision saw (its evidence), else the buckets that ended before the build
                 IF o.before ? st.queryid::text THEN
                     st.calls_before := (o.before->st.queryid::text->>'calls')::float8::bigint;
@@ -169,13 +186,14 @@ BEGIN
                     worst_ratio := st.ms_after / NULLIF(st.ms_before, 0);
                 END IF;
             END LOOP;
-            IF n_after = 0 AND pg_catalog.clock_timestamp() - o.finished_at
+            IF n_after = 0 AND later_name IS NULL AND pg_catalog.clock_timestamp() - o.finished_at
                                < GREATEST(4 * validate_window, interval '2 minutes') THEN
                 CONTINUE; /* nothing measured after the build yet (buckets are a minute wide) */
             END IF;
             reason := CASE WHEN NOT used THEN 'not_used'
+                           WHEN n_after = 0 AND later_name IS NOT NULL THEN 'superseded'
                            WHEN worst_id IS NOT NULL THEN 'regression'
-                           WHEN n_after > 0 AND t_after >= t_before THEN 'not_faster'
+                           WHEN n_after > 0 AND t_after > t_before * (1 - min_improvement) THEN 'not_faster'
                       END;
             action := CASE WHEN reason IS NULL THEN 'validate' ELSE 'revert' END;
             index_oid := o.index_oid; relid := o.relid; qualified_name := o.qualified_name;
@@ -183,13 +201,17 @@ BEGIN
             queryids := o.queryids;
             details := pg_catalog.jsonb_build_object(
                 'reason', reason, 'validate_window_s', extract(epoch FROM validate_window),
-                'max_regression', max_regression, 'used', used, 'idx_scan', coalesce(scans, 0),
+                'max_regression', max_regression, 'min_improvement', min_improvement, 'used', used, 'idx_scan', coalesce(scans, 0),
                 'last_used', last_used, 'calls_after', n_after,
                 'ms_per_call_before', CASE WHEN n_after > 0 THEN t_before / n_after END,
                 'ms_per_call_after', CASE WHEN n_after > 0 THEN t_after / n_after END,
                 'speedup', CASE WHEN t_after > 0 THEN t_before / t_after END,
                 'slowest_statement', worst_id,
-                'statements', statements, 'index_oid', o.index_oid);
+                'statements', statements, 'index_oid', o.index_oid)
+                || CASE WHEN later_name IS NULL THEN '{}'::jsonb
+                        ELSE pg_catalog.jsonb_build_object('measured_until', later_start,
+                                                           'superseded_by', later_name,
+                                                           'superseded_by_oid', later_oid) END;
             RETURN NEXT;
             CONTINUE;
         END IF;
@@ -197,9 +219,13 @@ BEGIN
         action := 'retire'; index_oid := o.index_oid; relid := o.relid; qualified_name := o.qualified_name;
         index_name := o.index_name; target_table := o.target_table; parent_id := o.validated_id;
         queryids := o.queryids;
-        IF last_used IS NOT NULL AND pg_catalog.clock_timestamp() - last_used >= retire_after THEN
+        -- Unused for retire_after, and for the whole statistics window: until its statements have left the
+        -- window, the cost model still sees them and would build the index again.
+        IF last_used IS NOT NULL
+           AND pg_catalog.clock_timestamp() - last_used >= GREATEST(retire_after, stats_window) THEN
             details := pg_catalog.jsonb_build_object('reason', 'unused', 'last_used', last_used,
-                           'retire_after_s', extract(epoch FROM retire_after), 'idx_scan', scans,
+                           'retire_after_s', extract(epoch FROM retire_after),
+                           'stats_window_s', extract(epoch FROM stats_window), 'idx_scan', scans,
                            'index_oid', o.index_oid);
             RETURN NEXT;
             CONTINUE;
@@ -220,8 +246,8 @@ BEGIN
     END LOOP;
 END
 $$;
-REVOKE ALL ON FUNCTION indexpilot._lifecycle_due(interval, float8, interval, interval, interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION indexpilot._lifecycle_due(interval, float8, interval, interval, interval) TO pg_monitor;
+REVOKE ALL ON FUNCTION indexpilot._lifecycle_due(interval, float8, interval, interval, interval, float8) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._lifecycle_due(interval, float8, interval, interval, interval, float8) TO pg_monitor;
 
 -- A lifecycle setting as the worker reads it (the library defines them; without it, their defaults).
 CREATE FUNCTION indexpilot._lifecycle_setting(name text, fallback text)
@@ -256,7 +282,8 @@ due AS (
         indexpilot._lifecycle_setting('indexpilot.max_regression', '0.25')::float8,
         indexpilot._lifecycle_setting('indexpilot.retire_after', '7d')::interval,
         indexpilot._lifecycle_setting('indexpilot.flush_interval', '1min')::interval,
-        indexpilot._lifecycle_setting('indexpilot.stats_window', '1h')::interval) d
+        indexpilot._lifecycle_setting('indexpilot.stats_window', '1h')::interval,
+        indexpilot._lifecycle_setting('indexpilot.min_improvement', '0.1')::float8) d
 )
 SELECT indexpilot._qualified_name(x.relid) AS table_name,
        x.index_name,
@@ -287,7 +314,9 @@ SELECT indexpilot._qualified_name(x.relid) AS table_name,
                     ELSE 'none: not IndexPilot''s (reported only)' END
            WHEN d.action = 'validate' THEN 'validate'
            WHEN d.action IN ('revert', 'retire') THEN d.action || ' (' || (d.details->>'reason') ||
-               coalesce(', covered by ' || (d.details->>'covered_by'), '') || ')'
+               coalesce(', covered by ' || (d.details->>'covered_by'), '') ||
+               CASE WHEN d.details->>'reason' = 'superseded' THEN ' by ' || (d.details->>'superseded_by') ||
+                        ', if the planner agrees' ELSE '' END || ')'
            WHEN o.validated_id IS NULL THEN 'validate after ' ||
                pg_catalog.to_char(o.finished_at + indexpilot._lifecycle_setting('indexpilot.validate_window', '15min')::interval,
                                   'YYYY-MM-DD HH24:MI:SSOF')

@@ -100,13 +100,14 @@ WithFields(const std::string &object, const std::string &fields)
 static void
 ReadDue(std::vector<Due> *out)
 {
-	char validate[32], regression[32], retire[32], flush[32], window[32];
+	char validate[32], regression[32], retire[32], flush[32], window[32], gain[32];
 	snprintf(validate, sizeof(validate), "%d seconds", s_validate_window_s);
 	snprintf(regression, sizeof(regression), "%g", s_max_regression);
 	snprintf(retire, sizeof(retire), "%d seconds", s_retire_after_s);
 	snprintf(flush, sizeof(flush), "%d seconds", FlushIntervalMs() / 1000);
 	snprintf(window, sizeof(window), "%d seconds", advisor::CurrentSettings().stats_window_s);
-	const char *args[5] = {validate, regression, retire, flush, window};
+	snprintf(gain, sizeof(gain), "%g", advisor::CurrentSettings().min_improvement);
+	const char *args[6] = {validate, regression, retire, flush, window, gain};
 
 	pg::Call([] { pg::BeginWork("indexpilot: looking after IndexPilot's indexes"); });
 	pg::Call([] { pg::SpiExec("SELECT indexpilot._track_index_usage()"); });
@@ -114,8 +115,8 @@ ReadDue(std::vector<Due> *out)
 		return pg::SpiExec("SELECT action, index_oid, relid, qualified_name, index_name, target_table, parent_id, "
 						   "queryids::text, details::text, details->>'reason' "
 						   "FROM indexpilot._lifecycle_due($1::interval, $2::float8, $3::interval, $4::interval, "
-						   "$5::interval)",
-						   5, args);
+						   "$5::interval, $6::float8)",
+						   6, args);
 	});
 	SPITupleTable *rows = SPI_tuptable;
 	for (uint64 i = 0; i < n; i++) {
@@ -160,6 +161,22 @@ CoveredCanGo(const Due &due, std::string *evidence)
 		", \"cost_with\": " + std::to_string(c.cost_with) + ", \"cost_without\": " + std::to_string(c.cost_without);
 	return c.planned > 0 && c.planned == c.statements &&
 		   c.cost_without <= c.cost_with * (1 + kKeepCostTolerance) + 1e-9;
+}
+
+/* Records the validation of an index the planner says its statements need, in one unit of work. */
+static void
+RecordValidation(const Due &due, const std::string &details)
+{
+	pg::Call([] { pg::BeginWork("indexpilot: recording a validation"); });
+	pg::Call([&] {
+		pg::LogMutation("index_validated", due.table.c_str(), nullptr, due.name.c_str(), nullptr, details.c_str(),
+						due.parent);
+	});
+	pg::Call([] { pg::EndWork(); });
+	pg::Call([&] {
+		ereport(LOG, (errmsg("indexpilot validated index %s (the planner says its statements need it)",
+							 due.qualified.c_str())));
+	});
 }
 
 /* Drops one index and records it; false (a WARNING said why) when the drop failed. Throws PgError. */
@@ -208,7 +225,16 @@ LifecyclePass(int *dropped, pg::detail::PendingError *error) noexcept
 			pg::Call([] { pg::EndWork(); });
 			if (!hold.empty())
 				break;
-			if (d.action == "revert" && auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
+			if (d.action == "revert" && d.reason == "superseded") {
+				// No clean measurement: a later build of ours for the same statements began before any came.
+				// The planner decides: it goes only if its statements keep their cost without it.
+				std::string evidence;
+				if (!CoveredCanGo(d, &evidence))
+					RecordValidation(
+						d, WithFields(d.details, evidence + ", \"reason\": null, \"judged_by\": \"planner\""));
+				else if (auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
+					*dropped += DropAndRecord(d, "index_reverted", WithFields(d.details, evidence)) ? 1 : 0;
+			} else if (d.action == "revert" && auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
 				*dropped += DropAndRecord(d, "index_reverted", d.details) ? 1 : 0;
 			else if (d.action == "retire" && auto_mode && control::FeatureEnabled(control::Feature::IndexRetirement)) {
 				std::string evidence;

@@ -2,6 +2,10 @@
 # sim.sh — the CRM simulator's steps, for `make demo`, `make sim-baseline` and `make sim-autoindex`.
 #
 #   sim.sh baseline | autoindex     one run, written to $SIM_OUT/<mode>.json
+#   sim.sh shift                    the shift scenario: one autoindex run with the background worker alone
+#                                   ($SIM_SHIFT_DURATION s; halfway contacts_by_phone stops and
+#                                   contacts_by_title starts), written to $SIM_OUT/shift.json, and its
+#                                   timeline report ($SIM_OUT/timeline.md, timeline.html, timeline.svg)
 #
 # With PGHOST or PGPORT set, it uses that running server (which must preload indexpilot): it creates the
 # extension if missing and, if schema crm does not exist, creates and seeds it (setup) first. Without
@@ -11,7 +15,11 @@
 # Settings (environment, with the demo's defaults): SIM_TENANTS=1000 SIM_CONTACTS=1000 SIM_CLIENTS=8
 # SIM_RATE=400 (statements/s over all clients: a fixed demand, so latencies compare service, not queueing)
 # SIM_PROTOCOL=prepared (or unnamed: parsed and planned at every execution) SIM_DURATION=90 SIM_WARMUP=60
-# SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out.
+# SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out; for the shift scenario
+# SIM_SHIFT_DURATION=360 and SIM_SHIFT_WARMUP=30. SIM_SHARED_BUFFERS: the throwaway cluster's
+# shared_buffers, 512MB (1536MB for the shift scenario, whose second half reads across the contacts table:
+# the CRM and its indexes then fit, and the timeline shows IndexPilot's doing rather than this machine's
+# disk reads).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/scripts/lib.sh
@@ -27,12 +35,14 @@ SIM_DECIDE_WAIT=${SIM_DECIDE_WAIT:-60}
 SIM_SCENARIO=${SIM_SCENARIO:-steady}
 SIM_SEED=${SIM_SEED:-42}
 SIM_OUT=${SIM_OUT:-sim-out}
+SIM_SHIFT_DURATION=${SIM_SHIFT_DURATION:-360}
+SIM_SHIFT_WARMUP=${SIM_SHIFT_WARMUP:-30}
 CRMSIM=$(pwd)/test/sim/crmsim
 
 # Server settings for a cluster the simulator runs on: room for the CRM in shared buffers, clients, builds.
 ip_sim_conf() {
 	ip_as_server_user tee -a "$1/postgresql.conf" >/dev/null <<CONF
-shared_buffers = '512MB'
+shared_buffers = '${SIM_SHARED_BUFFERS:-512MB}'
 max_connections = 60
 maintenance_work_mem = '256MB'
 max_wal_size = '4GB'
@@ -55,6 +65,24 @@ sim_run() {
 		--out "$SIM_OUT/$2.json"
 }
 
+# sim_shift DSN: the shift scenario (the worker alone), written to $SIM_OUT/shift.json, and its report.
+sim_shift() {
+	mkdir -p "$SIM_OUT"
+	"$CRMSIM" run --dsn "$1" --mode autoindex --scenario shift --clients "$SIM_CLIENTS" --rate "$SIM_RATE" \
+		--protocol "$SIM_PROTOCOL" --duration "$SIM_SHIFT_DURATION" --warmup "$SIM_SHIFT_WARMUP" --seed "$SIM_SEED" \
+		--out "$SIM_OUT/shift.json"
+	"$CRMSIM" timeline --run "$SIM_OUT/shift.json" --out-dir "$SIM_OUT"
+}
+
+# sim_step DSN MODE: what `sim.sh MODE` runs once the server is there.
+sim_step() {
+	if [ "$2" = shift ]; then
+		sim_shift "$1"
+	else
+		sim_run "$1" "$2"
+	fi
+}
+
 # Sourced by demo.sh for the functions above; run, it does one step.
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
 	return 0
@@ -62,9 +90,9 @@ fi
 
 MODE=${1:-}
 case "$MODE" in
-	baseline | autoindex) ;;
+	baseline | autoindex | shift) ;;
 	*)
-		echo "usage: sim.sh baseline|autoindex" >&2
+		echo "usage: sim.sh baseline|autoindex|shift" >&2
 		exit 2
 		;;
 esac
@@ -76,11 +104,14 @@ if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ]; then
 	if [ "$(psql -X -Atc "SELECT count(*) FROM pg_namespace WHERE nspname = 'crm'")" = 0 ]; then
 		sim_setup ""
 	fi
-	sim_run "" "$MODE"
+	sim_step "" "$MODE"
 	exit 0
 fi
 
 ip_cleanup_on_exit
+if [ "$MODE" = shift ]; then
+	SIM_SHARED_BUFFERS=${SIM_SHARED_BUFFERS:-1536MB}
+fi
 
 bash test/scripts/deps.sh
 make -s all
@@ -96,5 +127,5 @@ ip_cluster_start "$DATADIR"
 DSN="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
 "$IP_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$DSN" -c 'CREATE EXTENSION indexpilot'
 sim_setup "$DSN"
-sim_run "$DSN" "$MODE"
+sim_step "$DSN" "$MODE"
 echo "sim: stopping the cluster"

@@ -6,6 +6,8 @@
  *                        register it with IndexPilot
  *   crmsim run           a baseline, expert or autoindex run; writes one JSON file
  *   crmsim report        Markdown, HTML and SVG from a baseline and an autoindex JSON file
+ *   crmsim timeline      the timeline report of one run (scenario shift): latency per pattern over time,
+ *                        each index's life, the shift's criteria
  *   crmsim bench-report  make bench-advisor's table: IndexPilot's runs against the expert's, repetition by
  *                        repetition, with the goals' verdicts
  *
@@ -15,14 +17,17 @@
 #include "bench.hpp"
 #include "report.hpp"
 #include "sim_logic.hpp"
+#include "timeline.hpp"
 
 #include <libpq-fe.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,7 +81,18 @@ const OptionSpec kRunOptions[] = {
 	 "(warm-up, IndexPilot decides, measured run)"},
 	{"scenario", "steady",
 	 "steady (uniform tenants), spike (a quarter of the clients, all of them in the middle "
-	 "fifth of the run) or skew (Zipf over tenants)"},
+	 "fifth of the run), skew (Zipf over tenants) or shift (contacts_by_title does not run until halfway "
+	 "through the measured run, when contacts_by_phone stops and contacts_by_title starts with both shares; "
+	 "the run records a timeline)"},
+	{"decide", "",
+	 "autoindex: run_now (indexpilot_run_now() until nothing is chosen, before the measured run) or worker "
+	 "(the background worker alone, during the measured run; the warm-up runs with IndexPilot switched off); "
+	 "default: worker for shift, run_now otherwise"},
+	{"worker-settings",
+	 "flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s,retire_after=1min,stats_window=1min",
+	 "--decide worker: indexpilot.* settings for the run (ALTER SYSTEM, restored afterwards); '' leaves the "
+	 "server's"},
+	{"window", "10", "seconds per window of the timeline"},
 	{"clients", "4", "concurrent client connections"},
 	{"duration", "60", "seconds measured (0: no measured run; crmsim alternate measures it)"},
 	{"warmup", "30", "seconds of traffic before the measured run, not measured (autoindex: before IndexPilot decides)"},
@@ -111,6 +127,11 @@ const OptionSpec kReportOptions[] = {
 	{"min-ratio", "10", "hot patterns' p95 must improve at least this many times"},
 	{"strict", "no", "yes: exit with status 2 when a success criterion is not met"},
 };
+const OptionSpec kTimelineOptions[] = {
+	{"run", "sim-out/shift.json", "the run's JSON (crmsim run --scenario shift)"},
+	{"out-dir", "sim-out", "where timeline.md, timeline.html and timeline.svg go"},
+	{"strict", "no", "yes: exit with status 2 when a criterion is not met"},
+};
 const OptionSpec kBenchReportOptions[] = {
 	{"dir", "", "one form's directory: rep-1/indexpilot.json, rep-1/expert.json, rep-2/..."},
 	{"title", "", "the table's heading (default: the directory)"},
@@ -132,6 +153,8 @@ const CommandSpec kCommands[] = {
 	 kAlternateOptions, sizeof kAlternateOptions / sizeof kAlternateOptions[0]},
 	{"report", "write the before/after report from two JSON files", kReportOptions,
 	 sizeof kReportOptions / sizeof kReportOptions[0]},
+	{"timeline", "write the timeline report of one run (scenario shift)", kTimelineOptions,
+	 sizeof kTimelineOptions / sizeof kTimelineOptions[0]},
 	{"bench-report", "print make bench-advisor's table for one form from its repetitions' JSON files",
 	 kBenchReportOptions, sizeof kBenchReportOptions / sizeof kBenchReportOptions[0]},
 };
@@ -147,7 +170,7 @@ PrintHelp(const CommandSpec *only)
 		for (size_t i = 0; i < c.count; i++)
 			printf("  --%-16s %s%s%s%s\n", c.options[i].name, c.options[i].help, *c.options[i].def ? " (default: " : "",
 				   c.options[i].def, *c.options[i].def ? ")" : "");
-		if (strcmp(c.name, "report") != 0 && strcmp(c.name, "bench-report") != 0)
+		if (strcmp(c.name, "report") != 0 && strcmp(c.name, "bench-report") != 0 && strcmp(c.name, "timeline") != 0)
 			for (const auto &o : kCommon)
 				printf("  --%-16s %s%s%s%s\n", o.name, o.help, *o.def ? " (default: " : "", o.def, *o.def ? ")" : "");
 	}
@@ -579,12 +602,32 @@ struct Workload {
 	uint64_t seed = 42;
 	std::string phase;
 	bool keep_samples = false; /* WorkloadResult::samples: every latency, for runs measured in slices */
+	double shift_at = -1;      /* seconds into the run at which the shift scenario's mix changes; < 0: never */
+	bool timeline = false;     /* WorkloadResult::timed: every latency with its time */
 };
+
+/* The shift scenario: the pattern that stops halfway, and the one that takes its share of the statements. */
+constexpr sim::PatternId kShiftStops = sim::kContactsByPhone;
+constexpr sim::PatternId kShiftStarts = sim::kContactsByTitle;
+
+/* Before the shift the pattern that starts does not run at all; after it, it has both shares. */
+std::array<double, sim::kPatternCount>
+ShiftWeights(bool after)
+{
+	auto w = sim::Mix::DefaultWeights();
+	if (after) {
+		w[kShiftStarts] += w[kShiftStops];
+		w[kShiftStops] = 0;
+	} else
+		w[kShiftStarts] = 0;
+	return w;
+}
 
 struct WorkloadResult {
 	std::array<sim::LatencySummary, sim::kPatternCount> patterns;
 	std::array<std::vector<double>, sim::kPatternCount> samples;
 	std::array<uint64_t, sim::kPatternCount> errors{};
+	std::vector<sim::TimedSample> timed;
 	double seconds = 0;
 	uint64_t statements = 0;
 	double backend_cpu_seconds = -1; // the clients' server backends, user + system; -1: not measurable here
@@ -628,7 +671,9 @@ WorkloadResult
 RunWorkload(const Workload &w)
 {
 	const int base_clients = w.scenario == "spike" ? std::max(1, w.clients / 4) : w.clients;
-	sim::Mix mix(!w.custom_tenants.empty());
+	const bool shift = w.scenario == "shift";
+	sim::Mix mix(!w.custom_tenants.empty(), shift ? ShiftWeights(false) : sim::Mix::DefaultWeights()),
+		shifted(!w.custom_tenants.empty(), ShiftWeights(true));
 	std::unique_ptr<sim::Zipf> zipf;
 	if (w.scenario == "skew")
 		zipf = std::make_unique<sim::Zipf>(w.scale.tenants, w.zipf_s);
@@ -636,6 +681,7 @@ RunWorkload(const Workload &w)
 	struct ClientData {
 		std::array<std::vector<double>, sim::kPatternCount> samples;
 		std::array<uint64_t, sim::kPatternCount> errors{};
+		std::vector<sim::TimedSample> timed;
 		std::vector<std::string> messages;
 		double cpu_seconds = -1;
 	};
@@ -644,6 +690,9 @@ RunWorkload(const Workload &w)
 	const auto start = Clock::now();
 	const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(w.seconds));
 	const auto burst_from = start + (end - start) * 2 / 5, burst_to = start + (end - start) * 3 / 5;
+	const auto shift_from =
+		w.shift_at < 0 ? Clock::time_point::max()
+					   : start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(w.shift_at));
 
 	auto client = [&](int id) {
 		ClientData &d = data[size_t(id)];
@@ -673,7 +722,7 @@ RunWorkload(const Workload &w)
 				else if (now - next > std::chrono::seconds(1))
 					next = now; // do not build up a debt of statements after a stall
 			}
-			sim::PatternId p = mix.Pick(rng.Uniform());
+			sim::PatternId p = (Clock::now() < shift_from ? mix : shifted).Pick(rng.Uniform());
 			uint32_t tenant;
 			if (p == sim::kContactsByCustom1)
 				tenant = w.custom_tenants[rng.Below(w.custom_tenants.size())];
@@ -702,9 +751,12 @@ RunWorkload(const Workload &w)
 			double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 			auto st = PQresultStatus(r);
 			PQclear(r);
-			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 				d.samples[p].push_back(ms);
-			else {
+				if (w.timeline)
+					d.timed.push_back(
+						{float(std::chrono::duration<double>(t0 - start).count()), uint8_t(p), float(ms)});
+			} else {
 				d.errors[p]++;
 				if (d.messages.size() < 3)
 					d.messages.push_back(std::string(sim::kPatterns[p].name) + ": " +
@@ -758,6 +810,12 @@ RunWorkload(const Workload &w)
 		res.errors[p] = errors;
 		res.patterns[p] = sim::Summarize(std::move(all), errors);
 		res.statements += res.patterns[p].count + errors;
+	}
+	if (w.timeline) {
+		for (auto &d : data)
+			res.timed.insert(res.timed.end(), d.timed.begin(), d.timed.end());
+		std::sort(res.timed.begin(), res.timed.end(),
+				  [](const sim::TimedSample &a, const sim::TimedSample &b) { return a.t_s < b.t_s; });
 	}
 	for (auto &d : data)
 		for (auto &m : d.messages)
@@ -929,6 +987,63 @@ Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_secon
 	return d;
 }
 
+/*
+ * --decide worker: sets each indexpilot.<name> of spec ("name=value,...") with ALTER SYSTEM and reloads;
+ * `restore` gets what puts back the values ALTER SYSTEM had before (or resets them). Returns the settings.
+ */
+json
+ApplyWorkerSettings(const Conn &c, const std::string &spec, std::vector<std::string> &restore)
+{
+	json applied = json::object();
+	std::istringstream in(spec);
+	for (std::string item; std::getline(in, item, ',');) {
+		if (item.empty())
+			continue;
+		auto eq = item.find('=');
+		if (eq == std::string::npos || eq == 0)
+			throw std::runtime_error("--worker-settings: '" + item + "' is not name=value");
+		const std::string name = "indexpilot." + item.substr(0, eq), value = item.substr(eq + 1);
+		if (!c.Bool("SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = $1)", {name}))
+			throw std::runtime_error("--worker-settings: this server has no setting " + name);
+		std::string before = c.Value("SELECT setting FROM pg_file_settings WHERE name = $1 AND applied AND "
+									 "sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1",
+									 {name});
+		restore.push_back(
+			before.empty() ? c.Value("SELECT format('ALTER SYSTEM RESET %I', $1::text)", {name})
+						   : c.Value("SELECT format('ALTER SYSTEM SET %I = %L', $1::text, $2::text)", {name, before}));
+		c.Exec(c.Value("SELECT format('ALTER SYSTEM SET %I = %L', $1::text, $2::text)", {name, value}));
+		applied[name] = value;
+	}
+	if (!applied.empty()) {
+		c.Exec("SELECT pg_reload_conf()");
+		restore.push_back("SELECT pg_reload_conf()");
+		std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // the workers read it at their next wake-up
+	}
+	return applied;
+}
+
+/* IndexPilot's lineage rows about indexes after `after_id`, each at its time in seconds after `t0` (epoch). */
+json
+TimelineEvents(const Conn &c, int64_t after_id, double t0)
+{
+	Result r = c.Exec("SELECT m.id, m.kind, coalesce(m.target_table, ''), coalesce(m.target_index, ''), "
+					  "m.details::text, m.parent_id, extract(epoch FROM m.occurred_at)::float8 - $2::float8 "
+					  "FROM indexpilot.mutation_log m WHERE m.id > $1 AND m.kind LIKE 'index%' "
+					  "AND m.kind <> 'index_skipped' ORDER BY m.id",
+					  {std::to_string(after_id), sim::Fmt("%.6f", t0)});
+	json list = json::array();
+	for (int i = 0; i < PQntuples(r.get()); i++)
+		list.push_back(
+			{{"id", std::stoll(PQgetvalue(r.get(), i, 0))},
+			 {"kind", PQgetvalue(r.get(), i, 1)},
+			 {"table", PQgetvalue(r.get(), i, 2)},
+			 {"index", PQgetvalue(r.get(), i, 3)},
+			 {"details", json::parse(PQgetvalue(r.get(), i, 4))},
+			 {"parent_id", PQgetisnull(r.get(), i, 5) ? json() : json(std::stoll(PQgetvalue(r.get(), i, 5)))},
+			 {"t_s", std::round(std::stod(PQgetvalue(r.get(), i, 6)) * 10) / 10}});
+	return list;
+}
+
 int
 Run(const Options &o)
 {
@@ -938,8 +1053,13 @@ Run(const Options &o)
 	Workload w;
 	w.dsn = o.Str("dsn");
 	w.scenario = o.Str("scenario");
-	if (w.scenario != "steady" && w.scenario != "spike" && w.scenario != "skew")
-		throw std::runtime_error("--scenario must be steady, spike or skew");
+	if (w.scenario != "steady" && w.scenario != "spike" && w.scenario != "skew" && w.scenario != "shift")
+		throw std::runtime_error("--scenario must be steady, spike, skew or shift");
+	std::string decide = o.Str("decide").empty() ? (w.scenario == "shift" ? "worker" : "run_now") : o.Str("decide");
+	if (decide != "run_now" && decide != "worker")
+		throw std::runtime_error("--decide must be run_now or worker");
+	const bool by_worker = mode == "autoindex" && decide == "worker";
+	const double window = o.Real("window", 1, 3600);
 	w.clients = int(o.Int("clients", 1, 1000));
 	w.seconds = o.Real("duration", 0, 86400);
 	w.rate = o.Real("rate", 0, 1e7);
@@ -1025,6 +1145,7 @@ Run(const Options &o)
 				 {"mode", mode},
 				 {"form", sim::FormName(w.scale.form)},
 				 {"scenario", w.scenario},
+				 {"decide", mode == "autoindex" ? decide : ""},
 				 {"clients", w.clients},
 				 {"duration_s", w.seconds},
 				 {"warmup_s", warmup},
@@ -1039,6 +1160,7 @@ Run(const Options &o)
 				 {"custom_text_1_tenants", w.custom_tenants.size()},
 				 {"custom_text_1_source", custom_source},
 				 {"server_version", c.Value("SHOW server_version")},
+				 {"shared_buffers", c.Value("SHOW shared_buffers")},
 				 {"started_at", NowIso()}};
 
 	std::vector<std::string> restore;
@@ -1053,6 +1175,10 @@ Run(const Options &o)
 		if (secondary && mode == "baseline")
 			std::cerr << "run: warning: schema crm already has " << secondary
 					  << " secondary index(es): this baseline does not show the CRM without indexes\n";
+	} else if (by_worker && installed) {
+		// IndexPilot starts from nothing when the measured run does: the warm-up only warms the caches.
+		std::vector<std::string> none;
+		ip["warmup_bypass"] = SetDecisions(c, false, none);
 	} else {
 		ip["enable"] = installed ? SetDecisions(c, true, restore) : "IndexPilot is not installed";
 	}
@@ -1073,7 +1199,15 @@ Run(const Options &o)
 		extra["expert_indexes"] = {{"file", o.Str("indexes")}, {"seconds", secs}};
 		fprintf(stderr, "run: the expert's indexes (%s) built in %.1f s\n", o.Str("indexes").c_str(), secs);
 	}
-	if (mode == "autoindex") {
+	json worker_settings = json::object();
+	if (by_worker && installed) {
+		worker_settings = ApplyWorkerSettings(c, o.Str("worker-settings"), restore);
+		ip["enable"] = SetDecisions(c, true, restore);
+		ip["decide"] = {{"method", "worker"},
+						{"settings", worker_settings},
+						{"summary", "the background worker alone decided, built, validated and retired during the "
+									"measured run (no indexpilot_run_now())"}};
+	} else if (mode == "autoindex") {
 		if (installed) {
 			std::cerr << "run: IndexPilot decides and builds\n";
 			ip["decide"] = Decide(c, start_id, indexes_at_start.size(), decide_wait);
@@ -1093,6 +1227,11 @@ Run(const Options &o)
 	// what the measured run starts with: the autoindex run's builds are done, the expert's indexes exist
 	extra["indexes_before_measured"] = Indexes(c);
 	w.phase = "measured";
+	if (w.scenario == "shift")
+		w.shift_at = w.seconds / 2;
+	w.timeline = w.scenario == "shift" || by_worker;
+	const int64_t measured_id = installed ? MaxMutationId(c) : 0;
+	const double server_t0 = std::stod(c.Value("SELECT extract(epoch FROM clock_timestamp())::float8"));
 	WorkloadResult res;
 	try {
 		if (w.seconds > 0)
@@ -1103,6 +1242,20 @@ Run(const Options &o)
 		for (const auto &s : restore)
 			c.Exec(s);
 		throw;
+	}
+	if (w.timeline) {
+		json tl = {{"window_s", window},
+				   {"series", sim::TimelineSeries(res.timed, window, w.seconds)},
+				   {"events", installed ? TimelineEvents(c, measured_id, server_t0) : json::array()},
+				   {"worker_settings", worker_settings}};
+		if (w.shift_at >= 0)
+			tl["shift"] = {{"at_s", w.shift_at},
+						   {"stopped", sim::kPatterns[kShiftStops].name},
+						   {"started", sim::kPatterns[kShiftStarts].name},
+						   {"stopped_field", sim::kPatterns[kShiftStops].field},
+						   {"started_field", sim::kPatterns[kShiftStarts].field},
+						   {"table", sim::kPatterns[kShiftStops].table}};
+		extra["timeline"] = tl;
 	}
 	// Without a measured run the switches stay as the run set them until crmsim alternate has measured it.
 	if (w.seconds > 0)
@@ -1357,6 +1510,37 @@ Report(const Options &o)
 	return !all && o.Yes("strict") ? 2 : 0;
 }
 
+/* ---- timeline --------------------------------------------------------------------------------------------- */
+int
+Timeline(const Options &o)
+{
+	json run = ReadJson(o.Str("run"));
+	if (!run.contains("timeline"))
+		throw std::runtime_error(o.Str("run") + ": the run recorded no timeline (crmsim run --scenario shift)");
+	const std::string dir = o.Str("out-dir");
+	auto criteria = sim::ShiftCriteria(run);
+	WriteFile(dir + "/timeline.md", sim::TimelineMarkdown(run, criteria));
+	WriteFile(dir + "/timeline.html", sim::TimelineHtml(run, criteria));
+	WriteFile(dir + "/" + sim::kTimelineSvgName, sim::TimelineSvg(run));
+	std::cout << "Each index's life (seconds since the measured run began):\n\n";
+	for (const auto &l : sim::IndexLifetimes(run["timeline"].value("events", json::array()))) {
+		auto t = [&](const char *k) {
+			return l[k].is_number() ? sim::Fmt("%.0f", l[k].get<double>()) : std::string("-");
+		};
+		std::cout << "  " << l.value("index", "") << " " << l.value("columns", "") << ": proposed " << t("proposed_s")
+				  << ", built " << t("built_s") << ", validated " << t("validated_s") << ", reverted "
+				  << t("reverted_s") << ", retired " << t("retired_s")
+				  << (l.value("reason", "").empty() ? "" : " (" + l.value("reason", "") + ")") << "\n";
+	}
+	std::cout << "\nreport: " << dir << "/timeline.md, " << dir << "/timeline.html, " << dir << "/"
+			  << sim::kTimelineSvgName << "\n\n"
+			  << sim::CriteriaText(criteria);
+	bool all = true;
+	for (const auto &c : criteria)
+		all = all && c.met;
+	return !all && o.Yes("strict") ? 2 : 0;
+}
+
 /* ---- bench-report ---------------------------------------------------------------------------------------- */
 int
 BenchReport(const Options &o)
@@ -1407,6 +1591,8 @@ main(int argc, char **argv)
 			return Alternate(o);
 		if (cmd->name == std::string("bench-report"))
 			return BenchReport(o);
+		if (cmd->name == std::string("timeline"))
+			return Timeline(o);
 		return Report(o);
 	} catch (const std::exception &e) {
 		std::cerr << "crmsim " << cmd->name << ": " << e.what() << "\n";

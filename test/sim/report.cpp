@@ -16,7 +16,7 @@ using nlohmann::json;
 namespace sim
 {
 
-static std::string
+std::string
 Ms(double v)
 {
 	if (v >= 100)
@@ -51,8 +51,7 @@ HtmlEscape(const std::string &s)
 	return out;
 }
 
-/* A Markdown table cell: no pipes or newlines. */
-static std::string
+std::string
 Cell(const std::string &s)
 {
 	std::string out;
@@ -331,8 +330,7 @@ Edges(const json &run)
 											  : std::vector<double>{};
 }
 
-/* Opens an SVG of W x H on a white background, with its title; SvgNoData closes one that has nothing to show. */
-static void
+void
 SvgOpen(std::ostringstream &o, int W, int H, const char *title)
 {
 	o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W
@@ -341,7 +339,7 @@ SvgOpen(std::ostringstream &o, int W, int H, const char *title)
 	o << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << title << "</text>\n";
 }
 
-static std::string
+std::string
 SvgNoData(std::ostringstream &o, int W, int H)
 {
 	o << "<text x=\"" << W / 2 << "\" y=\"" << H / 2 << "\" text-anchor=\"middle\">no data</text>\n</svg>\n";
@@ -596,7 +594,7 @@ IndexListMarkdown(const json &run)
 	return o.str();
 }
 
-static std::string
+std::string
 CriteriaMarkdown(const std::vector<Criterion> &criteria)
 {
 	std::ostringstream o;
@@ -694,10 +692,23 @@ SplitRow(const std::string &line)
 std::string
 ReportHtml(const json &before, const json &after, const std::vector<Criterion> &criteria)
 {
-	std::string md = ReportMarkdown(before, after, criteria);
+	return MarkdownHtml("IndexPilot CRM simulation: before and after", ReportMarkdown(before, after, criteria),
+						[&](const std::string &image) {
+							return image.find(kLatencySvgName) != std::string::npos
+									   ? LatencyDistributionSvg(before, after)
+									   : P95PerPatternSvg(before, after);
+						});
+}
+
+std::string
+MarkdownHtml(const std::string &title, const std::string &md,
+			 const std::function<std::string(const std::string &)> &svg)
+{
 	std::ostringstream o;
 	o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		 "<title>IndexPilot CRM simulation: before and after</title>\n<style>\n"
+		 "<title>"
+	  << HtmlEscape(title)
+	  << "</title>\n<style>\n"
 		 "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\n"
 		 "table{border-collapse:collapse;margin:1em 0;font-size:13px}\n"
 		 "th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}\n"
@@ -720,8 +731,7 @@ ReportHtml(const json &before, const json &after, const std::vector<Criterion> &
 	while (std::getline(lines, line)) {
 		if (line.rfind("![", 0) == 0) {
 			close_blocks();
-			o << (line.find(kLatencySvgName) != std::string::npos ? LatencyDistributionSvg(before, after)
-																  : P95PerPatternSvg(before, after));
+			o << svg(line);
 		} else if (line.rfind("#", 0) == 0) {
 			close_blocks();
 			size_t level = line.find_first_not_of('#');

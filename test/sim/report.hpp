@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,5 +61,17 @@ std::string ReportHtml(const nlohmann::json &before, const nlohmann::json &after
 std::string CriteriaText(const std::vector<Criterion> &criteria);
 
 std::string HtmlEscape(const std::string &s);
+
+/* Shared with the timeline report (timeline.cpp). */
+std::string Ms(double v);               // a latency in ms with sensible digits
+std::string Cell(const std::string &s); // a Markdown table cell: no pipes or newlines
+/* Opens an SVG of W x H on a white background, with its title; SvgNoData closes one that has nothing to show. */
+void SvgOpen(std::ostringstream &o, int W, int H, const char *title);
+std::string SvgNoData(std::ostringstream &o, int W, int H);
+std::string CriteriaMarkdown(const std::vector<Criterion> &criteria); // a list: MET / NOT MET, the findings
+/* A self-contained HTML page from the Markdown subset the reports write (headings, lists, tables,
+ * paragraphs, `code`, **bold**); each image line is replaced by svg(line). */
+std::string MarkdownHtml(const std::string &title, const std::string &md,
+						 const std::function<std::string(const std::string &)> &svg);
 
 } // namespace sim

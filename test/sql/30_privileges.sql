@@ -41,8 +41,8 @@ INSERT INTO expected_privilege VALUES
     -- the index lifecycle: what is due and index_health are readable by pg_monitor; updating the use, the worker only
     ('function indexpilot._own_indexes()',                                  'y', 'y', 'n',   'n'),
     ('function indexpilot._track_index_usage()',                            'y', 'n', 'n',   'n'),
-    ('function indexpilot._statements_around(bigint[],timestamp with time zone,timestamp with time zone,interval,interval)', 'y', 'y', 'n', 'n'),
-    ('function indexpilot._lifecycle_due(interval,double precision,interval,interval,interval)', 'y', 'y', 'n', 'n'),
+    ('function indexpilot._statements_around(bigint[],timestamp with time zone,timestamp with time zone,interval,interval,timestamp with time zone)', 'y', 'y', 'n', 'n'),
+    ('function indexpilot._lifecycle_due(interval,double precision,interval,interval,interval,double precision)', 'y', 'y', 'n', 'n'),
     ('function indexpilot._lifecycle_setting(text,text)',                   'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_reverted_until(text,bigint[])',          'y', 'y', 'n',   'n'),
     ('function indexpilot._advisor_failure_streak()',                       'y', 'y', 'n',   'n'),

@@ -110,6 +110,39 @@ SKIP:
 	unlike(slurp("$out/report.md"), qr/\*\*no\*\* \|/, 'every built index is traceable to its evidence');
 }
 
+# ---- the shift scenario: the worker alone, a timeline --------------------------------------------------
+# Halfway through, contacts_by_phone stops and contacts_by_title (absent until then) starts; the worker (not
+# indexpilot_run_now()) acts during the measured run with the settings given, restored afterwards.
+$ok = IPC::Run::run([ $sim, 'run', %common, '--mode', 'autoindex', '--scenario', 'shift', '--duration', '12',
+		'--warmup', '2', '--window', '2',
+		'--worker-settings', 'flush_interval=1s,advise_interval=2s,naptime=200ms,validate_window=2s',
+		'--out', "$out/shift.json" ], '>', \$stdout, '2>', \$stderr);
+ok($ok, 'shift run succeeds') or diag($stderr);
+my $shift = eval { decode_json(slurp("$out/shift.json")) } // {};
+is($shift->{meta}{decide}, 'worker', 'the shift scenario is decided by the worker alone');
+is($shift->{indexpilot}{decide}{method}, 'worker', '... and says so');
+is($shift->{timeline}{shift}{at_s}, 6, 'the shift is halfway through the measured run');
+is($shift->{timeline}{worker_settings}{'indexpilot.flush_interval'}, '1s', 'the worker settings of the run are recorded');
+is($node->safe_psql('postgres', 'SHOW indexpilot.flush_interval'), '1h', 'and put back after the run');
+my %series = %{ $shift->{timeline}{series} // {} };
+ok(@{ $series{contacts_by_phone} // [] }, 'contacts_by_phone ran before the shift');
+ok(!(grep { $_->{t_s} >= 6 } @{ $series{contacts_by_phone} // [] }), '... and not after it');
+my ($title_before, $title_after) = (0, 0);
+$_->{t_s} < 6 ? ($title_before += $_->{n}) : ($title_after += $_->{n}) for @{ $series{contacts_by_title} // [] };
+is($title_before, 0, 'contacts_by_title does not run before the shift');
+cmp_ok($title_after, '>', 0, "... and runs after it ($title_after statements)");
+is(ref $shift->{timeline}{events}, 'ARRAY', 'the lineage events of the run are listed');
+ok(!(grep { $_->{kind} =~ /^index_(build_finished|validated|retired|reverted)$/ && !defined $_->{parent_id} }
+	@{ $shift->{timeline}{events} // [] }), 'each event has the step it follows');
+$ok = IPC::Run::run([ $sim, 'timeline', '--run', "$out/shift.json", '--out-dir', $out ], '>', \$stdout, '2>', \$stderr);
+ok($ok, 'timeline report succeeds') or diag($stderr);
+like($stdout, qr/success criteria: (ALL MET|NOT MET)/, 'it prints the shift criteria');
+for my $f (qw(timeline.md timeline.html timeline.svg))
+{
+	ok(-s "$out/$f", "$f written");
+}
+like(slurp("$out/timeline.svg"), qr/^<svg .*contacts_by_title.*<\/svg>\s*$/s, 'the timeline plot is an SVG with the patterns');
+
 ok(!$node->log_contains(qr/PANIC|TRAP:|terminated by signal/), 'server log is clean');
 $node->stop('fast');
 done_testing();
