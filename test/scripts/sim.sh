@@ -15,7 +15,10 @@
 # Settings (environment, with the demo's defaults): SIM_TENANTS=1000 SIM_CONTACTS=1000 SIM_CLIENTS=8
 # SIM_RATE=400 (statements/s over all clients: a fixed demand, so latencies compare service, not queueing)
 # SIM_PROTOCOL=prepared (or unnamed: parsed and planned at every execution) SIM_DURATION=90 SIM_WARMUP=60
-# SIM_DECIDE_WAIT=60 SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out; for the shift scenario
+# SIM_DECIDE=worker (the background worker alone decides and builds, during the warm-up and until
+# nothing has been built for 30 s, with the simulator's short worker settings; run_now: the
+# indexpilot_run_now() loop instead) SIM_DECIDE_WAIT=180 (at most that long after the warm-up)
+# SIM_SCENARIO=steady SIM_SEED=42 SIM_OUT=sim-out; for the shift scenario
 # SIM_SHIFT_DURATION=360 and SIM_SHIFT_WARMUP=30. SIM_SHARED_BUFFERS: the throwaway cluster's
 # shared_buffers, 512MB (1536MB for the shift scenario, whose second half reads across the contacts table:
 # the CRM and its indexes then fit, and the timeline shows IndexPilot's doing rather than this machine's
@@ -31,7 +34,8 @@ SIM_RATE=${SIM_RATE:-400}
 SIM_PROTOCOL=${SIM_PROTOCOL:-prepared}
 SIM_DURATION=${SIM_DURATION:-90}
 SIM_WARMUP=${SIM_WARMUP:-60}
-SIM_DECIDE_WAIT=${SIM_DECIDE_WAIT:-60}
+SIM_DECIDE_WAIT=${SIM_DECIDE_WAIT:-180}
+SIM_DECIDE=${SIM_DECIDE:-worker}
 SIM_SCENARIO=${SIM_SCENARIO:-steady}
 SIM_SEED=${SIM_SEED:-42}
 SIM_OUT=${SIM_OUT:-sim-out}
@@ -60,7 +64,7 @@ sim_setup() {
 sim_run() {
 	mkdir -p "$SIM_OUT"
 	"$CRMSIM" run --dsn "$1" --mode "$2" --scenario "$SIM_SCENARIO" --clients "$SIM_CLIENTS" --rate "$SIM_RATE" \
-		--protocol "$SIM_PROTOCOL" \
+		--protocol "$SIM_PROTOCOL" --decide "$SIM_DECIDE" \
 		--duration "$SIM_DURATION" --warmup "$SIM_WARMUP" --decide-wait "$SIM_DECIDE_WAIT" --seed "$SIM_SEED" \
 		--out "$SIM_OUT/$2.json"
 }

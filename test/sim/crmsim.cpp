@@ -86,8 +86,9 @@ const OptionSpec kRunOptions[] = {
 	 "the run records a timeline)"},
 	{"decide", "",
 	 "autoindex: run_now (indexpilot_run_now() until nothing is chosen, before the measured run) or worker "
-	 "(the background worker alone, during the measured run; the warm-up runs with IndexPilot switched off); "
-	 "default: worker for shift, run_now otherwise"},
+	 "(the background worker alone: in the shift scenario during the measured run, after a warm-up with "
+	 "IndexPilot switched off; otherwise during the warm-up and until nothing has been built for 30 s, at most "
+	 "--decide-wait seconds); default: worker for shift, run_now otherwise"},
 	{"worker-settings",
 	 "flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s,retire_after=1min,stats_window=1min",
 	 "--decide worker: indexpilot.* settings for the run (ALTER SYSTEM, restored afterwards); '' leaves the "
@@ -96,7 +97,7 @@ const OptionSpec kRunOptions[] = {
 	{"clients", "4", "concurrent client connections"},
 	{"duration", "60", "seconds measured (0: no measured run; crmsim alternate measures it)"},
 	{"warmup", "30", "seconds of traffic before the measured run, not measured (autoindex: before IndexPilot decides)"},
-	{"decide-wait", "60", "autoindex without indexpilot_run_now(): seconds to wait for the background worker"},
+	{"decide-wait", "60", "autoindex by the worker (or without indexpilot_run_now()): seconds to wait for it"},
 	{"rate", "0", "target statements per second over all clients (0: as fast as they can)"},
 	{"protocol", "prepared",
 	 "prepared (each client prepares each statement once, as drivers and pools do) or unnamed (parsed and "
@@ -925,6 +926,41 @@ SetDecisions(const Conn &c, bool on, std::vector<std::string> &restore)
 				"nor indexpilot.mode exists), so the run only measures the server with capture";
 }
 
+/*
+ * Waits for the background worker to decide and build: until something was built and nothing more for
+ * `quiet` seconds (and no build is running), or wait_seconds have passed.
+ */
+json
+WaitForWorker(const Conn &c, int64_t start_id, size_t indexes_before, double wait_seconds, double quiet)
+{
+	json d;
+	d["method"] = "waited_for_worker";
+	auto t0 = Clock::now();
+	auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+	int64_t built = 0, stable_since_builds = -1;
+	auto stable_from = Clock::now(), shown = Clock::now();
+	while (elapsed() < wait_seconds) {
+		std::this_thread::sleep_for(std::chrono::seconds(2));
+		built = BuildsSince(c, start_id, indexes_before);
+		const bool running = c.Bool("SELECT EXISTS (SELECT 1 FROM pg_stat_progress_create_index WHERE datname = "
+									"current_database())");
+		if (built != stable_since_builds || running) {
+			stable_since_builds = built;
+			stable_from = Clock::now();
+		} else if (built > 0 && Clock::now() - stable_from > std::chrono::duration<double>(quiet)) {
+			break; // something was built and nothing more for `quiet` seconds
+		}
+		if (Clock::now() - shown >= std::chrono::seconds(10)) {
+			shown = Clock::now();
+			fprintf(stderr, "run: waiting for the worker: %.0f/%.0f s, %lld index build(s) so far\n", elapsed(),
+					wait_seconds, (long long)built);
+		}
+	}
+	d["summary"] = "waited " + std::to_string(int(elapsed())) + " s (at most " + std::to_string(int(wait_seconds)) +
+				   " s) for the background worker, which made " + std::to_string(built) + " index build(s)";
+	return d;
+}
+
 json
 Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_seconds)
 {
@@ -961,22 +997,8 @@ Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_secon
 		d["summary"] = "called indexpilot_run_now() " + std::to_string(calls.size()) + " time(s); " +
 					   std::to_string(std::max<int64_t>(built, 0)) + " index build(s) since the run began";
 	} else {
-		d["method"] = "waited_for_worker";
-		int64_t built = 0, stable_since_builds = -1;
-		auto stable_from = Clock::now();
-		while (elapsed() < wait_seconds) {
-			std::this_thread::sleep_for(std::chrono::seconds(2));
-			built = BuildsSince(c, start_id, indexes_before);
-			if (built != stable_since_builds) {
-				stable_since_builds = built;
-				stable_from = Clock::now();
-			} else if (built > 0 && Clock::now() - stable_from > std::chrono::seconds(10)) {
-				break; // something was built and nothing more for 10 s
-			}
-		}
-		d["summary"] = "indexpilot_run_now() does not exist in this installation; waited " +
-					   std::to_string(int(elapsed())) + " s (at most " + std::to_string(int(wait_seconds)) +
-					   " s) for the background worker, which made " + std::to_string(built) + " index build(s)";
+		d = WaitForWorker(c, start_id, indexes_before, wait_seconds, 10);
+		d["summary"] = "indexpilot_run_now() does not exist in this installation; " + d["summary"].get<std::string>();
 	}
 	// builds still in progress finish before the measured run
 	auto w0 = Clock::now();
@@ -1164,6 +1186,7 @@ Run(const Options &o)
 				 {"started_at", NowIso()}};
 
 	std::vector<std::string> restore;
+	json worker_settings = json::object();
 	int64_t start_id = installed ? MaxMutationId(c) : 0;
 	json indexes_at_start = Indexes(c);
 	json extra;
@@ -1175,10 +1198,14 @@ Run(const Options &o)
 		if (secondary && mode == "baseline")
 			std::cerr << "run: warning: schema crm already has " << secondary
 					  << " secondary index(es): this baseline does not show the CRM without indexes\n";
-	} else if (by_worker && installed) {
+	} else if (by_worker && installed && w.scenario == "shift") {
 		// IndexPilot starts from nothing when the measured run does: the warm-up only warms the caches.
 		std::vector<std::string> none;
 		ip["warmup_bypass"] = SetDecisions(c, false, none);
+	} else if (by_worker && installed) {
+		// The worker decides and builds during the warm-up and the wait after it; then the measured run.
+		worker_settings = ApplyWorkerSettings(c, o.Str("worker-settings"), restore);
+		ip["enable"] = SetDecisions(c, true, restore);
 	} else {
 		ip["enable"] = installed ? SetDecisions(c, true, restore) : "IndexPilot is not installed";
 	}
@@ -1199,8 +1226,16 @@ Run(const Options &o)
 		extra["expert_indexes"] = {{"file", o.Str("indexes")}, {"seconds", secs}};
 		fprintf(stderr, "run: the expert's indexes (%s) built in %.1f s\n", o.Str("indexes").c_str(), secs);
 	}
-	json worker_settings = json::object();
-	if (by_worker && installed) {
+	if (by_worker && installed && w.scenario != "shift") {
+		std::cerr << "run: waiting for IndexPilot's worker to decide and build\n";
+		ip["decide"] = WaitForWorker(c, start_id, indexes_at_start.size(), decide_wait, 30);
+		ip["decide"]["method"] = "worker";
+		ip["decide"]["settings"] = worker_settings;
+		ip["decide"]["summary"] = "the background worker alone (no indexpilot_run_now()), during the warm-up and "
+								  "after it: " +
+								  ip["decide"]["summary"].get<std::string>();
+		std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
+	} else if (by_worker && installed) {
 		worker_settings = ApplyWorkerSettings(c, o.Str("worker-settings"), restore);
 		ip["enable"] = SetDecisions(c, true, restore);
 		ip["decide"] = {{"method", "worker"},
@@ -1248,6 +1283,15 @@ Run(const Options &o)
 				   {"series", sim::TimelineSeries(res.timed, window, w.seconds)},
 				   {"events", installed ? TimelineEvents(c, measured_id, server_t0) : json::array()},
 				   {"worker_settings", worker_settings}};
+		if (w.shift_at >= 0) {
+			// the pattern that starts, second by second: its index may come within seconds of the shift
+			std::vector<sim::TimedSample> started;
+			for (const auto &t : res.timed)
+				if (t.pattern == kShiftStarts)
+					started.push_back(t);
+			tl["started_per_second"] =
+				sim::TimelineSeries(started, 1, w.seconds).value(sim::kPatterns[kShiftStarts].name, json::array());
+		}
 		if (w.shift_at >= 0)
 			tl["shift"] = {{"at_s", w.shift_at},
 						   {"stopped", sim::kPatterns[kShiftStops].name},

@@ -278,12 +278,16 @@ ShiftCriteria(const json &run)
 		if (HasColumn(l, stopped_field) && T(l["built_s"]) >= 0 && T(l["built_s"]) < at) {
 			bool gone = T(l["retired_s"]) >= at;
 			retired.met = retired.met || gone;
-			retired.detail += l.value("index", "") + " " + l.value("columns", "") + " built at " +
-							  Fmt("%.0f", T(l["built_s"])) + " s" +
-							  (gone ? ", retired " + Fmt("%.0f", T(l["retired_s"]) - at) + " s after the shift (" +
-										  l.value("reason", "") + ")"
-									: ", still there at the end of the run") +
-							  "\n";
+			retired.detail +=
+				l.value("index", "") + " " + l.value("columns", "") + " built at " + Fmt("%.0f", T(l["built_s"])) +
+				" s" +
+				(gone ? ", retired " + Fmt("%.0f", T(l["retired_s"]) - at) + " s after the shift (" +
+							l.value("reason", "") + ")"
+				 : T(l["reverted_s"]) >= 0
+					 ? ", reverted at " + Fmt("%.0f", T(l["reverted_s"])) + " s (" + l.value("reason", "") + ")"
+				 : T(l["retired_s"]) >= 0 ? ", retired before the shift, at " + Fmt("%.0f", T(l["retired_s"])) + " s"
+										  : ", still there at the end of the run") +
+				"\n";
 		}
 	}
 	if (fresh.detail.empty())
@@ -305,14 +309,22 @@ ShiftCriteria(const json &run)
 			settled = T(l["validated_s"]) >= 0 ? T(l["validated_s"]) : built + Num(tl, "window_s", 10);
 			break;
 		}
+	// Before: its statements in the seconds before the build (per second when the run has that, since the
+	// build may come within seconds of the shift); after: the windows from the validation on.
 	double n_before = 0, ms_before = 0, n_after = 0, ms_after = 0;
 	const double window = Num(tl, "window_s", 10);
-	for (const auto &w : tl.value("series", json::object()).value(started, json::array())) {
+	const bool per_second = tl.contains("started_per_second");
+	for (const auto &w :
+		 per_second ? tl["started_per_second"] : tl.value("series", json::object()).value(started, json::array())) {
 		const double t = Num(w, "t_s", 0), n = Num(w, "n", 0), avg = Num(w, "avg_ms", 0);
-		if (built >= 0 && t + window <= built) {
+		if (built >= 0 && t + (per_second ? 1 : window) <= built) {
 			n_before += n;
 			ms_before += n * avg;
-		} else if (settled >= 0 && t >= settled) {
+		}
+	}
+	for (const auto &w : tl.value("series", json::object()).value(started, json::array())) {
+		const double t = Num(w, "t_s", 0), n = Num(w, "n", 0), avg = Num(w, "avg_ms", 0);
+		if (settled >= 0 && t >= settled) {
 			n_after += n;
 			ms_after += n * avg;
 		}

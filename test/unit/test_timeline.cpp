@@ -140,6 +140,21 @@ BOOST_AUTO_TEST_CASE(shift_criteria_met_and_not_met)
 	BOOST_TEST(reverted[0].detail.find("then dropped (not_faster)") != std::string::npos);
 	BOOST_TEST(!reverted[3].met);
 
+	// built seconds after the shift: no 10 s window before it, the per-second series has them
+	json quick = ShiftRun(true, 0.2);
+	for (auto &e : quick["timeline"]["events"])
+		if (e["index"] == "ip_title" && e["kind"] == "index_build_finished")
+			e["t_s"] = 184.0;
+	quick["timeline"]["series"]["contacts_by_title"][0]["t_s"] = 190.0; // no 10 s window ends before 184
+	BOOST_TEST(!sim::ShiftCriteria(quick)[2].met);
+	BOOST_TEST(sim::ShiftCriteria(quick)[2].detail.find("too few statements") != std::string::npos);
+	quick["timeline"]["started_per_second"] = json::array();
+	for (int t = 180; t < 186; t++)
+		quick["timeline"]["started_per_second"].push_back({{"t_s", t}, {"n", 70}, {"avg_ms", t < 184 ? 20.0 : 0.3}});
+	auto fast = sim::ShiftCriteria(quick);
+	BOOST_TEST(fast[2].met, fast[2].detail);
+	BOOST_TEST(fast[2].detail.find("over 280 statements before the build") != std::string::npos);
+
 	// a run without a shift
 	auto none = sim::ShiftCriteria(json{{"timeline", json::object()}});
 	BOOST_TEST(!none[0].met);
