@@ -114,9 +114,10 @@ GRANT EXECUTE ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, t
 --             otherwise 'revert', with the reason: not_used, not_faster, regression;
 --             no calls after the build yet: wait, up to four windows (at least two minute buckets), then
 --             judged on use alone; "after" ends where a later build of ours for some of the same statements
---             began (what follows measures both): with no such clean bucket at all, 'revert' with reason
---             'superseded' by that index, which the worker carries out only when the planner says the
---             statements keep their cost without this one (and validates it otherwise);
+--             began (what follows measures both): with no such clean bucket at all, once the later one is
+--             validated, 'revert' with reason 'superseded' by it, which the worker carries out only when
+--             the planner says the statements keep their cost without this one (and validates it
+--             otherwise);
 --   retire    a validated index unused for retire_after and the statistics window ('unused'), or whose key is a prefix of the key of
 --             another validated IndexPilot index that holds its INCLUDE columns too ('covered', checked by
 --             the worker with the planner before it drops anything).
@@ -145,6 +146,8 @@ DECLARE
     later_name name;
     later_oid oid;
     later_start timestamptz;
+    later_validated bigint;
+    n_any bigint;
 BEGIN
     IF validate_window IS NULL OR max_regression IS NULL OR retire_after IS NULL OR flush_interval IS NULL
        OR stats_window IS NULL OR min_improvement IS NULL THEN
@@ -157,12 +160,13 @@ BEGIN
         IF o.validated_id IS NULL THEN
             CONTINUE WHEN pg_catalog.clock_timestamp() - o.finished_at < validate_window;
             -- the first later build of ours for some of the same statements: what comes after it measures both
-            SELECT x.index_name, x.index_oid, x.started_at INTO later_name, later_oid, later_start FROM indexpilot._own_indexes() x
+            SELECT x.index_name, x.index_oid, x.started_at, x.validated_id
+            INTO later_name, later_oid, later_start, later_validated FROM indexpilot._own_indexes() x
             WHERE x.index_oid <> o.index_oid AND x.started_at > o.started_at
               AND x.queryids && coalesce(o.queryids, '{}')
             ORDER BY x.started_at LIMIT 1;
             statements := '[]';
-            n_before := 0; n_after := 0; t_before := 0; t_after := 0; worst_id := NULL; worst_ratio := 0;
+            n_before := 0; n_after := 0; n_any := 0; t_before := 0; t_after := 0; worst_id := NULL; worst_ratio := 0;
             FOR st IN SELECT * FROM indexpilot._statements_around(coalesce(o.queryids, '{}'), o.started_at,
                                                                    o.finished_at, flush_interval, stats_window,
                                                                    later_start) LOOP
@@ -174,6 +178,7 @@ BEGIN
                 statements := statements || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                     'queryid', st.queryid, 'calls_before', st.calls_before, 'ms_per_call_before', st.ms_before,
                     'calls_after', st.calls_after, 'ms_per_call_after', st.ms_after));
+                n_any := n_any + st.calls_after;
                 CONTINUE WHEN st.calls_before = 0 OR st.calls_after = 0 OR st.ms_before IS NULL;
                 -- the time the statements take after, against what the same calls took before
                 n_after := n_after + st.calls_after;
@@ -190,8 +195,11 @@ BEGIN
                                < GREATEST(4 * validate_window, interval '2 minutes') THEN
                 CONTINUE; /* nothing measured after the build yet (buckets are a minute wide) */
             END IF;
+            -- Nothing after it but what measures the later one too: the later one's verdict comes first (it
+            -- may be reverted, and then this one is measured on its own after all).
+            CONTINUE WHEN used AND n_any = 0 AND later_name IS NOT NULL AND later_validated IS NULL;
             reason := CASE WHEN NOT used THEN 'not_used'
-                           WHEN n_after = 0 AND later_name IS NOT NULL THEN 'superseded'
+                           WHEN n_any = 0 AND later_name IS NOT NULL THEN 'superseded'
                            WHEN worst_id IS NOT NULL THEN 'regression'
                            WHEN n_after > 0 AND t_after > t_before * (1 - min_improvement) THEN 'not_faster'
                       END;
@@ -209,9 +217,10 @@ BEGIN
                 'slowest_statement', worst_id,
                 'statements', statements, 'index_oid', o.index_oid)
                 || CASE WHEN later_name IS NULL THEN '{}'::jsonb
-                        ELSE pg_catalog.jsonb_build_object('measured_until', later_start,
-                                                           'superseded_by', later_name,
-                                                           'superseded_by_oid', later_oid) END;
+                        ELSE pg_catalog.jsonb_build_object('measured_until', later_start) END
+                || CASE WHEN reason = 'superseded'
+                        THEN pg_catalog.jsonb_build_object('superseded_by', later_name, 'superseded_by_oid', later_oid)
+                        ELSE '{}'::jsonb END;
             RETURN NEXT;
             CONTINUE;
         END IF;

@@ -62,7 +62,7 @@ struct Due {
 	std::string action; /* validate, revert, retire */
 	Oid index_oid = InvalidOid;
 	Oid relid = InvalidOid;
-	std::string qualified, name, table, details, reason;
+	std::string qualified, name, table, details, reason, superseded_by;
 	int64 parent = 0;
 	std::vector<std::int64_t> queryids;
 };
@@ -113,7 +113,7 @@ ReadDue(std::vector<Due> *out)
 	pg::Call([] { pg::SpiExec("SELECT indexpilot._track_index_usage()"); });
 	const uint64 n = pg::Call([&] {
 		return pg::SpiExec("SELECT action, index_oid, relid, qualified_name, index_name, target_table, parent_id, "
-						   "queryids::text, details::text, details->>'reason' "
+						   "queryids::text, details::text, details->>'reason', details->>'superseded_by' "
 						   "FROM indexpilot._lifecycle_due($1::interval, $2::float8, $3::interval, $4::interval, "
 						   "$5::interval, $6::float8)",
 						   6, args);
@@ -135,6 +135,7 @@ ReadDue(std::vector<Due> *out)
 		d.queryids = ParseIds(text(8));
 		d.details = text(9);
 		d.reason = text(10);
+		d.superseded_by = text(11);
 		out->push_back(std::move(d));
 	}
 	for (const Due &d : *out) {
@@ -149,9 +150,13 @@ ReadDue(std::vector<Due> *out)
 	pg::Call([] { pg::EndWork(); });
 }
 
-/* The planner's word on dropping an index another one covers, in one unit of work. Throws PgError. */
-static bool
-CoveredCanGo(const Due &due, std::string *evidence)
+/* The planner's word on dropping an index another one serves: its statements keep their cost without it
+ * (go), cost more (needed), or could not all be planned (none). */
+enum class PlannerWord { Go, Needed, None };
+
+/* Asks the planner about dropping an index, in one unit of work. Throws PgError. */
+static PlannerWord
+AskPlanner(const Due &due, std::string *evidence)
 {
 	pg::Call([] { pg::BeginWork("indexpilot: costing a retirement"); });
 	const advisor::DropCost c = advisor::CostOfDropping(due.index_oid, due.queryids);
@@ -159,8 +164,9 @@ CoveredCanGo(const Due &due, std::string *evidence)
 	*evidence =
 		", \"statements\": " + std::to_string(c.statements) + ", \"statements_planned\": " + std::to_string(c.planned) +
 		", \"cost_with\": " + std::to_string(c.cost_with) + ", \"cost_without\": " + std::to_string(c.cost_without);
-	return c.planned > 0 && c.planned == c.statements &&
-		   c.cost_without <= c.cost_with * (1 + kKeepCostTolerance) + 1e-9;
+	if (c.planned == 0 || c.planned != c.statements)
+		return PlannerWord::None;
+	return c.cost_without <= c.cost_with * (1 + kKeepCostTolerance) + 1e-9 ? PlannerWord::Go : PlannerWord::Needed;
 }
 
 /* Records the validation of an index the planner says its statements need, in one unit of work. */
@@ -174,8 +180,8 @@ RecordValidation(const Due &due, const std::string &details)
 	});
 	pg::Call([] { pg::EndWork(); });
 	pg::Call([&] {
-		ereport(LOG, (errmsg("indexpilot validated index %s (the planner says its statements need it)",
-							 due.qualified.c_str())));
+		ereport(LOG, (errmsg("indexpilot validated index %s (%s did not make it redundant)", due.qualified.c_str(),
+							 due.superseded_by.c_str())));
 	});
 }
 
@@ -227,18 +233,21 @@ LifecyclePass(int *dropped, pg::detail::PendingError *error) noexcept
 				break;
 			if (d.action == "revert" && d.reason == "superseded") {
 				// No clean measurement: a later build of ours for the same statements began before any came.
-				// The planner decides: it goes only if its statements keep their cost without it.
+				// The planner decides: it goes only if its statements keep their cost without it; without a
+				// word (they could not all be planned), it is validated on its use.
 				std::string evidence;
-				if (!CoveredCanGo(d, &evidence))
+				const PlannerWord word = AskPlanner(d, &evidence);
+				if (word != PlannerWord::Go)
 					RecordValidation(
-						d, WithFields(d.details, evidence + ", \"reason\": null, \"judged_by\": \"planner\""));
+						d, WithFields(d.details, evidence + ", \"reason\": null, \"judged_by\": " +
+													 (word == PlannerWord::Needed ? "\"planner\"" : "\"use\"")));
 				else if (auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
 					*dropped += DropAndRecord(d, "index_reverted", WithFields(d.details, evidence)) ? 1 : 0;
 			} else if (d.action == "revert" && auto_mode && control::FeatureEnabled(control::Feature::IndexBuilding))
 				*dropped += DropAndRecord(d, "index_reverted", d.details) ? 1 : 0;
 			else if (d.action == "retire" && auto_mode && control::FeatureEnabled(control::Feature::IndexRetirement)) {
 				std::string evidence;
-				if (d.reason == "covered" && !CoveredCanGo(d, &evidence))
+				if (d.reason == "covered" && AskPlanner(d, &evidence) != PlannerWord::Go)
 					continue; /* the planner does not say its statements keep their cost: kept */
 				*dropped += DropAndRecord(d, "index_retired", WithFields(d.details, evidence)) ? 1 : 0;
 			}

@@ -89,10 +89,10 @@ const OptionSpec kRunOptions[] = {
 	 "(the background worker alone: in the shift scenario during the measured run, after a warm-up with "
 	 "IndexPilot switched off; otherwise during the warm-up and until nothing has been built for 30 s, at most "
 	 "--decide-wait seconds); default: worker for shift, run_now otherwise"},
-	{"worker-settings",
-	 "flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s,retire_after=1min,stats_window=1min",
-	 "--decide worker: indexpilot.* settings for the run (ALTER SYSTEM, restored afterwards); '' leaves the "
-	 "server's"},
+	{"worker-settings", "default",
+	 "--decide worker: indexpilot.* settings for the run as name=value,... (ALTER SYSTEM, put back afterwards); "
+	 "'' leaves the server's; default: flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s, "
+	 "and for shift also retire_after=1min,stats_window=1min (a short window lets the abandoned index go)"},
 	{"window", "10", "seconds per window of the timeline"},
 	{"clients", "4", "concurrent client connections"},
 	{"duration", "60", "seconds measured (0: no measured run; crmsim alternate measures it)"},
@@ -1009,6 +1009,36 @@ Decide(const Conn &c, int64_t start_id, size_t indexes_before, double wait_secon
 	return d;
 }
 
+/* Puts back what a run changed on the server (the statements in `list`, in order), once: when told, or when
+ * the run ends by an exception. Failures are reported, not thrown. */
+class RestoreGuard
+{
+public:
+	RestoreGuard(const Conn &c, const std::vector<std::string> &list) : c_(c), list_(list) {}
+	~RestoreGuard() { Now(); }
+	RestoreGuard(const RestoreGuard &) = delete;
+	RestoreGuard &operator=(const RestoreGuard &) = delete;
+	void Now()
+	{
+		if (done_)
+			return;
+		done_ = true;
+		for (const auto &s : list_) {
+			try {
+				c_.Exec(s);
+			} catch (const std::exception &e) {
+				std::cerr << "run: could not put back what the run changed (" << s << "): " << e.what() << "\n";
+			}
+		}
+	}
+	void Keep() { done_ = true; } // crmsim alternate puts it back after its measured run
+
+private:
+	const Conn &c_;
+	const std::vector<std::string> &list_;
+	bool done_ = false;
+};
+
 /*
  * --decide worker: sets each indexpilot.<name> of spec ("name=value,...") with ALTER SYSTEM and reloads;
  * `restore` gets what puts back the values ALTER SYSTEM had before (or resets them). Returns the settings.
@@ -1030,9 +1060,10 @@ ApplyWorkerSettings(const Conn &c, const std::string &spec, std::vector<std::str
 		std::string before = c.Value("SELECT setting FROM pg_file_settings WHERE name = $1 AND applied AND "
 									 "sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1",
 									 {name});
-		restore.push_back(
-			before.empty() ? c.Value("SELECT format('ALTER SYSTEM RESET %I', $1::text)", {name})
-						   : c.Value("SELECT format('ALTER SYSTEM SET %I = %L', $1::text, $2::text)", {name, before}));
+		if (!applied.contains(name)) // given twice: put back to what it was before the first
+			restore.push_back(before.empty() ? c.Value("SELECT format('ALTER SYSTEM RESET %I', $1::text)", {name})
+											 : c.Value("SELECT format('ALTER SYSTEM SET %I = %L', $1::text, $2::text)",
+													   {name, before}));
 		c.Exec(c.Value("SELECT format('ALTER SYSTEM SET %I = %L', $1::text, $2::text)", {name, value}));
 		applied[name] = value;
 	}
@@ -1081,6 +1112,11 @@ Run(const Options &o)
 	if (decide != "run_now" && decide != "worker")
 		throw std::runtime_error("--decide must be run_now or worker");
 	const bool by_worker = mode == "autoindex" && decide == "worker";
+	const std::string worker_spec =
+		o.Str("worker-settings") != "default" ? o.Str("worker-settings")
+		: w.scenario == "shift"
+			? "flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s,retire_after=1min,stats_window=1min"
+			: "flush_interval=5s,advise_interval=10s,naptime=1s,validate_window=30s";
 	const double window = o.Real("window", 1, 3600);
 	w.clients = int(o.Int("clients", 1, 1000));
 	w.seconds = o.Real("duration", 0, 86400);
@@ -1186,6 +1222,7 @@ Run(const Options &o)
 				 {"started_at", NowIso()}};
 
 	std::vector<std::string> restore;
+	RestoreGuard put_back(c, restore);
 	json worker_settings = json::object();
 	int64_t start_id = installed ? MaxMutationId(c) : 0;
 	json indexes_at_start = Indexes(c);
@@ -1200,11 +1237,10 @@ Run(const Options &o)
 					  << " secondary index(es): this baseline does not show the CRM without indexes\n";
 	} else if (by_worker && installed && w.scenario == "shift") {
 		// IndexPilot starts from nothing when the measured run does: the warm-up only warms the caches.
-		std::vector<std::string> none;
-		ip["warmup_bypass"] = SetDecisions(c, false, none);
+		ip["warmup_bypass"] = SetDecisions(c, false, restore);
 	} else if (by_worker && installed) {
 		// The worker decides and builds during the warm-up and the wait after it; then the measured run.
-		worker_settings = ApplyWorkerSettings(c, o.Str("worker-settings"), restore);
+		worker_settings = ApplyWorkerSettings(c, worker_spec, restore);
 		ip["enable"] = SetDecisions(c, true, restore);
 	} else {
 		ip["enable"] = installed ? SetDecisions(c, true, restore) : "IndexPilot is not installed";
@@ -1236,7 +1272,7 @@ Run(const Options &o)
 								  ip["decide"]["summary"].get<std::string>();
 		std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
 	} else if (by_worker && installed) {
-		worker_settings = ApplyWorkerSettings(c, o.Str("worker-settings"), restore);
+		worker_settings = ApplyWorkerSettings(c, worker_spec, restore);
 		ip["enable"] = SetDecisions(c, true, restore);
 		ip["decide"] = {{"method", "worker"},
 						{"settings", worker_settings},
@@ -1274,10 +1310,14 @@ Run(const Options &o)
 		else
 			res.backend_cpu_seconds = -1;
 	} catch (...) {
-		for (const auto &s : restore)
-			c.Exec(s);
+		put_back.Now();
 		throw;
 	}
+	// Without a measured run the switches stay as the run set them until crmsim alternate has measured it.
+	if (w.seconds > 0)
+		put_back.Now();
+	else
+		put_back.Keep();
 	if (w.timeline) {
 		json tl = {{"window_s", window},
 				   {"series", sim::TimelineSeries(res.timed, window, w.seconds)},
@@ -1301,10 +1341,6 @@ Run(const Options &o)
 						   {"table", sim::kPatterns[kShiftStops].table}};
 		extra["timeline"] = tl;
 	}
-	// Without a measured run the switches stay as the run set them until crmsim alternate has measured it.
-	if (w.seconds > 0)
-		for (const auto &s : restore)
-			c.Exec(s);
 	meta["finished_at"] = NowIso();
 
 	json j = sim::RunJson(meta, res.patterns, res.seconds);

@@ -148,6 +148,16 @@ EvidenceText(const json &e)
 			   " MB";
 	if (kind == "index_build_failed" || kind == "index_build_abandoned")
 		return "build failed: " + Text(d, "error") + Text(d, "reason");
+	if ((kind == "index_validated" && !Text(d, "judged_by").empty()) ||
+		(kind == "index_reverted" && Text(d, "reason") == "superseded"))
+		return std::string(kind == "index_reverted"            ? "reverted (superseded)"
+						   : Text(d, "judged_by") == "planner" ? "validated on the planner's word"
+															   : "validated on its use (the planner could not judge)") +
+			   ": " + Text(d, "superseded_by") +
+			   " was built for the same statements before any bucket measured this one alone; the planner's "
+			   "cost of its statements " +
+			   Fmt("%.2f", Num(d, "cost_with", 0)) + " with it, " + Fmt("%.2f", Num(d, "cost_without", 0)) +
+			   " without, used (idx_scan " + Fmt("%.0f", Num(d, "idx_scan", 0)) + ")";
 	if (kind == "index_validated" || kind == "index_reverted") {
 		std::string s = kind == "index_validated" ? "validated" : "reverted (" + Text(d, "reason") + ")";
 		if (Num(d, "calls_after", 0) > 0)
@@ -346,8 +356,8 @@ ShiftCriteria(const json &run)
 	Criterion traced{"every build, validation and retirement in the run has its evidence in mutation_log", true, ""};
 	size_t n = 0;
 	for (const auto &e : tl.value("events", json::array())) {
-		if (*EventLabel(e.value("kind", "")) == '\0')
-			continue;
+		if (*EventLabel(e.value("kind", "")) == '\0' || e.value("kind", "") == "index_building_self_disabled")
+			continue; /* the self-disable has no parent by design */
 		n++;
 		if (!e.contains("details") || !e["details"].is_object() || e["details"].empty() || !e.contains("parent_id") ||
 			e["parent_id"].is_null()) {

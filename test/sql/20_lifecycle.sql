@@ -125,13 +125,19 @@ SELECT indexpilot._log_mutation('bypass_switch', NULL, NULL, NULL, NULL,
 SELECT failures FROM indexpilot._advisor_failure_streak();
 
 -- A later build of ours for some of the same statements (103) began before any bucket after ip_region's
--- build was complete: what follows measures both, so nothing measures ip_region alone. It is due as
--- 'superseded' by the later one (the worker drops it only if the planner says its statements keep their
--- cost without it, and validates it otherwise); the later one is measured as usual.
+-- build was complete: what follows measures both, so nothing measures ip_region alone. It waits for the
+-- later one's verdict (here: not used, reverted; ip_region would then be measured on its own after all)...
 CREATE INDEX ip_late ON lc_orders (tenant_id, region, customer);
-SELECT pg_temp.built('ip_late', '{103}') IS NOT NULL AS built_later;
+SELECT pg_temp.built('ip_late', '{103}') AS f_late \gset
 SELECT index_name, action, details->>'reason' AS reason, details->>'superseded_by' AS superseded_by,
-       details->>'calls_after' AS calls_after
+       details ? 'measured_until' AS cut
+FROM indexpilot._lifecycle_due(interval '0', 1.5, interval '7 days', interval '0', interval '1 hour', 0.1)
+WHERE index_name IN ('ip_region', 'ip_late') ORDER BY index_name COLLATE "C";
+-- ...and once the later one is validated, ip_region is due as 'superseded' by it (the worker drops it
+-- only if the planner says its statements keep their cost without it, and validates it otherwise).
+SELECT indexpilot._log_mutation('index_validated', 'public.lc_orders', NULL, 'ip_late', NULL, '{}', :f_late) IS NOT NULL AS late_validated;
+SELECT index_name, action, details->>'reason' AS reason, details->>'superseded_by' AS superseded_by,
+       details->>'calls_after' AS calls_after, details ? 'measured_until' AS cut
 FROM indexpilot._lifecycle_due(interval '0', 1.5, interval '7 days', interval '0', interval '1 hour', 0.1)
 WHERE index_name IN ('ip_region', 'ip_late') ORDER BY index_name COLLATE "C";
 ROLLBACK;

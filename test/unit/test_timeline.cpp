@@ -111,6 +111,16 @@ BOOST_AUTO_TEST_CASE(index_lives_and_evidence)
 	BOOST_TEST(v.find("12.0x faster") != std::string::npos);
 	BOOST_TEST(v.find('{') == std::string::npos);
 	BOOST_TEST(sim::EvidenceText(run["timeline"]["events"][6]).find("unused") != std::string::npos);
+	json superseded =
+		Event(37, 50, "index_reverted", "ip_x",
+			  {{"reason", "superseded"}, {"superseded_by", "ip_y"}, {"cost_with", 10.0}, {"cost_without", 10.2}});
+	json measured =
+		Event(37, 51, "index_validated", "ip_x", {{"measured_until", "t"}, {"speedup", 3.0}, {"calls_after", 9}});
+	BOOST_TEST(sim::EvidenceText(measured).find("3.0x faster") != std::string::npos); // a measured validation
+	json planner = Event(37, 52, "index_validated", "ip_x", {{"judged_by", "planner"}, {"superseded_by", "ip_y"}});
+	BOOST_TEST(sim::EvidenceText(planner).find("on the planner's word") != std::string::npos);
+	BOOST_TEST(sim::EvidenceText(superseded).find("ip_y was built for the same statements") != std::string::npos);
+	BOOST_TEST(sim::EvidenceText(superseded).find("10.00 with it, 10.20 without") != std::string::npos);
 	BOOST_TEST(std::string(sim::EventLabel("index_retired")) == "retired");
 	BOOST_TEST(std::string(sim::EventLabel("index_proposed")).empty());
 }
