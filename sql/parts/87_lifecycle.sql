@@ -118,9 +118,10 @@ GRANT EXECUTE ON FUNCTION indexpilot._statements_around(bigint[], timestamptz, t
 --             validated, 'revert' with reason 'superseded' by it, which the worker carries out only when
 --             the planner says the statements keep their cost without this one (and validates it
 --             otherwise);
---   retire    a validated index unused for retire_after and the statistics window ('unused'), or whose key is a prefix of the key of
---             another validated IndexPilot index that holds its INCLUDE columns too ('covered', checked by
---             the worker with the planner before it drops anything).
+--   retire    a validated index unused for retire_after and the statistics window ('unused'), or whose
+--             key is a prefix of the key of another validated IndexPilot index in use that holds its
+--             INCLUDE columns too ('covered', checked by the worker with the planner before it drops
+--             anything).
 CREATE FUNCTION indexpilot._lifecycle_due(validate_window interval, max_regression float8, retire_after interval,
                                           flush_interval interval, stats_window interval, min_improvement float8)
 RETURNS TABLE (action text, index_oid oid, relid oid, qualified_name text, index_name name, target_table text,
@@ -240,11 +241,15 @@ BEGIN
             CONTINUE;
         END IF;
         IF NOT o.partial THEN
+            -- the wider one must be in use itself (not due to go as unused): else both would be dropped, and
+            -- the statements this one serves would lose both
             SELECT x.* INTO w FROM indexpilot._own_indexes() x
+            JOIN indexpilot.index_usage ux ON ux.index_oid = x.index_oid AND ux.index_name = x.index_name
             WHERE x.relid = o.relid AND x.index_oid <> o.index_oid AND NOT x.partial AND x.validated_id IS NOT NULL
               AND pg_catalog.array_length(x.keys, 1) > pg_catalog.array_length(o.keys, 1)
               AND x.keys[1:pg_catalog.array_length(o.keys, 1)] = o.keys
               AND o.include <@ (x.keys || x.include)
+              AND pg_catalog.clock_timestamp() - ux.last_used < GREATEST(retire_after, stats_window)
             ORDER BY x.finished_id LIMIT 1;
             IF FOUND THEN
                 details := pg_catalog.jsonb_build_object('reason', 'covered', 'covered_by', w.index_name,

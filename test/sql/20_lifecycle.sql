@@ -83,6 +83,7 @@ SELECT indexpilot._log_mutation('index_validated', 'public.lc_orders', NULL, 'ip
 SELECT action, index_name, details->>'reason' AS reason, details->>'covered_by' AS covered_by, parent_id = :v1 AS parent_is_validation
 FROM indexpilot._lifecycle_due(interval '0', 1.5, interval '7 days', interval '0', interval '1 hour', 0.1)
 WHERE index_name <> 'ip_region' ORDER BY index_name COLLATE "C";
+-- The wider one unused for retire_after goes; the one it covers stays (else its statements lose both).
 UPDATE indexpilot.index_usage SET last_used = now() - interval '8 days' WHERE index_name = 'ip_customer_region';
 SELECT action, index_name, details->>'reason' AS reason
 FROM indexpilot._lifecycle_due(interval '0', 1.5, interval '7 days', interval '0', interval '1 hour', 0.1)
