@@ -60,7 +60,7 @@ Cell(const std::string &s)
 	return out;
 }
 
-static std::string
+std::string
 Str(const json &j, const char *key)
 {
 	if (!j.is_object() || !j.contains(key) || j[key].is_null())

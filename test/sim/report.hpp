@@ -63,8 +63,9 @@ std::string CriteriaText(const std::vector<Criterion> &criteria);
 std::string HtmlEscape(const std::string &s);
 
 /* Shared with the timeline report (timeline.cpp). */
-std::string Ms(double v);               // a latency in ms with sensible digits
-std::string Cell(const std::string &s); // a Markdown table cell: no pipes or newlines
+std::string Ms(double v);                                  // a latency in ms with sensible digits
+std::string Cell(const std::string &s);                    // a Markdown table cell: no pipes or newlines
+std::string Str(const nlohmann::json &j, const char *key); // a field as text ("" when missing or null)
 /* Opens an SVG of W x H on a white background, with its title; SvgNoData closes one that has nothing to show. */
 void SvgOpen(std::ostringstream &o, int W, int H, const char *title);
 std::string SvgNoData(std::ostringstream &o, int W, int H);

@@ -100,14 +100,6 @@ Num(const json &d, const char *key, double fallback = -1)
 }
 
 static std::string
-Text(const json &d, const char *key)
-{
-	if (!d.is_object() || !d.contains(key) || d[key].is_null())
-		return "";
-	return d[key].is_string() ? d[key].get<std::string>() : d[key].dump();
-}
-
-static std::string
 Joined(const json &a)
 {
 	if (!a.is_array())
@@ -126,8 +118,8 @@ ProposalColumns(const json &d)
 	std::string inc = Joined(d.value("include", json::array()));
 	if (!inc.empty())
 		s += " INCLUDE (" + inc + ")";
-	if (!Text(d, "predicate").empty())
-		s += " WHERE " + Text(d, "predicate");
+	if (!Str(d, "predicate").empty())
+		s += " WHERE " + Str(d, "predicate");
 	return s;
 }
 
@@ -147,33 +139,33 @@ EvidenceText(const json &e)
 		return "built in " + Fmt("%.1f", Num(d, "seconds", 0)) + " s, " + Fmt("%.1f", Num(d, "bytes", 0) / 1048576.0) +
 			   " MB";
 	if (kind == "index_build_failed" || kind == "index_build_abandoned")
-		return "build failed: " + Text(d, "error") + Text(d, "reason");
-	if ((kind == "index_validated" && !Text(d, "judged_by").empty()) ||
-		(kind == "index_reverted" && Text(d, "reason") == "superseded"))
-		return std::string(kind == "index_reverted"            ? "reverted (superseded)"
-						   : Text(d, "judged_by") == "planner" ? "validated on the planner's word"
-															   : "validated on its use (the planner could not judge)") +
-			   ": " + Text(d, "superseded_by") +
+		return "build failed: " + Str(d, "error") + Str(d, "reason");
+	if ((kind == "index_validated" && !Str(d, "judged_by").empty()) ||
+		(kind == "index_reverted" && Str(d, "reason") == "superseded"))
+		return std::string(kind == "index_reverted"           ? "reverted (superseded)"
+						   : Str(d, "judged_by") == "planner" ? "validated on the planner's word"
+															  : "validated on its use (the planner could not judge)") +
+			   ": " + Str(d, "superseded_by") +
 			   " was built for the same statements before any bucket measured this one alone; the planner's "
 			   "cost of its statements " +
 			   Fmt("%.2f", Num(d, "cost_with", 0)) + " with it, " + Fmt("%.2f", Num(d, "cost_without", 0)) +
 			   " without, used (idx_scan " + Fmt("%.0f", Num(d, "idx_scan", 0)) + ")";
 	if (kind == "index_validated" || kind == "index_reverted") {
-		std::string s = kind == "index_validated" ? "validated" : "reverted (" + Text(d, "reason") + ")";
+		std::string s = kind == "index_validated" ? "validated" : "reverted (" + Str(d, "reason") + ")";
 		if (Num(d, "calls_after", 0) > 0)
 			s += ": " + Ms(Num(d, "ms_per_call_before", 0)) + " -> " + Ms(Num(d, "ms_per_call_after", 0)) +
 				 " ms per call over " + Fmt("%.0f", Num(d, "calls_after", 0)) + " calls after the build" +
 				 (Num(d, "speedup") > 0 ? " (" + Fmt("%.1f", Num(d, "speedup")) + "x faster)" : "");
-		s += std::string(", ") + (Text(d, "used") == "true" ? "used" : "not used") + " (idx_scan " +
+		s += std::string(", ") + (Str(d, "used") == "true" ? "used" : "not used") + " (idx_scan " +
 			 Fmt("%.0f", Num(d, "idx_scan", 0)) + ")";
 		return s;
 	}
 	if (kind == "index_retired") {
-		if (Text(d, "reason") == "covered")
-			return "retired: covered by " + Text(d, "covered_by") + ", its statements' planner cost " +
+		if (Str(d, "reason") == "covered")
+			return "retired: covered by " + Str(d, "covered_by") + ", its statements' planner cost " +
 				   Fmt("%.2f", Num(d, "cost_with", 0)) + " with it, " + Fmt("%.2f", Num(d, "cost_without", 0)) +
 				   " without";
-		return "retired: unused since " + Text(d, "last_used") + " (retire_after " +
+		return "retired: unused since " + Str(d, "last_used") + " (retire_after " +
 			   Fmt("%.0f", Num(d, "retire_after_s", 0)) + " s, statistics window " +
 			   Fmt("%.0f", Num(d, "stats_window_s", 0)) + " s, idx_scan " + Fmt("%.0f", Num(d, "idx_scan", 0)) + ")";
 	}
@@ -196,6 +188,7 @@ IndexLifetimes(const json &events)
 			out.push_back({{"index", name},
 						   {"table", e.value("table", "")},
 						   {"columns", ""},
+						   {"key", json::array()},
 						   {"proposed_s", nullptr},
 						   {"built_s", nullptr},
 						   {"validated_s", nullptr},
@@ -211,17 +204,18 @@ IndexLifetimes(const json &events)
 		if (kind == "index_proposed" && l["proposed_s"].is_null()) {
 			l["proposed_s"] = t;
 			l["columns"] = ProposalColumns(d);
+			l["key"] = d.value("columns", json::array());
 		} else if (kind == "index_build_finished")
 			l["built_s"] = t;
 		else if (kind == "index_validated")
 			l["validated_s"] = t;
 		else if (kind == "index_reverted") {
 			l["reverted_s"] = t;
-			l["reason"] = Text(d, "reason");
+			l["reason"] = Str(d, "reason");
 		} else if (kind == "index_retired") {
 			l["retired_s"] = t;
 			l["reason"] =
-				Text(d, "reason") + (Text(d, "covered_by").empty() ? std::string() : " by " + Text(d, "covered_by"));
+				Str(d, "reason") + (Str(d, "covered_by").empty() ? std::string() : " by " + Str(d, "covered_by"));
 		} else if (kind == "index_build_failed" || kind == "index_build_abandoned")
 			l["failed_s"] = t;
 	}
@@ -232,16 +226,9 @@ IndexLifetimes(const json &events)
 static bool
 HasColumn(const json &lifetime, const std::string &column)
 {
-	// "(tenant_id, phone) INCLUDE (...)": the key list only
-	std::string cols = lifetime.value("columns", "");
-	auto close = cols.find(')');
-	std::string key = cols.substr(0, close == std::string::npos ? cols.size() : close);
-	std::istringstream in(key.size() > 1 ? key.substr(1) : "");
-	for (std::string c; std::getline(in, c, ',');) {
-		c.erase(0, c.find_first_not_of(' '));
-		if (c == column)
+	for (const auto &c : lifetime.value("key", json::array())) // the key columns, not the INCLUDE ones
+		if (c.is_string() && c.get<std::string>() == column)
 			return true;
-	}
 	return false;
 }
 
@@ -258,9 +245,9 @@ ShiftCriteria(const json &run)
 	const json tl = run.value("timeline", json::object());
 	const json shift = tl.value("shift", json::object());
 	const double at = Num(shift, "at_s", -1);
-	const std::string stopped = Text(shift, "stopped"), started = Text(shift, "started");
-	const std::string stopped_field = Text(shift, "stopped_field"), started_field = Text(shift, "started_field");
-	const std::string table = Text(shift, "table");
+	const std::string stopped = Str(shift, "stopped"), started = Str(shift, "started");
+	const std::string stopped_field = Str(shift, "stopped_field"), started_field = Str(shift, "started_field");
+	const std::string table = Str(shift, "table");
 	const json lives = IndexLifetimes(tl.value("events", json::array()));
 	auto on_table = [&](const json &l) { return l.value("table", "") == table; };
 
@@ -475,14 +462,14 @@ TimelineMarkdown(const json &run, const std::vector<Criterion> &criteria)
 	const json shift = tl.value("shift", json::object());
 	std::ostringstream o;
 	o << "# IndexPilot CRM simulation: the workload shifts\n\n";
-	o << "Scale: " << Text(m, "tenants") << " tenants, " << Text(m, "contacts") << " contacts (" << Text(m, "form")
-	  << " form, seed " << Text(m, "seed") << "); " << Text(m, "clients") << " clients at " << Text(m, "rate")
-	  << " statements/s, " << Text(run, "measured_seconds") << " s measured; shared_buffers "
-	  << Text(m, "shared_buffers") << ".\n\n";
+	o << "Scale: " << Str(m, "tenants") << " tenants, " << Str(m, "contacts") << " contacts (" << Str(m, "form")
+	  << " form, seed " << Str(m, "seed") << "); " << Str(m, "clients") << " clients at " << Str(m, "rate")
+	  << " statements/s, " << Str(run, "measured_seconds") << " s measured; shared_buffers " << Str(m, "shared_buffers")
+	  << ".\n\n";
 	if (Num(shift, "at_s") >= 0)
-		o << "At " << Seconds(shift["at_s"]) << " s the pattern `" << Text(shift, "stopped") << "` ("
-		  << Text(shift, "table") << "." << Text(shift, "stopped_field") << ") stops and `" << Text(shift, "started")
-		  << "` (" << Text(shift, "table") << "." << Text(shift, "started_field") << ") starts with its share of the "
+		o << "At " << Seconds(shift["at_s"]) << " s the pattern `" << Str(shift, "stopped") << "` ("
+		  << Str(shift, "table") << "." << Str(shift, "stopped_field") << ") stops and `" << Str(shift, "started")
+		  << "` (" << Str(shift, "table") << "." << Str(shift, "started_field") << ") starts with its share of the "
 		  << "statements.\n\n";
 	const json ws = tl.value("worker_settings", json::object());
 	o << "IndexPilot's background worker alone decides, builds, validates and retires (no "
@@ -517,7 +504,7 @@ TimelineMarkdown(const json &run, const std::vector<Criterion> &criteria)
 	else {
 		o << "| s | id | kind | index | evidence |\n|--:|--:|---|---|---|\n";
 		for (const auto &e : events)
-			o << "| " << Seconds(e.value("t_s", json())) << " | " << Text(e, "id") << " | " << Cell(e.value("kind", ""))
+			o << "| " << Seconds(e.value("t_s", json())) << " | " << Str(e, "id") << " | " << Cell(e.value("kind", ""))
 			  << " | " << Cell(e.value("index", "")) << " | " << Cell(EvidenceText(e)) << " |\n";
 	}
 	o << "\n## Latency per pattern, per window\n\n";
