@@ -5,6 +5,7 @@
  * need shared memory say how to preload. With it, _PG_init requests shared memory, installs the executor hooks and
  * registers the launcher. Everything here runs in the postmaster: no global objects with constructors anywhere.
  */
+#include "indexpilot/advisor/discovery.hpp"
 #include "indexpilot/advisor/whatif.hpp"
 #include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/capture/hooks.hpp"
@@ -37,6 +38,7 @@ _PG_init(void)
 		indexpilot::advisor::DefineAdvisorGucs();
 		indexpilot::worker::DefineBuilderGucs();
 		indexpilot::worker::DefineLifecycleGucs();
+		indexpilot::advisor::DefineDiscoveryGucs();
 		indexpilot::pg::ReserveGucPrefix("indexpilot");
 		// What-if costing works in any backend, preloaded or not: its hook is inert outside a what-if call.
 		indexpilot::advisor::WhatIfInit();

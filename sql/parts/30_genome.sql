@@ -4,16 +4,19 @@
 CREATE TABLE indexpilot.genome_tables (
     relid            regclass    PRIMARY KEY,
     table_name       text        NOT NULL,  -- schema-qualified, quoted as in mutation_log; follows renames
-    tenant_key       name        NOT NULL,  -- the column that says which tenant a row belongs to
+    tenant_key       name,                  -- the column that says which tenant a row belongs to; NULL: none
     description      text,
     registered_at    timestamptz NOT NULL DEFAULT now(),
     registered_by    name        NOT NULL DEFAULT current_user,
     -- The table's registration or last sync: later changes to the table follow it in the lineage. (No
     -- foreign key to mutation_log, whose rows are never removed: one would make TRUNCATE stop at the
     -- foreign key instead of at the append-only trigger.)
-    head_mutation_id bigint      NOT NULL
+    head_mutation_id bigint      NOT NULL,
+    -- Found by discovery (indexpilot.manage = all), not registered: forgotten again when it leaves the
+    -- managed set (indexpilot._discover()); indexpilot_register() makes it registered.
+    discovered       boolean     NOT NULL DEFAULT false
 );
-COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot, with their tenant-key column';
+COMMENT ON TABLE indexpilot.genome_tables IS 'Tables managed by IndexPilot (registered or discovered), with their tenant-key column';
 REVOKE ALL ON indexpilot.genome_tables FROM PUBLIC;
 GRANT SELECT ON indexpilot.genome_tables TO pg_monitor;
 
@@ -44,7 +47,8 @@ GRANT SELECT ON indexpilot.genome_fields TO pg_monitor;
 
 CREATE VIEW indexpilot.genome_catalog AS
 SELECT f.relid, t.table_name, f.column_name, f.attnum, f.data_type, f.not_null, f.is_core,
-       f.column_name = t.tenant_key AS is_tenant_key, t.tenant_key, f.description, f.registered_at
+       coalesce(f.column_name = t.tenant_key, false) AS is_tenant_key, t.tenant_key, f.description, f.registered_at,
+       t.discovered
 FROM indexpilot.genome_fields f
 JOIN indexpilot.genome_tables t USING (relid);
 COMMENT ON VIEW indexpilot.genome_catalog IS 'The genome: one row per field of a managed table';
@@ -135,7 +139,10 @@ BEGIN
     END IF;
 
     FOR c IN SELECT * FROM indexpilot._genome_changes(rel) ORDER BY 2 LOOP
-        IF c.change = 'column_dropped' AND c.old_name = t.tenant_key THEN
+        IF c.change = 'column_dropped' AND c.old_name = t.tenant_key AND t.discovered THEN
+            -- A discovered table's tenant key is only indexpilot.tenant_column's guess: it goes with its column.
+            UPDATE indexpilot.genome_tables g SET tenant_key = NULL WHERE g.relid = rel;
+        ELSIF c.change = 'column_dropped' AND c.old_name = t.tenant_key THEN
             RAISE EXCEPTION 'the tenant key column "%" of managed table % no longer exists', c.old_name, newname
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Unregister the table with indexpilot_unregister() and register it again.';
@@ -192,7 +199,9 @@ REVOKE ALL ON FUNCTION indexpilot._genome_apply(regclass, bigint, jsonb) FROM PU
 -- the caller's role). The bodies are SECURITY DEFINER: they write IndexPilot's catalog as the extension's
 -- owner, so EXECUTE on the entry point is all a DBA grants to delegate, and they are revoked from PUBLIC.
 
--- Registers a table: its columns enter the genome as core fields; tenant_key_column names the tenant key.
+-- Registers a table: its columns enter the genome as core fields; tenant_key_column names the tenant key
+-- (NULL: the table has none, and its candidates are the non-tenant forms). A table discovery found is made
+-- registered, keeping its fields.
 CREATE FUNCTION indexpilot._do_register(relation regclass, tenant_key_column name, table_description text, invoker name)
 RETURNS integer
 LANGUAGE plpgsql
@@ -204,10 +213,10 @@ DECLARE
     c      record;
     qname  text;
     id     bigint;
+    parent bigint;
     fields integer;
 BEGIN
     PERFORM indexpilot._require(relation, 'relation', caller);
-    PERFORM indexpilot._require(tenant_key_column, 'tenant_key_column', caller);
     SELECT cl.relkind, cl.relpersistence, cl.relname, n.nspname INTO c
     FROM pg_catalog.pg_class cl JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
     WHERE cl.oid = relation;
@@ -219,6 +228,12 @@ BEGIN
         RAISE EXCEPTION '%: % is not a table', caller, qname
             USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary and partitioned tables can be managed.';
     END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class pc WHERE pc.oid = relation AND pc.relispartition) THEN
+        RAISE EXCEPTION '%: % is a partition', caller, qname
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = format('Register its partitioned table %s: its indexes reach every partition.',
+                                indexpilot._qualified_name(pg_catalog.pg_partition_root(relation)));
+    END IF;
     IF c.relpersistence = 't' THEN
         RAISE EXCEPTION '%: temporary table % cannot be managed', caller, quote_ident(c.relname)
             USING ERRCODE = 'feature_not_supported';
@@ -227,11 +242,11 @@ BEGIN
         RAISE EXCEPTION '%: % cannot be managed: system and IndexPilot tables are not supported', caller, qname
             USING ERRCODE = 'feature_not_supported';
     END IF;
-    IF EXISTS (SELECT 1 FROM indexpilot.genome_tables g WHERE g.relid = relation) THEN
-        RAISE EXCEPTION '%: table % is already managed', caller, qname
+    IF EXISTS (SELECT 1 FROM indexpilot.genome_tables g WHERE g.relid = relation AND NOT g.discovered) THEN
+        RAISE EXCEPTION '%: table % is already registered', caller, qname
             USING ERRCODE = 'duplicate_object', HINT = 'Use indexpilot_sync() to pick up schema changes.';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute pa
+    IF tenant_key_column IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute pa
                    WHERE pa.attrelid = relation AND pa.attname = tenant_key_column AND pa.attnum > 0 AND NOT pa.attisdropped) THEN
         PERFORM indexpilot._no_such_column(relation, tenant_key_column, caller);
     END IF;
@@ -239,6 +254,19 @@ BEGIN
     SELECT count(*) INTO fields FROM pg_catalog.pg_attribute pa
     WHERE pa.attrelid = relation AND pa.attnum > 0 AND NOT pa.attisdropped;
     table_description := coalesce(table_description, pg_catalog.obj_description(relation, 'pg_class'));
+    SELECT g.head_mutation_id INTO parent FROM indexpilot.genome_tables g WHERE g.relid = relation FOR UPDATE;
+    IF FOUND THEN  -- discovered before: registered from now on, its fields (and their lineage) kept
+        id := indexpilot._log_mutation('genome_register', qname,
+                  details => jsonb_strip_nulls(jsonb_build_object('tenant_key', tenant_key_column, 'fields', fields,
+                                                                  'description', table_description, 'was_discovered', true)),
+                  parent_id => parent);
+        UPDATE indexpilot.genome_tables g
+        SET tenant_key = tenant_key_column, description = table_description, registered_at = now(),
+            registered_by = invoker, head_mutation_id = id, discovered = false
+        WHERE g.relid = relation;
+        PERFORM indexpilot._genome_apply(relation, id, jsonb_build_object('source', 'register'));
+        RETURN fields;
+    END IF;
     id := indexpilot._log_mutation('genome_register', qname,
               details => jsonb_strip_nulls(jsonb_build_object('tenant_key', tenant_key_column, 'fields', fields,
                                                               'description', table_description)));
@@ -254,7 +282,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION indexpilot._do_register(regclass, name, text, name) FROM PUBLIC;
 -- The entry points (here and below): superusers, and the roles a DBA grants EXECUTE to (on their own tables only).
-CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name, table_description text DEFAULT NULL)
+CREATE FUNCTION indexpilot_register(relation regclass, tenant_key_column name DEFAULT NULL, table_description text DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'indexpilot_genome_entry'
 LANGUAGE C VOLATILE
@@ -384,7 +412,7 @@ BEGIN
     t := indexpilot._managed(relation, caller);
     FOREACH col IN ARRAY fields LOOP  -- validate all before changing any
         f := indexpilot._field(relation, col, caller);
-        IF NOT make_core AND col = t.tenant_key THEN
+        IF NOT make_core AND col IS NOT DISTINCT FROM t.tenant_key THEN
             RAISE EXCEPTION '%: the tenant key "%" of % must stay core', caller, col, t.table_name
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;

@@ -1,7 +1,7 @@
 -- DDL capture: event triggers keep the genome canonical and log column changes typed by hand.
 -- They run as the extension's owner (SECURITY DEFINER), so DDL by a role without access to schema
 -- indexpilot still works and is still recorded; they exit at once when no managed table is involved.
--- They refuse one thing on purpose (dropping a managed table's tenant key); any other failure of their
+-- They refuse one thing on purpose (dropping a registered table's tenant key); any other failure of their
 -- own bookkeeping is a WARNING, never an error that would undo the user's DDL (indexpilot_sync repairs).
 
 -- After ALTER TABLE, COMMENT and the like: diff every managed table the command touched (and managed
@@ -64,7 +64,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION indexpilot._on_ddl_command_end() FROM PUBLIC;
 
--- After DROP: forget dropped managed tables and columns; refuse to drop a managed table's tenant key.
+-- After DROP: forget dropped managed tables and columns; refuse to drop a registered table's tenant key.
 CREATE FUNCTION indexpilot._on_sql_drop()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -114,7 +114,7 @@ BEGIN
     LOOP
         t := indexpilot._managed(r.objid::regclass, 'indexpilot DDL capture');
         SELECT * INTO f FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = r.objsubid;
-        IF f.column_name = t.tenant_key THEN
+        IF f.column_name = t.tenant_key AND NOT t.discovered THEN
             RAISE EXCEPTION 'cannot drop column "%" of % because it is the tenant key of a table IndexPilot manages',
                             f.column_name, t.table_name
                 USING ERRCODE = 'dependent_objects_still_exist',
@@ -126,6 +126,8 @@ BEGIN
                         details => context || jsonb_build_object('data_type', f.data_type, 'tenant_expressions_removed', removed),
                         parent_id => t.head_mutation_id);
             DELETE FROM indexpilot.genome_fields g WHERE g.relid = t.relid AND g.attnum = f.attnum;
+            -- A discovered table's tenant key is only indexpilot.tenant_column's guess: it goes with its column.
+            UPDATE indexpilot.genome_tables g SET tenant_key = NULL WHERE g.relid = t.relid AND g.tenant_key = f.column_name;
         EXCEPTION WHEN OTHERS THEN
             RAISE WARNING 'IndexPilot could not record the drop of column "%" of %: %', f.column_name, t.table_name, SQLERRM
                 USING HINT = 'Run indexpilot_sync() on the table.';

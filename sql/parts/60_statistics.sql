@@ -346,21 +346,34 @@ COMMENT ON TABLE indexpilot.table_activity IS 'The last sample of each managed t
 REVOKE ALL ON indexpilot.table_activity FROM PUBLIC;
 GRANT SELECT ON indexpilot.table_activity TO pg_monitor;
 
+-- Rows written to a managed table since the statistics were reset (a partitioned table: its partitions).
+CREATE FUNCTION indexpilot._writes(rel oid)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(pg_catalog.sum(s.n_tup_ins + s.n_tup_upd + s.n_tup_del), 0)::bigint
+    FROM pg_catalog.pg_stat_user_tables s WHERE s.relid IN (SELECT indexpilot._leaf_tables(rel))
+$$;
+REVOKE ALL ON FUNCTION indexpilot._writes(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._writes(oid) TO pg_monitor;
+
 -- Before two samples exist: the writes since the last ANALYZE over the time since it (a bulk load that
 -- was analyzed afterwards does not count as steady writing); never analyzed: the average since start.
+-- A partitioned table's is the sum of its partitions'.
 CREATE FUNCTION indexpilot._first_write_rate(rel oid)
 RETURNS double precision
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(
+    SELECT coalesce(pg_catalog.sum(
         CASE WHEN greatest(s.last_analyze, s.last_autoanalyze) IS NOT NULL
              THEN s.n_mod_since_analyze
                   / greatest(extract(epoch FROM now() - greatest(s.last_analyze, s.last_autoanalyze)), 1)
              ELSE (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)
                   / greatest(extract(epoch FROM now() - pg_postmaster_start_time()), 1)
-        END, 0)::double precision
-    FROM pg_catalog.pg_stat_user_tables s WHERE s.relid = rel
+        END), 0)::double precision
+    FROM pg_catalog.pg_stat_user_tables s WHERE s.relid IN (SELECT indexpilot._leaf_tables(rel))
 $$;
 REVOKE ALL ON FUNCTION indexpilot._first_write_rate(oid) FROM PUBLIC;
 -- indexpilot_recommendations(), granted to pg_monitor, reads the rates through this and _write_rates()
@@ -375,10 +388,8 @@ AS $$
 BEGIN
     IF record THEN
         INSERT INTO indexpilot.table_activity AS a (relid, sampled_at, writes, writes_per_second)
-        SELECT t.relid, now(), coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0),
-               indexpilot._first_write_rate(s.relid)
+        SELECT t.relid, now(), indexpilot._writes(t.relid), indexpilot._first_write_rate(t.relid)
         FROM indexpilot.genome_tables t
-        LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid
         ON CONFLICT ON CONSTRAINT table_activity_pkey DO UPDATE
         SET writes_per_second = greatest(excluded.writes - a.writes, 0)
                                 / extract(epoch FROM excluded.sampled_at - a.sampled_at),
@@ -388,10 +399,9 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT t.relid::oid,
-           coalesce(a.writes_per_second, indexpilot._first_write_rate(s.relid))::double precision
+           coalesce(a.writes_per_second, indexpilot._first_write_rate(t.relid))::double precision
     FROM indexpilot.genome_tables t
-    LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid
-    LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = t.relid;
+    LEFT JOIN indexpilot.table_activity a ON a.relid = t.relid;
 END
 $$;
 REVOKE ALL ON FUNCTION indexpilot._write_rates(boolean) FROM PUBLIC;

@@ -5,8 +5,9 @@
 -- runs as its caller.
 -- ===================================================================================================
 
--- The managed tables: name, tenant key column number, size, write rate (`record` samples the write
--- counters: the worker and run_now only) and how many indexes IndexPilot built on each (by recorded OID).
+-- The managed tables not excluded (indexpilot.exclude): name, tenant key column number, size (a
+-- partitioned table's is its partitions'), write rate (`record` samples the write counters: the worker
+-- and run_now only) and how many indexes IndexPilot built on each (by recorded OID).
 CREATE FUNCTION indexpilot._advisor_tables(record boolean)
 RETURNS TABLE (relid oid, name text, tenant_attnum smallint, tuples float8, pages float8,
                writes_per_second float8, indexpilot_indexes bigint, tenant_key name)
@@ -14,15 +15,19 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT t.relid::oid, indexpilot._qualified_name(t.relid), coalesce(a.attnum, 0)::smallint,
-           greatest(c.reltuples, 0)::float8, c.relpages::float8, coalesce(w.writes_per_second, 0)::float8,
+           sz.tuples, sz.pages, coalesce(w.writes_per_second, 0)::float8,
            (SELECT pg_catalog.count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
             WHERE i.indrelid = t.relid AND ic.oid IN (SELECT (f.details->>'index_oid')::oid
                 FROM indexpilot.mutation_log f
                 WHERE f.kind = 'index_build_finished' AND f.target_index = ic.relname)),
            t.tenant_key
     FROM indexpilot.genome_tables t JOIN pg_catalog.pg_class c ON c.oid = t.relid
+    CROSS JOIN LATERAL (SELECT coalesce(pg_catalog.sum(greatest(l.reltuples, 0)), 0)::float8 AS tuples,
+                               coalesce(pg_catalog.sum(l.relpages), 0)::float8 AS pages
+                        FROM pg_catalog.pg_class l WHERE l.oid IN (SELECT indexpilot._leaf_tables(t.relid))) sz
     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.tenant_key AND NOT a.attisdropped
     LEFT JOIN indexpilot._write_rates(record) w ON w.relid = t.relid
+    WHERE NOT indexpilot._excluded(t.relid)
     ORDER BY 1
 $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_tables(boolean) FROM PUBLIC;
@@ -151,9 +156,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::float8,
-           coalesce(pg_catalog.sum(pg_catalog.pg_relation_size(c.oid)), 0)::float8
+           coalesce(pg_catalog.sum(indexpilot._index_bytes(c.oid)), 0)::float8
     FROM pg_catalog.pg_class c
-    WHERE c.relkind = 'i' AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f
+    WHERE c.relkind IN ('i', 'I') AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f
                                         WHERE f.kind = 'index_build_finished' AND f.target_index = c.relname)
 $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_sizes() FROM PUBLIC;

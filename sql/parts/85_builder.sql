@@ -35,20 +35,26 @@ $$;
 REVOKE ALL ON FUNCTION indexpilot._record_build_abandoned(bigint) FROM PUBLIC;
 
 -- IndexPilot's own leftovers only: the OID (and name) an index_build_started row recorded, still an INVALID
--- plain index (never a partitioned one), whose build ended as failed or abandoned; with that outcome.
+-- index (plain, or partitioned: `concurrently` false, as a partitioned index is dropped with a plain DROP
+-- INDEX), whose build ended as failed or abandoned; and the partitions' indexes such a partitioned build
+-- recorded (index_partition_built, by OID) that were never attached; with that outcome.
 CREATE FUNCTION indexpilot._leftover_indexes()
 RETURNS TABLE (index_oid oid, qualified_name text, index_name name, target_table text, outcome_id bigint,
-               outcome_kind text)
+               outcome_kind text, concurrently boolean)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT DISTINCT ON (c.oid) c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname), c.relname,
-           s.target_table, o.id, o.kind
+           s.target_table, o.id, o.kind, c.relkind = 'i'
     FROM indexpilot.mutation_log s
     JOIN indexpilot.mutation_log o ON o.parent_id = s.id AND o.kind IN ('index_build_failed', 'index_build_abandoned')
-    JOIN pg_catalog.pg_class c ON c.oid = (s.details->>'index_oid')::oid AND c.relname = s.target_index
-                               AND c.relkind = 'i'
-    JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid AND NOT i.indisvalid
+    LEFT JOIN indexpilot.mutation_log p ON p.parent_id = s.id AND p.kind = 'index_partition_built'
+    JOIN pg_catalog.pg_class c ON (c.oid = (s.details->>'index_oid')::oid AND c.relname = s.target_index
+                                   AND c.relkind IN ('i', 'I')
+                                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                               WHERE i.indexrelid = c.oid AND NOT i.indisvalid))
+                               OR (c.oid = (p.details->>'index_oid')::oid AND c.relkind = 'i'
+                                   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid))
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE s.kind = 'index_build_started' AND s.details ? 'index_oid'
     ORDER BY c.oid, o.id DESC

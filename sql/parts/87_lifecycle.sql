@@ -32,7 +32,7 @@ AS $$
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN indexpilot.mutation_log s ON s.id = f.parent_id AND s.kind = 'index_build_started'
     LEFT JOIN indexpilot.mutation_log p ON p.id = s.parent_id AND p.kind = 'index_proposed'
-    WHERE f.kind = 'index_build_finished' AND c.relkind = 'i' AND i.indisvalid
+    WHERE f.kind = 'index_build_finished' AND c.relkind IN ('i', 'I') AND i.indisvalid
 $$;
 REVOKE ALL ON FUNCTION indexpilot._own_indexes() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._own_indexes() TO pg_monitor;
@@ -51,6 +51,20 @@ COMMENT ON TABLE indexpilot.index_usage IS 'When each of IndexPilot''s indexes w
 REVOKE ALL ON indexpilot.index_usage FROM PUBLIC;
 GRANT SELECT ON indexpilot.index_usage TO pg_monitor;
 
+-- An index's scans as pg_stat_user_indexes counts them; a partitioned index's are its partitions' (the
+-- planner scans those, never the partitioned index itself). NULL when no statistics are kept for it.
+CREATE FUNCTION indexpilot._index_scans(index_oid oid)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.sum(s.idx_scan)::bigint FROM pg_catalog.pg_stat_user_indexes s
+    WHERE s.indexrelid = index_oid
+       OR s.indexrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(index_oid) t WHERE t.isleaf)
+$$;
+REVOKE ALL ON FUNCTION indexpilot._index_scans(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION indexpilot._index_scans(oid) TO pg_monitor;
+
 -- Brings index_usage up to date with pg_stat_user_indexes; forgets indexes that are gone. The worker calls
 -- it every flush interval.
 CREATE FUNCTION indexpilot._track_index_usage()
@@ -65,7 +79,7 @@ AS $$
     SELECT o.index_oid, o.index_name, coalesce(st.idx_scan, 0),
            CASE WHEN coalesce(st.idx_scan, 0) > 0 THEN pg_catalog.now() ELSE o.finished_at END, pg_catalog.now()
     FROM indexpilot._own_indexes() o
-    LEFT JOIN pg_catalog.pg_stat_user_indexes st ON st.indexrelid = o.index_oid
+    CROSS JOIN LATERAL (SELECT indexpilot._index_scans(o.index_oid) AS idx_scan) st
     ON CONFLICT (index_oid) DO UPDATE
     SET last_used = CASE WHEN excluded.idx_scan > u.idx_scan OR (excluded.idx_scan < u.idx_scan AND excluded.idx_scan > 0)
                          THEN pg_catalog.now() ELSE u.last_used END,
@@ -305,7 +319,7 @@ SELECT indexpilot._qualified_name(x.relid) AS table_name,
        CASE WHEN x.indisprimary THEN 'primary key' WHEN x.constraint_backed THEN 'constraint'
             WHEN x.indisunique THEN 'unique' WHEN x.predicate IS NOT NULL THEN 'partial' ELSE 'plain' END AS kind,
        x.indisvalid AS valid,
-       pg_catalog.pg_relation_size(x.index_oid) AS size_bytes,
+       indexpilot._index_bytes(x.index_oid) AS size_bytes,
        st.idx_scan AS scans,
        u.last_used,
        o.finished_at AS built_at,
@@ -339,7 +353,7 @@ SELECT indexpilot._qualified_name(x.relid) AS table_name,
 FROM idx x
 LEFT JOIN own o ON o.index_oid = x.index_oid
 LEFT JOIN indexpilot.index_usage u ON u.index_oid = x.index_oid AND u.index_name = x.index_name
-LEFT JOIN pg_catalog.pg_stat_user_indexes st ON st.indexrelid = x.index_oid
+CROSS JOIN LATERAL (SELECT indexpilot._index_scans(x.index_oid) AS idx_scan) st
 LEFT JOIN due d ON d.index_oid = x.index_oid;
 COMMENT ON VIEW indexpilot.index_health IS 'Every index of the managed tables: whose, size, use, duplicates and prefixes, and what IndexPilot would do';
 REVOKE ALL ON indexpilot.index_health FROM PUBLIC;

@@ -131,11 +131,29 @@ Advise(bool record)
 				  (include.empty() ? "" : " INCLUDE (" + include + ")") +
 				  (rec.predicate.empty() ? "" : " WHERE " + rec.predicate);
 	}
-	// An index IndexPilot built already is no candidate again (a partial one is not in `existing`).
+	// An index IndexPilot built already is no candidate again (a partial one is not in `existing`). A
+	// candidate that cannot be sized (a table dropped or altered meanwhile, a partition without the column)
+	// is left out and said so: one table's trouble never stops the others' decisions.
 	std::vector<int> keep;
-	for (std::size_t i = 0; i < recs.size(); i++)
-		if (!recs[i].exists)
-			keep.push_back(static_cast<int>(i));
+	std::vector<core::SizeEstimate> sizes;
+	std::vector<Recommendation> not_costed;
+	{
+		PlannerOracle sizer(in, candidates, predicates, cfg.replan_timeout_ms);
+		for (std::size_t i = 0; i < recs.size(); i++) {
+			if (recs[i].exists)
+				continue;
+			std::string error;
+			if (std::optional<core::SizeEstimate> size = sizer.TrySize(static_cast<int>(i), &error)) {
+				sizes.push_back(*size);
+				keep.push_back(static_cast<int>(i));
+			} else {
+				recs[i].action = "not costed: " + error;
+				pg::LogLine("indexpilot could not cost index " + recs[i].index_name + " on " + recs[i].table + ": " +
+							error + "; the other candidates are decided as usual");
+				not_costed.push_back(recs[i]);
+			}
+		}
+	}
 	std::vector<core::Candidate> live;
 	std::vector<std::string> live_predicates;
 	for (int i : keep) {
@@ -172,7 +190,7 @@ Advise(bool record)
 		selection.incumbent.push_back(OpenProposal(recs[i].index_name) != 0);
 	selection.model = model;
 	selection.settings = settings;
-	selection.size = [&](int i) { return oracle.Size(i); };
+	selection.size = [&](int i) { return sizes.at(static_cast<std::size_t>(i)); };
 	selection.statement = [&](std::int64_t q, int i) { return oracle.Statement(q, i); };
 	selection.together = [&](std::int64_t q, const std::vector<int> &set) { return oracle.Together(q, set); };
 	std::vector<core::Evaluation> evals = core::SelectIndexes(selection);
@@ -196,6 +214,7 @@ Advise(bool record)
 			rec.action = "exists";
 			ordered.push_back(rec);
 		}
+	ordered.insert(ordered.end(), not_costed.begin(), not_costed.end());
 	return ordered;
 }
 

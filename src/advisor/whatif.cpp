@@ -35,6 +35,7 @@ extern "C" {
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
@@ -235,11 +236,10 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 	if (rel == nullptr)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", index.relid)));
 	const char relkind = rel->rd_rel->relkind;
-	if (relkind == RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("cannot cost a hypothetical index on partitioned table \"%s\"", RelationGetRelationName(rel)),
-				 errhint("Cost it on each partition.")));
+	if (relkind == RELKIND_PARTITIONED_TABLE) /* OnLeaves gives each partition its own */
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("a hypothetical index on partitioned table \"%s\" is described per partition",
+							   RelationGetRelationName(rel))));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("\"%s\" is not a table or materialized view", RelationGetRelationName(rel))));
@@ -328,6 +328,42 @@ DescribeIndex(const HypoIndex &index, PreparedIndex *out)
 	relation_close(rel, NoLock); /* the lock stays until the end of the transaction, as the planner's do */
 }
 
+/*
+ * The hypothetical indexes that stand for `index` in the plan: itself on a table, or on a partitioned table
+ * the same index (columns matched by name, the predicate parsed against each) on every leaf partition, as a
+ * partitioned index is one index per partition to the planner. Appends to *out (palloc'd in
+ * CurrentMemoryContext); raises when a partition lacks a column.
+ */
+static List *
+OnLeaves(const HypoIndex &index, List *out)
+{
+	if (get_rel_relkind(index.relid) != RELKIND_PARTITIONED_TABLE) {
+		auto *copy = static_cast<HypoIndex *>(palloc(sizeof(HypoIndex)));
+		*copy = index;
+		return lappend(out, copy);
+	}
+	List *tree = find_all_inheritors(index.relid, AccessShareLock, nullptr);
+	ListCell *lc;
+	foreach (lc, tree) {
+		const Oid leaf = lfirst_oid(lc);
+		if (get_rel_relkind(leaf) == RELKIND_PARTITIONED_TABLE)
+			continue;
+		auto *copy = static_cast<HypoIndex *>(palloc(sizeof(HypoIndex)));
+		*copy = index;
+		copy->relid = leaf;
+		for (int i = 0; i < index.ncols && i < kMaxHypoColumns; i++) {
+			char *name = get_attname(index.relid, index.attnums[i], true);
+			copy->attnums[i] = name != nullptr ? get_attnum(leaf, name) : InvalidAttrNumber;
+			if (copy->attnums[i] == InvalidAttrNumber)
+				ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+								errmsg("column number %d of \"%s\" has no counterpart in partition \"%s\"",
+									   index.attnums[i], get_rel_name(index.relid), get_rel_name(leaf))));
+		}
+		out = lappend(out, copy);
+	}
+	return out;
+}
+
 /* The owner of relation relid, or InvalidOid if there is none. */
 static Oid
 RelationOwner(Oid relid)
@@ -362,7 +398,16 @@ RawEstimateIndex(const HypoIndex &index)
 		const Oid owner = RelationOwner(index.relid);
 		if (OidIsValid(owner))
 			SetUserIdAndSecContext(owner, save_sec | SECURITY_RESTRICTED_OPERATION);
-		DescribeIndex(index, &prepared);
+		// A partitioned table's index: the sum of its partitions' (the partitioned index itself has no pages).
+		HypoEstimate sum = {0, 0, 0};
+		ListCell *lc;
+		foreach (lc, OnLeaves(index, NIL)) {
+			DescribeIndex(*static_cast<HypoIndex *>(lfirst(lc)), &prepared);
+			sum.pages += prepared.est.pages;
+			sum.tuples += prepared.est.tuples;
+			sum.bytes += prepared.est.bytes;
+		}
+		prepared.est = sum;
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_CATCH();
@@ -550,13 +595,22 @@ AnalyzeVarParams(RawStmt *raw, const char *sql)
 static void
 PlanOrRaise(const char *sql, const HypoIndex *indexes, int count, PlanResult *result)
 {
-	ActiveSet set;
-	set.count = count;
-	set.indexes = static_cast<PreparedIndex *>(palloc0(sizeof(PreparedIndex) * Max(count, 1)));
-	set.am = count > 0 ? GetIndexAmRoutineByAmId(BTREE_AM_OID, false) : nullptr;
+	// Hypothetical index i is one index per partition on a partitioned table: all with i's fake OID.
+	List *described = NIL;
+	List *owners = NIL;
 	for (int i = 0; i < count; i++) {
-		DescribeIndex(indexes[i], &set.indexes[i]);
-		set.indexes[i].fake_oid = kFakeOidBase + i;
+		List *leaves = OnLeaves(indexes[i], NIL);
+		described = list_concat(described, leaves);
+		for (int k = 0; k < list_length(leaves); k++)
+			owners = lappend_int(owners, i);
+	}
+	ActiveSet set;
+	set.count = list_length(described);
+	set.indexes = static_cast<PreparedIndex *>(palloc0(sizeof(PreparedIndex) * Max(set.count, 1)));
+	set.am = set.count > 0 ? GetIndexAmRoutineByAmId(BTREE_AM_OID, false) : nullptr;
+	for (int k = 0; k < set.count; k++) {
+		DescribeIndex(*static_cast<HypoIndex *>(list_nth(described, k)), &set.indexes[k]);
+		set.indexes[k].fake_oid = kFakeOidBase + list_nth_int(owners, k);
 	}
 
 	List *raw = pg_parse_query(sql);
@@ -623,7 +677,7 @@ PlanOrRaise(const char *sql, const HypoIndex *indexes, int count, PlanResult *re
 
 	ActiveSet *previous = s_active;
 	PlannedStmt *planned = nullptr;
-	s_active = count > 0 ? &set : nullptr;
+	s_active = set.count > 0 ? &set : nullptr;
 	PG_TRY();
 	{
 		planned = pg_plan_query(query, sql, CURSOR_OPT_PARALLEL_OK, nullptr);
@@ -783,6 +837,22 @@ HypoEstimate
 EstimateIndex(const HypoIndex &index)
 {
 	return pg::Call([&] { return RawEstimateIndex(index); });
+}
+
+bool
+TryEstimateIndex(const HypoIndex &index, HypoEstimate *out, std::string *error)
+{
+	// RawEstimateIndex raises only after rolling back its own subtransaction: the transaction holds nothing
+	// of the failed call, so its error may end here (a cancel is the caller's and goes on up).
+	try {
+		*out = EstimateIndex(index);
+		return true;
+	} catch (const pg::PgError &e) {
+		if (e.cancelled())
+			throw;
+		*error = e.what();
+		return false;
+	}
 }
 
 PlanResult

@@ -17,6 +17,8 @@ extern "C" {
 #include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
@@ -173,10 +175,8 @@ ReadGenome(Oid genome, Oid relid, AttrNumber *attnum)
 		if (HeapTupleIsValid(tuple)) {
 			bool isnull = false;
 			Datum name = heap_getattr(tuple, key_col, desc, &isnull);
-			if (!isnull) {
-				*attnum = get_attnum(relid, NameStr(*DatumGetName(name)));
-				result = GenomeKey::Managed;
-			}
+			*attnum = isnull ? InvalidAttrNumber : get_attnum(relid, NameStr(*DatumGetName(name)));
+			result = GenomeKey::Managed; /* with no tenant key (NULL), none: not indexpilot.tenant_column's */
 		}
 		systable_endscan(scan);
 	}
@@ -229,17 +229,70 @@ GenomeTenantKey(Oid relid, AttrNumber *attnum)
 	return result;
 }
 
+/*
+ * The root of the partition tree of `relid` when it is a partition whose columns have the root's numbers,
+ * names and types (CREATE TABLE ... PARTITION OF makes them so; a table attached with another column order
+ * or dropped columns does not), else InvalidOid: then its shapes stay its own.
+ */
+static int
+RelNatts(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return -1;
+	int natts = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple))->relnatts;
+	ReleaseSysCache(tuple);
+	return natts;
+}
+
+static Oid
+PartitionRoot(Oid relid)
+{
+	if (!get_rel_relispartition(relid))
+		return InvalidOid;
+	List *ancestors = get_partition_ancestors(relid);
+	Oid root = ancestors != NIL ? llast_oid(ancestors) : InvalidOid;
+	list_free(ancestors);
+	const int natts = RelNatts(relid);
+	if (!OidIsValid(root) || natts < 0 || RelNatts(root) != natts)
+		return InvalidOid;
+	for (AttrNumber a = 1; a <= natts; a++) {
+		HeapTuple leaf = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
+		HeapTuple top = SearchSysCache2(ATTNUM, ObjectIdGetDatum(root), Int16GetDatum(a));
+		bool same = HeapTupleIsValid(leaf) && HeapTupleIsValid(top);
+		if (same) {
+			auto *l = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(leaf));
+			auto *t = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(top));
+			same = l->attisdropped == t->attisdropped && l->atttypid == t->atttypid &&
+				   strcmp(NameStr(l->attname), NameStr(t->attname)) == 0;
+		}
+		if (HeapTupleIsValid(leaf))
+			ReleaseSysCache(leaf);
+		if (HeapTupleIsValid(top))
+			ReleaseSysCache(top);
+		if (!same)
+			return InvalidOid;
+	}
+	return root;
+}
+
 /* What a relation is to capture; false when the answer must not be cached (the genome was unreadable). */
 static bool
 ComputeRel(Oid relid, RelInfo *out)
 {
 	out->relid = relid;
+	out->report_relid = relid;
 	out->tracked = false;
 	out->tenant_attnum = InvalidAttrNumber;
 	char relkind = get_rel_relkind(relid);
 	if (relid < FirstNormalObjectId ||
 		!(relkind == RELKIND_RELATION || relkind == RELKIND_PARTITIONED_TABLE || relkind == RELKIND_MATVIEW))
 		return true;
+	if (Oid root = PartitionRoot(relid); OidIsValid(root)) {
+		bool cacheable = ComputeRel(root, out); /* as its partitioned table: tracked, tenant key */
+		out->relid = relid;
+		return cacheable;
+	}
 	Oid nsp = get_rel_namespace(relid);
 	char *nspname = get_namespace_name(nsp);
 	out->tracked =

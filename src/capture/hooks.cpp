@@ -237,6 +237,28 @@ CountExecution(uint64 queryid, double ms, bool walked, bool cancelled, const ins
 }
 
 /*
+ * One execution shows a shape once: the scans of several partitions of one partitioned table (or of one
+ * table twice) that give the same shape add their rows to the first; a sequential scan among them makes it
+ * one. True when `obs` was merged into an observation of `batch`.
+ */
+static bool
+MergedInto(Observation *const *batch, int nbatch, const Observation &obs)
+{
+	for (int k = 0; k < nbatch; k++) {
+		Observation *seen = batch[k];
+		if (seen->key.relid != obs.key.relid || memcmp(&seen->key, &obs.key, sizeof(obs.key)) != 0)
+			continue;
+		seen->rows_scanned += obs.rows_scanned;
+		seen->rows_returned += obs.rows_returned;
+		seen->instrumented = seen->instrumented || obs.instrumented;
+		if (obs.access == Access::Seq)
+			seen->access = Access::Seq;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Counts and records the statements for which `done(statement)` holds, and forgets them. Raises no
  * ERROR of its own (the store never does): a statement that was only counted needs no guard.
  */
@@ -259,7 +281,7 @@ FlushStatements(Pred done, bool cancelled)
 			NoteStatementTime(stmt.queryid, ms);
 		}
 		if (stmt.walked) {
-			const Observation *batch[kMaxStatementObservations];
+			Observation *batch[kMaxStatementObservations];
 			int nbatch = 0;
 			for (int i = 0; i < s_nshapes && nbatch < kMaxStatementObservations; i++) {
 				if (s_shapes[i].owner != stmt.owner)
@@ -269,7 +291,8 @@ FlushStatements(Pred done, bool cancelled)
 				obs.elapsed_ms = ms;
 				obs.queryid = stmt.queryid;
 				obs.weight = stmt.weight;
-				batch[nbatch++] = &obs;
+				if (!MergedInto(batch, nbatch, obs))
+					batch[nbatch++] = &obs;
 			}
 			// A text's usage is bumped for one walked statement in kTextUsageEvery (drawn), by that much.
 			bool bump = pg_prng_uint32(&pg_global_prng_state) % kTextUsageEvery == 0;

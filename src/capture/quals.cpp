@@ -85,8 +85,8 @@ RelFor(NodeShapes *shapes, const NodeContext &ctx, int rtindex)
 	RelShapes *rel = &shapes->rels[shapes->count++];
 	memset(rel, 0, sizeof(*rel));
 	rel->rtindex = rtindex;
-	rel->relid = rte->relid;
-	rel->info = *LookupRel(rte->relid); /* a copy: a later lookup may rebuild the cache */
+	rel->info = *LookupRel(rte->relid);  /* a copy: a later lookup may rebuild the cache */
+	rel->relid = rel->info.report_relid; /* a partition's shapes are its partitioned table's */
 	return rel->info.tracked ? rel : nullptr;
 }
 

@@ -14,6 +14,12 @@
 namespace indexpilot::pg
 {
 
+bool
+PgError::cancelled() const noexcept
+{
+	return sqlerrcode() == ERRCODE_QUERY_CANCELED;
+}
+
 const char *
 PgError::what() const noexcept
 {

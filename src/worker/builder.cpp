@@ -39,6 +39,7 @@ extern "C" {
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
@@ -536,7 +537,20 @@ RunConcurrently(Oid relid, const char *sql, char *error, size_t size)
 bool
 RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size)
 {
-	return RunConcurrently(relid, sql, error, size);
+	StartTransactionCommand();
+	const bool partitioned = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
+	CommitTransactionCommand();
+	static const char kConcurrently[] = "CONCURRENTLY ";
+	const char *at = strstr(sql, kConcurrently);
+	if (!partitioned || at == nullptr)
+		return RunConcurrently(relid, sql, error, size);
+	StringInfoData plain;
+	initStringInfo(&plain);
+	appendBinaryStringInfo(&plain, sql, static_cast<int>(at - sql));
+	appendStringInfoString(&plain, at + sizeof(kConcurrently) - 1);
+	const bool ok = RunTopLevel(plain.data, s_build_statement_timeout_ms, error, size);
+	pfree(plain.data);
+	return ok;
 }
 
 /* The table's qualified name for messages and lineage. Needs SPI connected. */
@@ -607,7 +621,8 @@ CleanupInvalidIndexes()
 	RecordAbandonedBuilds();
 
 	// IndexPilot's own leftovers only: the OID (and name) an index_build_started row recorded, still an
-	// INVALID plain index (never a partitioned one), whose build has ended as failed or abandoned.
+	// INVALID index, whose build has ended as failed or abandoned; and the partitions' indexes such a
+	// partitioned build recorded that were never attached.
 	BeginBookkeeping("indexpilot: looking for INVALID indexes of ended builds");
 	uint64 n =
 		pg::SpiExec("SELECT l.*, (SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = l.index_oid) "
@@ -618,6 +633,7 @@ CleanupInvalidIndexes()
 		char table[2 * NAMEDATALEN + 8];
 		int64 outcome_id;
 		bool abandoned;
+		bool concurrently;
 		Oid relid;
 	};
 	auto *leftovers = static_cast<Leftover *>(MemoryContextAllocZero(TopMemoryContext, sizeof(Leftover) * Max(n, 1)));
@@ -628,7 +644,7 @@ CleanupInvalidIndexes()
 		Oid index_oid = static_cast<Oid>(strtoul(SPI_getvalue(row, desc, 1), nullptr, 10));
 		if (BuildRunningForIndex(MyDatabaseId, index_oid))
 			continue; /* a builder of this database may still be cleaning up after itself */
-		const char *table_oid = SPI_getvalue(row, desc, 7);
+		const char *table_oid = SPI_getvalue(row, desc, 8);
 		if (table_oid == nullptr)
 			continue; /* gone since */
 		Leftover &l = leftovers[count++];
@@ -638,6 +654,7 @@ CleanupInvalidIndexes()
 		strlcpy(l.table, SPI_getvalue(row, desc, 4), sizeof(l.table));
 		l.outcome_id = strtoll(SPI_getvalue(row, desc, 5), nullptr, 10);
 		l.abandoned = strcmp(SPI_getvalue(row, desc, 6), "index_build_abandoned") == 0;
+		l.concurrently = strcmp(SPI_getvalue(row, desc, 7), "t") == 0;
 	}
 	EndBookkeeping();
 
@@ -645,9 +662,12 @@ CleanupInvalidIndexes()
 	for (int i = 0; i < count; i++) {
 		char sql[3 * NAMEDATALEN + 64];
 		char error[1024] = "";
-		snprintf(sql, sizeof(sql), "DROP INDEX CONCURRENTLY IF EXISTS %s", leftovers[i].qualified);
+		// A partitioned index cannot be dropped concurrently (its attached partitions' indexes go with it).
+		snprintf(sql, sizeof(sql), "DROP INDEX %sIF EXISTS %s", leftovers[i].concurrently ? "CONCURRENTLY " : "",
+				 leftovers[i].qualified);
 		// Each drop on its own: one that fails (a lock it cannot get in time) leaves the others to be done.
-		if (!RunConcurrently(leftovers[i].relid, sql, error, sizeof(error))) {
+		if (!(leftovers[i].concurrently ? RunConcurrently(leftovers[i].relid, sql, error, sizeof(error))
+										: RunTopLevel(sql, BookkeepingTimeoutMs(), error, sizeof(error)))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftovers[i].qualified, error),
 							  errdetail("A later cycle tries again.")));
 			continue;
@@ -734,6 +754,176 @@ BuilderXactCallback(XactEvent event, void *)
 	LWLockRelease(s_builder->lock);
 }
 
+/* ---- a partitioned table's index ----------------------------------------------------------------------- */
+
+/*
+ * CREATE INDEX CONCURRENTLY does not work on a partitioned table. Its index is built as PostgreSQL's
+ * documentation describes (CREATE INDEX, "ON ONLY"): the partitioned index is created ON ONLY the table (a
+ * catalog entry, INVALID; its index_build_started row commits with it), each leaf partition gets its own
+ * index with CREATE INDEX CONCURRENTLY (index_partition_built per partition), a sub-partitioned partition
+ * an ON ONLY index of its own, and each is attached to its parent's index, deepest first: the partitioned
+ * index becomes valid with its last attachment. A failure anywhere drops all of it again (DropPartitioned).
+ * Partitions added later get their index from PostgreSQL itself (CREATE TABLE ... PARTITION OF and ATTACH
+ * PARTITION create or attach a matching index).
+ */
+struct PartNode {
+	Oid relid;
+	bool leaf;
+	int level;
+	char table[3 * NAMEDATALEN]; /* qualified partition */
+	char index[3 * NAMEDATALEN]; /* qualified index of it */
+	char parent_index[3 * NAMEDATALEN];
+	char name[NAMEDATALEN]; /* the index's bare name */
+	bool built;             /* its CREATE INDEX ran (so what has the name is this build's) */
+};
+
+static struct {
+	PartNode *nodes;
+	int count;
+} s_parts;
+
+/* The partition tree below job.relid, with the names their indexes get. Bookkeeping transaction. */
+static bool
+ReadPartitionTree(const BuildSlot &job, const char *qualified_index, char *error, size_t size)
+{
+	BeginBookkeeping("indexpilot: reading a partition tree");
+	char relid_text[16];
+	snprintf(relid_text, sizeof(relid_text), "%u", job.relid);
+	const char *args[2] = {relid_text, job.index_name};
+	// Index names: the parent's name shortened, with the partition's OID (unique, fits NAMEDATALEN).
+	uint64 n = pg::SpiExec(
+		"SELECT t.relid::oid, t.isleaf, t.level, indexpilot._qualified_name(t.relid), "
+		"       pg_catalog.format('%I.%I', n.nspname, pg_catalog.left($2, 48) || '_p' || t.relid::oid), "
+		"       pg_catalog.left($2, 48) || '_p' || t.relid::oid, t.parentrelid::oid, c.relkind "
+		"FROM pg_catalog.pg_partition_tree($1::oid::regclass) t "
+		"JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE t.level > 0 ORDER BY t.level, t.relid::oid",
+		2, args);
+	s_parts.nodes = static_cast<PartNode *>(MemoryContextAllocZero(TopMemoryContext, sizeof(PartNode) * Max(n, 1)));
+	s_parts.count = 0;
+	bool ok = true;
+	for (uint64 i = 0; i < n && ok; i++) {
+		HeapTuple row = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		PartNode &p = s_parts.nodes[s_parts.count++];
+		p.relid = static_cast<Oid>(strtoul(SPI_getvalue(row, desc, 1), nullptr, 10));
+		p.leaf = strcmp(SPI_getvalue(row, desc, 2), "t") == 0;
+		p.level = atoi(SPI_getvalue(row, desc, 3));
+		strlcpy(p.table, SPI_getvalue(row, desc, 4), sizeof(p.table));
+		strlcpy(p.index, SPI_getvalue(row, desc, 5), sizeof(p.index));
+		strlcpy(p.name, SPI_getvalue(row, desc, 6), sizeof(p.name));
+		const Oid parent = static_cast<Oid>(strtoul(SPI_getvalue(row, desc, 7), nullptr, 10));
+		if (strcmp(SPI_getvalue(row, desc, 8), "f") == 0) {
+			snprintf(error, size, "partition %s is a foreign table: it cannot have an index", p.table);
+			ok = false;
+		}
+		if (parent == job.relid)
+			strlcpy(p.parent_index, qualified_index, sizeof(p.parent_index));
+		else
+			for (int k = 0; k < s_parts.count - 1; k++)
+				if (s_parts.nodes[k].relid == parent)
+					strlcpy(p.parent_index, s_parts.nodes[k].index, sizeof(p.parent_index));
+	}
+	EndBookkeeping();
+	return ok;
+}
+
+/* The part of the advisor's statement after "ON <table>": the columns, INCLUDE and WHERE. */
+static const char *
+IndexDefinitionTail(const BuildSlot &job, const char *table)
+{
+	StringInfoData prefix;
+	initStringInfo(&prefix);
+	appendStringInfo(&prefix, "CREATE INDEX CONCURRENTLY %s ON %s ", quote_identifier(job.index_name), table);
+	if (strncmp(job.ddl, prefix.data, prefix.len) != 0)
+		return nullptr;
+	return job.ddl + prefix.len;
+}
+
+/* Builds job's index on partitioned table job.relid; false with the reason in `error`. */
+static bool
+BuildPartitioned(const BuildSlot &job, const char *qualified_index, char *error, size_t size)
+{
+	const char *tail = IndexDefinitionTail(job, s_build.table);
+	if (tail == nullptr) {
+		snprintf(error, size, "the statement is not the form IndexPilot builds: %s", job.ddl);
+		return false;
+	}
+	if (!ReadPartitionTree(job, qualified_index, error, size))
+		return false;
+	StringInfoData sql;
+	initStringInfo(&sql);
+	// 1. The partitioned index, ON ONLY the table: INVALID until its partitions' indexes are attached.
+	appendStringInfo(&sql, "CREATE INDEX %s ON ONLY %s %s", quote_identifier(job.index_name), s_build.table, tail);
+	if (!RunTopLevel(sql.data, s_build_statement_timeout_ms, error, size))
+		return false;
+	s_build.armed = false; /* the partitions' indexes are not the build's index */
+	// 2. Each partition's index: ON ONLY for a sub-partitioned one, concurrently for a leaf.
+	for (int i = 0; i < s_parts.count; i++) {
+		PartNode &p = s_parts.nodes[i];
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE INDEX %s%s ON %s%s %s", p.leaf ? "CONCURRENTLY " : "", quote_identifier(p.name),
+						 p.leaf ? "" : "ONLY ", p.table, tail);
+		// The name must be free: then whatever has it after the statement (a failed CREATE INDEX
+		// CONCURRENTLY leaves an INVALID index) is this build's, for DropPartitioned to drop.
+		const char *name_arg[1] = {p.index};
+		BeginBookkeeping("indexpilot: checking a partition's index name");
+		const bool taken = pg::SpiInt64("SELECT (pg_catalog.to_regclass($1) IS NOT NULL)::int", 1, name_arg) == 1;
+		EndBookkeeping();
+		if (taken) {
+			snprintf(error, size, "an index named %s exists already", p.index);
+			return false;
+		}
+		p.built = true;
+		TimestampTz t0 = GetCurrentTimestamp();
+		if (!(p.leaf ? RunConcurrently(p.relid, sql.data, error, size)
+					 : RunTopLevel(sql.data, s_build_statement_timeout_ms, error, size)))
+			return false;
+		BeginBookkeeping("indexpilot: recording a partition's index");
+		const int64 oid = pg::SpiInt64("SELECT coalesce(pg_catalog.to_regclass($1)::oid::bigint, 0)", 1, name_arg);
+		StringInfoData details;
+		initStringInfo(&details);
+		appendStringInfo(
+			&details, "{\"partition\": %s, \"index\": %s, \"index_oid\": " INT64_FORMAT ", \"seconds\": %.3f}",
+			JsonString(p.table), JsonString(p.index), oid, static_cast<double>(GetCurrentTimestamp() - t0) / 1e6);
+		pg::LogMutation("index_partition_built", s_build.table, nullptr, job.index_name, nullptr, details.data,
+						s_build.started_id);
+		EndBookkeeping();
+	}
+	// 3. Attach, deepest first (a sub-partitioned partition's index is valid once its own are attached).
+	for (int i = s_parts.count - 1; i >= 0; i--) {
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "ALTER INDEX %s ATTACH PARTITION %s", s_parts.nodes[i].parent_index,
+						 s_parts.nodes[i].index);
+		if (!RunTopLevel(sql.data, s_build_statement_timeout_ms, error, size))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * After a failed partitioned build: drops the partitioned index with the indexes attached to it (a plain
+ * DROP INDEX: a partitioned index cannot be dropped concurrently; the table is locked briefly), then each
+ * partition's index not attached yet (a leaf's concurrently). True when nothing is left.
+ */
+static bool
+DropPartitioned(const char *qualified_index, char *error, size_t size)
+{
+	char sql[4 * NAMEDATALEN + 64];
+	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", qualified_index);
+	bool ok = RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
+	for (int i = 0; i < s_parts.count; i++) {
+		const PartNode &p = s_parts.nodes[i];
+		if (!p.built)
+			continue;
+		snprintf(sql, sizeof(sql), "DROP INDEX %sIF EXISTS %s", p.leaf ? "CONCURRENTLY " : "", p.index);
+		const bool dropped = p.leaf ? RunConcurrently(p.relid, sql, error, size)
+									: RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
+		ok = dropped && ok;
+	}
+	return ok;
+}
+
 static void
 BuilderMain(int slot_index)
 {
@@ -781,6 +971,9 @@ BuilderMain(int slot_index)
 	bool exists = pg::SpiInt64("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c, pg_catalog.pg_class t "
 							   "WHERE t.oid = $1::oid AND c.relname = $2 AND c.relnamespace = t.relnamespace",
 							   2, exists_args) > 0;
+	bool partitioned = pg::SpiInt64("SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c "
+									"WHERE c.oid = $1::oid AND c.relkind = 'p'",
+									1, lock_args) > 0;
 	if (!locked || exists) {
 		char details[256];
 		snprintf(details, sizeof(details), "{\"reason\": %s}",
@@ -800,7 +993,8 @@ BuilderMain(int slot_index)
 	pgstat_report_activity(STATE_RUNNING, job.ddl);
 	TimestampTz t0 = GetCurrentTimestamp();
 	char error[1024] = "";
-	bool built = RunConcurrently(job.relid, job.ddl, error, sizeof(error));
+	bool built = partitioned ? BuildPartitioned(job, qualified_index, error, sizeof(error))
+							 : RunConcurrently(job.relid, job.ddl, error, sizeof(error));
 	s_build.armed = false;
 	double seconds = static_cast<double>(GetCurrentTimestamp() - t0) / 1e6;
 	int64 started_id = s_build.started_id;
@@ -812,7 +1006,7 @@ BuilderMain(int slot_index)
 	if (built) {
 		BeginBookkeeping("indexpilot: recording a finished build");
 		const char *args[1] = {oid_text};
-		int64 bytes = pg::SpiInt64("SELECT pg_catalog.pg_relation_size($1::oid::regclass)", 1, args);
+		int64 bytes = pg::SpiInt64("SELECT indexpilot._index_bytes($1::oid)", 1, args);
 		char details[256];
 		snprintf(details, sizeof(details), "{\"seconds\": %.3f, \"bytes\": " INT64_FORMAT ", \"index_oid\": %u}",
 				 seconds, bytes, index_oid);
@@ -836,6 +1030,25 @@ BuilderMain(int slot_index)
 	appendStringInfoString(&details, "}");
 	int64 failed_id = pg::LogMutation("index_build_failed", s_build.table, nullptr, job.index_name, nullptr,
 									  details.data, started_id);
+	if (partitioned) {
+		EndBookkeeping();
+		char drop_error[1024] = "";
+		if (!DropPartitioned(qualified_index, drop_error, sizeof(drop_error))) {
+			ereport(WARNING, (errmsg("indexpilot could not drop what the failed build of %s left: %s", qualified_index,
+									 drop_error),
+							  errdetail("The database worker's next cycle tries again.")));
+			proc_exit(0);
+		}
+		if (OidIsValid(index_oid)) {
+			BeginBookkeeping("indexpilot: recording cleanup");
+			pg::LogMutation("index_dropped", s_build.table, nullptr, job.index_name, nullptr,
+							"{\"reason\": \"a partitioned build failed: its partitioned index and the partitions' "
+							"indexes were dropped\"}",
+							failed_id);
+			EndBookkeeping();
+		}
+		proc_exit(0);
+	}
 	// Its own INVALID index only: by the OID it created, still invalid, a plain index.
 	const char *args[1] = {oid_text};
 	char *leftover = OidIsValid(index_oid)

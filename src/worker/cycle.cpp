@@ -3,6 +3,7 @@
  */
 #include "indexpilot/worker/cycle.hpp"
 
+#include "indexpilot/advisor/discovery.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/guard.hpp"
 #include "indexpilot/worker/builder.hpp"
@@ -26,6 +27,7 @@ RunCycle(const CycleSteps &steps)
 	std::vector<advisor::Recommendation> recs;
 	if (!steps.advise)
 		return recs;
+	advisor::Discover(); /* tables created, excluded or let go since the last run (indexpilot.manage) */
 	recs = advisor::Advise(true);
 	if (advisor::CurrentMode() == advisor::Mode::Off) {
 		advisor::NoteBackoff(recs);

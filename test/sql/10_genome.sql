@@ -141,3 +141,20 @@ RESET ROLE;
 DROP ROLE indexpilot_regress_reader;
 DROP ROLE indexpilot_regress_nobody;
 SELECT row(s.*) = row(b.*) AS nothing_changed FROM catalog_state s, state_before b;
+
+-- A table without a tenant key; a partition (its partitioned table is registered instead).
+CREATE TABLE "Regress Genome".no_key (id int PRIMARY KEY, v text);
+SELECT indexpilot_register('"Regress Genome".no_key');
+SELECT table_name, tenant_key, discovered FROM indexpilot.genome_tables WHERE table_name = '"Regress Genome".no_key';
+SELECT column_name, is_tenant_key FROM indexpilot.genome_catalog WHERE table_name = '"Regress Genome".no_key' ORDER BY attnum;
+CREATE TABLE "Regress Genome".parted (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE "Regress Genome".parted_1 PARTITION OF "Regress Genome".parted FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+SELECT indexpilot_register('"Regress Genome".parted_1', 'id');
+SELECT indexpilot_unregister('"Regress Genome".no_key');
+DROP TABLE "Regress Genome".parted, "Regress Genome".no_key;
+-- Which tables are managed: bad settings are refused, nothing is written.
+ALTER SYSTEM SET indexpilot.exclude = 'a.b.c';
+ALTER SYSTEM SET indexpilot.exclude = '"unbalanced';
+ALTER SYSTEM SET indexpilot.exclude = 'a,,b';
+ALTER SYSTEM SET indexpilot.manage = 'some';
+SELECT * FROM indexpilot._exclude_list();

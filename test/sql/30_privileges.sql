@@ -40,6 +40,7 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._leftover_indexes()',                             'y', 'n', 'n',   'n'),
     -- the index lifecycle: what is due and index_health are readable by pg_monitor; updating the use, the worker only
     ('function indexpilot._own_indexes()',                                  'y', 'y', 'n',   'n'),
+    ('function indexpilot._index_scans(oid)',                               'y', 'y', 'n',   'n'),
     ('function indexpilot._track_index_usage()',                            'y', 'n', 'n',   'n'),
     ('function indexpilot._statements_around(bigint[],timestamp with time zone,timestamp with time zone,interval,interval,timestamp with time zone)', 'y', 'y', 'n', 'n'),
     ('function indexpilot._lifecycle_due(interval,double precision,interval,interval,interval,double precision)', 'y', 'y', 'n', 'n'),
@@ -65,6 +66,14 @@ INSERT INTO expected_privilege VALUES
     ('function indexpilot._advisor_retry_after(text)',          'y', 'y', 'n',   'n'),
     ('function indexpilot._write_rates(boolean)',                           'y', 'y', 'n',   'n'),
     ('function indexpilot._first_write_rate(oid)',                          'y', 'y', 'n',   'n'),
+    ('function indexpilot._writes(oid)',                                    'y', 'y', 'n',   'n'),
+    -- discovery (indexpilot.manage, indexpilot.exclude): what is managed is readable by pg_monitor; recording it, the worker only
+    ('function indexpilot._leaf_tables(oid)',                               'y', 'y', 'n',   'n'),
+    ('function indexpilot._index_bytes(oid)',                               'y', 'y', 'n',   'n'),
+    ('function indexpilot._exclude_list()',                                 'y', 'y', 'n',   'n'),
+    ('function indexpilot._excluded(oid)',                                  'y', 'y', 'n',   'n'),
+    ('function indexpilot._discoverable()',                                 'y', 'y', 'n',   'n'),
+    ('function indexpilot._discover()',                                     'y', 'n', 'n',   'n'),
     ('table indexpilot.mutation_log',                                       'y', 'y', 'n',   'n'),
     ('table indexpilot.genome_tables',                                      'y', 'y', 'n',   'n'),
     ('table indexpilot.genome_fields',                                      'y', 'y', 'n',   'n'),

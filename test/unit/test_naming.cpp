@@ -36,6 +36,31 @@ BOOST_AUTO_TEST_CASE(plain_identifiers)
 	BOOST_TEST(!IsPlainIdentifier("$a"));
 }
 
+BOOST_AUTO_TEST_CASE(name_lists)
+{
+	std::vector<QualifiedName> out;
+	std::string error;
+	BOOST_TEST(ParseNameList("", &out, &error));
+	BOOST_TEST(out.empty());
+	BOOST_TEST(ParseNameList("  ", &out, &error));
+	BOOST_TEST(out.empty());
+	BOOST_TEST(ParseNameList("staging, Audit.Events ,\"Odd, \"\"Name\"\"\".\"a.b\"", &out, &error));
+	BOOST_TEST_REQUIRE(out.size() == 3u);
+	BOOST_TEST((out[0] == QualifiedName{"staging", ""}));
+	BOOST_TEST((out[1] == QualifiedName{"audit", "events"}));
+	BOOST_TEST((out[2] == QualifiedName{"Odd, \"Name\"", "a.b"}));
+	BOOST_TEST(ParseNameList("s . t", &out, &error));
+	BOOST_TEST((out.at(0) == QualifiedName{"s", "t"}));
+	for (const char *bad : {"a,", ",a", "a,,b", "a.", ".a", "a.b.c", "\"a", "\"\"", "a b", "a;b", "a\"b\""}) {
+		error.clear();
+		BOOST_TEST(!ParseNameList(bad, &out, &error), bad);
+		BOOST_TEST(!error.empty(), bad);
+	}
+	BOOST_TEST(ParseNameList(std::string(63, 'x'), &out, &error));
+	BOOST_TEST(!ParseNameList(std::string(64, 'x'), &out, &error));
+	BOOST_TEST(error.find("longer than 63") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(index_name_shape)
 {
 	const std::string name = IndexName("public", "contacts", {"tenant_id", "email"});

@@ -88,6 +88,16 @@ public:
 		return core::SizeEstimate{e.bytes, e.pages};
 	}
 
+	/* Size, or nothing with the reason in *error when the candidate cannot be described (see TryEstimateIndex). */
+	std::optional<core::SizeEstimate> TrySize(int candidate, std::string *error)
+	{
+		HypoIndex h = Hypo(candidate);
+		HypoEstimate e;
+		if (!TryEstimateIndex(h, &e, error))
+			return std::nullopt;
+		return core::SizeEstimate{e.bytes, e.pages};
+	}
+
 	std::string last_error;
 
 private:

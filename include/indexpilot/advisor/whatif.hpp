@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace indexpilot::advisor
 {
@@ -38,10 +39,14 @@ struct HypoEstimate {
  * Estimated size of a btree index built on the relation now: rows from the planner's estimate of the
  * table (reltuples scaled to its current size), key widths, NULL fractions and distinct counts from
  * pg_statistic, fillfactor 90, tuple and page overheads, deduplication when the opclasses allow it, and
- * the predicate's selectivity for a partial index. Bad input (unknown relation or column, not a table, bad
- * predicate) throws pg::PgError with PostgreSQL's error.
+ * the predicate's selectivity for a partial index; on a partitioned table, the sum over its partitions. Bad input
+ * (unknown relation or column, not a table, bad predicate) throws pg::PgError with PostgreSQL's error.
  */
 HypoEstimate EstimateIndex(const HypoIndex &index);
+
+/* EstimateIndex that returns false, with PostgreSQL's message in *error, instead of throwing (a cancel still throws).
+ */
+bool TryEstimateIndex(const HypoIndex &index, HypoEstimate *out, std::string *error);
 
 struct PlanResult {
 	bool ok;

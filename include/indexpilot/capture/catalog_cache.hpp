@@ -21,7 +21,8 @@ namespace indexpilot::capture
 
 /* What a relation is to capture. */
 struct RelInfo {
-	Oid relid; /* key */
+	Oid relid;        /* key */
+	Oid report_relid; /* whose shapes its scans give: itself, or the root of its partition tree */
 	bool tracked;
 	AttrNumber tenant_attnum;
 };

@@ -34,4 +34,20 @@ bool IsPlainIdentifier(std::string_view name) noexcept;
 std::string IndexName(std::string_view schema, std::string_view table, const std::vector<std::string> &columns,
 					  std::string_view predicate = {});
 
+/* One entry of a list of relations such as indexpilot.exclude: a schema, or a table of a schema. */
+struct QualifiedName {
+	std::string schema;
+	std::string table; /* empty: the whole schema */
+	bool operator==(const QualifiedName &o) const { return schema == o.schema && table == o.table; }
+};
+
+/*
+ * Parses a comma-separated list of `schema` or `schema.table` entries, each name written as SQL writes an
+ * identifier: unquoted (folded to lower case) or in double quotes ("" for a quote; commas and dots allowed).
+ * Whitespace around names is ignored; an empty list is fine. On a malformed list returns false with the
+ * reason in *error (an empty entry, a name longer than kMaxIdentifierBytes, unbalanced quotes, more than two
+ * parts).
+ */
+bool ParseNameList(std::string_view text, std::vector<QualifiedName> *out, std::string *error);
+
 } // namespace indexpilot::core

@@ -38,6 +38,8 @@ public:
 	explicit PgError(ErrorData *edata) noexcept : edata_(edata) {}
 	const char *what() const noexcept override;
 	int sqlerrcode() const noexcept { return edata_ ? edata_->sqlerrcode : 0; }
+	/* A query cancel (statement_timeout, pg_cancel_backend): never swallowed. */
+	bool cancelled() const noexcept;
 	/* Hands the error data over (to be re-raised); the exception no longer refers to it. */
 	ErrorData *release() noexcept { return std::exchange(edata_, nullptr); }
 

@@ -62,7 +62,9 @@ void ExecuteTopLevel(const char *sql);
  * Runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY on an index of table `relid` so that
  * indexpilot.build_lock_timeout bounds only the waits that hold up others (the table's
  * ShareUpdateExclusiveLock, taken first as a session lock) and indexpilot.build_statement_timeout the rest
- * (the waits for older transactions, which hold up nobody). An error is caught and returned in `error`;
+ * (the waits for older transactions, which hold up nobody). On a partitioned table, where PostgreSQL has
+ * no concurrent form, the statement runs without CONCURRENTLY under the lock timeout (a partitioned index
+ * is a catalog entry: the table is locked only briefly). An error is caught and returned in `error`;
  * false then. Call outside a transaction.
  */
 bool RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size);
