@@ -9,6 +9,7 @@
 #   make sim-shift             the shift scenario: the worker alone, a timeline of builds, validations, retirements
 #   make bench-overhead        what capture costs (figures, docs/benchmarks.md)
 #   make bench-advisor         IndexPilot's index set against a hand-tuned one, both CRM forms (figures, docs/benchmarks.md)
+#   make bench-analytic        a reporting workload on a star schema, nothing registered, against greedy what-if (figures)
 #   make unit                  Boost.Test unit tests for src/core only (no server)
 #   make fuzz-config           libFuzzer on the config parsers for FUZZ_SECONDS (default 300)
 #   make format / format-check clang-format over our C++ sources
@@ -135,9 +136,12 @@ demo:
 
 
 # ---- benchmarks: figures, never pass/fail ---------------------------------------------------------------
-.PHONY: bench-overhead bench-advisor
+.PHONY: bench-overhead bench-advisor bench-analytic
 bench-overhead:
 	bash test/scripts/bench_overhead.sh
 # BENCH_TENANTS, BENCH_REPS, BENCH_CLIENTS, BENCH_WARMUP_S, BENCH_MEASURE_S, BENCH_FORMS: see the script
 bench-advisor:
 	bash test/scripts/bench_advisor.sh
+# BENCH_FACT_ROWS, BENCH_PASSES, BENCH_TIMEOUT_S: see the script
+bench-analytic:
+	bash test/scripts/bench_analytic.sh

@@ -71,7 +71,8 @@ AS $$
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                         AND d.deptype = 'e')
-      AND NOT indexpilot._excluded(c.oid)
+      AND NOT EXISTS (SELECT 1 FROM indexpilot._exclude_list() x  -- read once: not a partition, so by its own name
+                      WHERE x.schema_name = n.nspname AND (x.table_name IS NULL OR x.table_name = c.relname))
 $$;
 REVOKE ALL ON FUNCTION indexpilot._discoverable() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._discoverable() TO pg_monitor;

@@ -69,23 +69,11 @@ for knob in TENANTS CONTACTS REPS CLIENTS WARMUP MEASURE SLICES SEED; do
 done
 
 ip_cleanup_on_exit
-rm -rf "$OUT"
-mkdir -p "$OUT"
-# the server log goes with the results, also when the harness fails
-keep_log_and_cleanup() {
-	if [ -n "${DATADIR:-}" ] && [ -f "$DATADIR/server.log" ]; then cp "$DATADIR/server.log" "$OUT/server.log" || true; fi
-	ip_cleanup
-}
-trap keep_log_and_cleanup EXIT
+ip_results_dir "$OUT" # the server log goes with the results, also when the harness fails
 
 bash test/scripts/deps.sh
 make -s all sim
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-bench.XXXXXX")
-chmod 755 "$WORK"
-ip_private_install "$WORK/install"
-DATADIR=$(ip_server_dir bench)
-PORT=$(ip_free_port)
-ip_cluster_init "$DATADIR" "$PORT"
+ip_bench_cluster
 ip_sim_conf "$DATADIR"
 ip_cluster_start "$DATADIR"
 echo "bench: throwaway cluster on 127.0.0.1:$PORT; forms: $FORMS; $TENANTS tenants x $CONTACTS contacts;" \

@@ -30,12 +30,7 @@ ip_cleanup_on_exit
 
 bash test/scripts/deps.sh --bench
 make -s all
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-bench.XXXXXX")
-chmod 755 "$WORK"
-ip_private_install "$WORK/install"
-DATADIR=$(ip_server_dir bench)
-PORT=$(ip_free_port)
-ip_cluster_init "$DATADIR" "$PORT"
+ip_bench_cluster
 ip_as_server_user tee -a "$DATADIR/postgresql.conf" >/dev/null <<CONF
 indexpilot.naptime = '10s'
 shared_buffers = '256MB'

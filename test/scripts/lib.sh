@@ -108,3 +108,27 @@ ip_cleanup_on_exit() {
 	trap ip_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
+
+# ip_results_dir DIR (after ip_cleanup_on_exit): a fresh results directory that gets the cluster's
+# server.log at exit, also when the harness fails, before the usual cleanup.
+ip_results_dir() {
+	IP_RESULTS=$1
+	rm -rf "$IP_RESULTS"
+	mkdir -p "$IP_RESULTS"
+	trap ip_keep_log_and_cleanup EXIT
+}
+ip_keep_log_and_cleanup() {
+	if [ -n "${DATADIR:-}" ] && [ -f "$DATADIR/server.log" ]; then cp "$DATADIR/server.log" "$IP_RESULTS/server.log" || true; fi
+	ip_cleanup
+}
+
+# ip_bench_cluster: this build installed privately and a throwaway benchmark cluster initialised, not
+# started (append settings, then ip_cluster_start "$DATADIR"); sets WORK, DATADIR, PORT and IP_BINDIR.
+ip_bench_cluster() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/indexpilot-bench.XXXXXX")
+	chmod 755 "$WORK"
+	ip_private_install "$WORK/install"
+	DATADIR=$(ip_server_dir bench)
+	PORT=$(ip_free_port)
+	ip_cluster_init "$DATADIR" "$PORT"
+}
