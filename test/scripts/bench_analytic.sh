@@ -21,7 +21,8 @@
 # index bytes <= 0.25x the data, better than greedy at the same budget, every timed-out statement finishing.
 #
 # Settings: BENCH_FACT_ROWS (default 5000000), BENCH_PASSES (default 3), BENCH_TIMEOUT_S (default 30),
-# BENCH_OUT (default bench-out/analytic). A quick run: BENCH_FACT_ROWS=500000 BENCH_PASSES=2 make bench-analytic
+# BENCH_OUT (default bench-out/analytic), BENCH_CONF (lines added to postgresql.conf, e.g.
+# "indexpilot.max_index_size_fraction = 0.2"; the report says when it is set). A quick run: BENCH_FACT_ROWS=500000 BENCH_PASSES=2 make bench-analytic
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . test/scripts/lib.sh
@@ -47,10 +48,12 @@ ip_as_server_user tee -a "$DATADIR/postgresql.conf" >/dev/null <<CONF
 shared_buffers = '1GB'
 indexpilot.mode = 'auto'
 indexpilot.exclude = 'bench'
+${BENCH_CONF:-}
 CONF
 ip_cluster_start "$DATADIR"
 elapsed() { echo "$(($(date +%s) - START)) s"; }
-echo "bench: throwaway cluster on 127.0.0.1:$PORT; $FACT_ROWS sales; $PASSES passes; timeout ${TIMEOUT_S} s; commit $COMMIT"
+echo "bench: throwaway cluster on 127.0.0.1:$PORT; $FACT_ROWS sales; $PASSES passes; timeout ${TIMEOUT_S} s; commit $COMMIT;" \
+	"settings: ${BENCH_CONF:-the defaults}"
 
 DSN="host=127.0.0.1 port=$PORT user=postgres dbname=analytic"
 psql_a() { PGOPTIONS="-c client_min_messages=warning" "$IP_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$DSN" "$@"; }
@@ -164,7 +167,8 @@ met_finish=$([ "$N_STILL" = 0 ] && echo 1 || echo 0)
 {
 	echo "# make bench-analytic: IndexPilot on a star schema it was not told about"
 	echo
-	echo "Commit $COMMIT; $FACT_ROWS sales rows; $PASSES learning passes; statement_timeout ${TIMEOUT_S} s; default thresholds; $(elapsed)."
+	echo "Commit $COMMIT; $FACT_ROWS sales rows; $PASSES learning passes; statement_timeout ${TIMEOUT_S} s; $(elapsed);" \
+		"settings: ${BENCH_CONF:-the defaults}."
 	echo
 	echo "| statement | cost, primary keys only | with IndexPilot's | ratio | with greedy's | ratio | slowest run before | run after |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
