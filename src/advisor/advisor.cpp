@@ -147,6 +147,7 @@ Advise(bool record)
 				sizes.push_back(*size);
 				keep.push_back(static_cast<int>(i));
 			} else {
+				recs[i].evaluation.verdict = core::Verdict::NotCosted;
 				recs[i].action = "not costed: " + error;
 				pg::LogLine("indexpilot could not cost index " + recs[i].index_name + " on " + recs[i].table + ": " +
 							error + "; the other candidates are decided as usual");
@@ -408,6 +409,8 @@ Act(std::vector<Recommendation> &recs, bool allow_build)
 			rec.action = "none";
 			continue;
 		}
+		if (e.verdict == core::Verdict::NotCosted)
+			continue; /* its action says why; the log line said it once per run */
 		// A candidate with evidence that did not clear the bar: say why, once per reason and window.
 		const char *reason = core::VerdictName(e.verdict);
 		std::vector<Row> seen = Query("SELECT indexpilot._advisor_skipped_recently($1, $2, $3::interval)::int",

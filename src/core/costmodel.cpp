@@ -58,6 +58,8 @@ VerdictName(Verdict verdict) noexcept
 			return "incumbent_kept_for_stability";
 		case Verdict::IncludeDoesNotPay:
 			return "include_columns_do_not_pay";
+		case Verdict::NotCosted:
+			return "not_costed";
 	}
 	return "unknown";
 }

@@ -28,12 +28,13 @@ my $node = indexpilot_node('anydb',
 	  . "indexpilot.flush_interval = '1h'\nindexpilot.advise_interval = '1h'\n"
 	  . "indexpilot.build_lock_timeout = '1min'\nmax_parallel_workers_per_gather = 0\n");
 
+# A database with the extension, loaded by $sql, then analyzed ($analyze: which tables; all by default).
 sub new_database
 {
-	my ($db, $sql) = @_;
+	my ($db, $sql, $analyze) = @_;
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, "CREATE EXTENSION indexpilot; $sql; SELECT pg_stat_force_next_flush();");
-	$node->safe_psql($db, 'ANALYZE');
+	$node->safe_psql($db, 'ANALYZE' . ($analyze ? " $analyze" : ''));
 }
 
 sub set_conf
@@ -288,5 +289,29 @@ is($node->safe_psql('partfail', q{
 		WHERE c.relname LIKE 'indexpilot\_%'
 		   OR (NOT i.indisvalid AND i.indrelid IN (SELECT inhrelid FROM pg_inherits UNION SELECT 'public.docs'::regclass))}),
 	'0', '... and leaves no index behind: none of its own, nothing INVALID');
+# ==== 8. one table that cannot be costed does not stop the others' decisions =========================
+# A partitioned table with a foreign partition (a wrapper without a handler: queries that prune it run, an
+# index cannot be described on it) gets no index, and says why; the plain table beside it gets its index.
+new_database('onefails', q{
+	CREATE FOREIGN DATA WRAPPER nohandler;
+	CREATE SERVER elsewhere FOREIGN DATA WRAPPER nohandler;
+	CREATE TABLE public.ledger (id bigint NOT NULL, account integer NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+	CREATE TABLE public.ledger_now PARTITION OF public.ledger FOR VALUES FROM ('2025-01-01') TO ('2027-01-01');
+	CREATE FOREIGN TABLE public.ledger_archive PARTITION OF public.ledger FOR VALUES FROM ('2000-01-01') TO ('2025-01-01')
+	    SERVER elsewhere;
+	INSERT INTO public.ledger_now SELECT g, g % 5000, date '2025-01-01' + g % 700 FROM generate_series(1, 300000) g;
+	CREATE TABLE public.notes (id bigint PRIMARY KEY, code integer NOT NULL);
+	INSERT INTO public.notes SELECT g, g % 5000 FROM generate_series(1, 300000) g
+}, 'public.ledger_now, public.notes');  # not the foreign partition: it has no handler
+run_workload('onefails', 40,
+	q{SELECT count(*) FROM public.ledger WHERE at >= '2025-01-01' AND account = :v},
+	'SELECT count(*) FROM public.notes WHERE code = :v');
+$rows = settle('onefails', 3);
+like($rows, qr/public\.ledger\|account\|not costed: .*ledger_archive/,
+	'case 8: the partitioned table with a foreign partition is not costed, and the rows say why');
+is(own_indexes('onefails', 'public.notes'), 'code', '... while the other table still gets its index') or diag($rows);
+like(slurp_file($node->logfile), qr/indexpilot could not cost index \S+ on public\.ledger: .*the other candidates are decided as usual/,
+	'... and the server log says so');
+
 $node->stop;
 done_testing();
