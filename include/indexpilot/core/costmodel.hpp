@@ -203,8 +203,8 @@ enum class Verdict {
 	OverBudget,
 	TableFull,
 	Redundant,
-	Superseded,       /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
-	IncumbentKept,    /* would have replaced an earlier proposal, but not by the hysteresis margin */
+	Superseded,        /* passes on its own, but chosen rivals serve its statements: what is left does not repay it */
+	IncumbentKept,     /* would have replaced an earlier proposal, but not by the hysteresis margin */
 	IncludeDoesNotPay, /* a covering form whose INCLUDE columns save too little for their bytes (IncludePays) */
 	NotCosted          /* the index could not be described (sized) on its table: left out of the selection */
 };
