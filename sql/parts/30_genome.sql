@@ -242,6 +242,7 @@ BEGIN
         RAISE EXCEPTION '%: % cannot be managed: system and IndexPilot tables are not supported', caller, qname
             USING ERRCODE = 'feature_not_supported';
     END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(1768189248, 1);  -- not beside a discovery (indexpilot._discover())
     IF EXISTS (SELECT 1 FROM indexpilot.genome_tables g WHERE g.relid = relation AND NOT g.discovered) THEN
         RAISE EXCEPTION '%: table % is already registered', caller, qname
             USING ERRCODE = 'duplicate_object', HINT = 'Use indexpilot_sync() to pick up schema changes.';

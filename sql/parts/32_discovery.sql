@@ -93,6 +93,9 @@ DECLARE
     key    name;
     fields integer;
 BEGIN
+    -- One discovery at a time (the worker, indexpilot_run_now()), and none beside a registration, which
+    -- takes the same lock: each then sees the other's rows.
+    PERFORM pg_catalog.pg_advisory_xact_lock(1768189248, 1);
     -- Forget first: a table that left the managed set (manage = registered, excluded, now a partition).
     FOR r IN SELECT g.relid, g.table_name, g.head_mutation_id FROM indexpilot.genome_tables g
              WHERE g.discovered AND g.relid::oid NOT IN (SELECT indexpilot._discoverable())

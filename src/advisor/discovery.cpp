@@ -37,15 +37,17 @@ static const struct config_enum_entry kManage[] = {
 static bool
 CheckExclude(char **newval, void **, GucSource)
 {
+	// The reason is copied out of the C++ objects first: GUC_check_errdetail allocates (it may raise).
+	char reason[256] = "out of memory";
 	try {
 		std::vector<core::QualifiedName> names;
 		std::string error;
 		if (core::ParseNameList(*newval != nullptr ? *newval : "", &names, &error))
 			return true;
-		GUC_check_errdetail("%s", error.c_str());
+		strlcpy(reason, error.c_str(), sizeof(reason));
 	} catch (...) {
-		GUC_check_errdetail("out of memory");
 	}
+	GUC_check_errdetail("%s", reason);
 	return false;
 }
 

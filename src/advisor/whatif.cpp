@@ -35,6 +35,7 @@ extern "C" {
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
@@ -497,9 +498,12 @@ HookGetRelationInfo(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *re
 	if (s_prev_get_relation_info != nullptr)
 		s_prev_get_relation_info(root, relid, inhparent, rel);
 	if (OidIsValid(s_hidden) && !inhparent) {
+		// A partitioned index is never planned itself: its partitions' indexes stand for it, hidden with it.
 		ListCell *lc;
 		foreach (lc, rel->indexlist) {
-			if (static_cast<IndexOptInfo *>(lfirst(lc))->indexoid == s_hidden)
+			const Oid index = static_cast<IndexOptInfo *>(lfirst(lc))->indexoid;
+			if (index == s_hidden ||
+				(get_rel_relispartition(index) && list_member_oid(get_partition_ancestors(index), s_hidden)))
 				rel->indexlist = foreach_delete_current(rel->indexlist, lc);
 		}
 	}

@@ -790,14 +790,19 @@ ReadPartitionTree(const BuildSlot &job, const char *qualified_index, char *error
 	char relid_text[16];
 	snprintf(relid_text, sizeof(relid_text), "%u", job.relid);
 	const char *args[2] = {relid_text, job.index_name};
-	// Index names: the parent's name shortened, with the partition's OID (unique, fits NAMEDATALEN).
+	// Index names: the build's name with "_p" and the partition's OID; shortened to fit NAMEDATALEN, it
+	// keeps its last 8 characters (core::IndexName's hash), so two indexes' partition names never meet.
 	uint64 n = pg::SpiExec(
+		"WITH t AS (SELECT t.*, '_p' || t.relid::oid AS suffix FROM pg_catalog.pg_partition_tree($1::oid::regclass) t "
+		"           WHERE t.level > 0), "
+		"     named AS (SELECT t.*, CASE WHEN pg_catalog.length($2) + pg_catalog.length(t.suffix) <= 63 "
+		"                                THEN $2 || t.suffix "
+		"                                ELSE pg_catalog.left($2, 63 - pg_catalog.length(t.suffix) - 9) || '_' "
+		"                                     || pg_catalog.right($2, 8) || t.suffix END AS name FROM t) "
 		"SELECT t.relid::oid, t.isleaf, t.level, indexpilot._qualified_name(t.relid), "
-		"       pg_catalog.format('%I.%I', n.nspname, pg_catalog.left($2, 48) || '_p' || t.relid::oid), "
-		"       pg_catalog.left($2, 48) || '_p' || t.relid::oid, t.parentrelid::oid, c.relkind "
-		"FROM pg_catalog.pg_partition_tree($1::oid::regclass) t "
-		"JOIN pg_catalog.pg_class c ON c.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-		"WHERE t.level > 0 ORDER BY t.level, t.relid::oid",
+		"       pg_catalog.format('%I.%I', n.nspname, t.name), t.name, t.parentrelid::oid, c.relkind "
+		"FROM named t JOIN pg_catalog.pg_class c ON c.oid = t.relid "
+		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ORDER BY t.level, t.relid::oid",
 		2, args);
 	s_parts.nodes = static_cast<PartNode *>(MemoryContextAllocZero(TopMemoryContext, sizeof(PartNode) * Max(n, 1)));
 	s_parts.count = 0;
@@ -883,9 +888,11 @@ BuildPartitioned(const BuildSlot &job, const char *qualified_index, char *error,
 		const int64 oid = pg::SpiInt64("SELECT coalesce(pg_catalog.to_regclass($1)::oid::bigint, 0)", 1, name_arg);
 		StringInfoData details;
 		initStringInfo(&details);
-		appendStringInfo(
-			&details, "{\"partition\": %s, \"index\": %s, \"index_oid\": " INT64_FORMAT ", \"seconds\": %.3f}",
-			JsonString(p.table), JsonString(p.index), oid, static_cast<double>(GetCurrentTimestamp() - t0) / 1e6);
+		appendStringInfo(&details,
+						 "{\"partition\": %s, \"index\": %s, \"name\": %s, \"index_oid\": " INT64_FORMAT
+						 ", \"seconds\": %.3f}",
+						 JsonString(p.table), JsonString(p.index), JsonString(p.name), oid,
+						 static_cast<double>(GetCurrentTimestamp() - t0) / 1e6);
 		pg::LogMutation("index_partition_built", s_build.table, nullptr, job.index_name, nullptr, details.data,
 						s_build.started_id);
 		EndBookkeeping();
@@ -898,7 +905,22 @@ BuildPartitioned(const BuildSlot &job, const char *qualified_index, char *error,
 		if (!RunTopLevel(sql.data, s_build_statement_timeout_ms, error, size))
 			return false;
 	}
-	return true;
+	// 4. Valid now, unless a partition was added while it ran (before its ON ONLY index existed, so it got
+	// none): then it fails, and the failure path drops it.
+	BeginBookkeeping("indexpilot: checking a partitioned index");
+	char oid_text[16];
+	snprintf(oid_text, sizeof(oid_text), "%u", s_build.index_oid);
+	const char *oid_arg[1] = {oid_text};
+	const bool valid =
+		pg::SpiInt64("SELECT count(*) FROM pg_catalog.pg_index WHERE indexrelid = $1::oid AND indisvalid", 1,
+					 oid_arg) == 1;
+	EndBookkeeping();
+	if (!valid)
+		snprintf(error, size,
+				 "the partitioned index is not valid after attaching %d partitions' indexes "
+				 "(a partition was added while it was built)",
+				 s_parts.count);
+	return valid;
 }
 
 /*
@@ -907,11 +929,27 @@ BuildPartitioned(const BuildSlot &job, const char *qualified_index, char *error,
  * partition's index not attached yet (a leaf's concurrently). True when nothing is left.
  */
 static bool
-DropPartitioned(const char *qualified_index, char *error, size_t size)
+DropPartitioned(Oid index_oid, char *error, size_t size)
 {
 	char sql[4 * NAMEDATALEN + 64];
-	snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", qualified_index);
-	bool ok = RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
+	bool ok = true;
+	if (OidIsValid(index_oid)) { /* the index this build created, by its OID (nothing if step 1 failed) */
+		BeginBookkeeping("indexpilot: naming a partitioned index");
+		char oid_text[16];
+		snprintf(oid_text, sizeof(oid_text), "%u", index_oid);
+		const char *oid_arg[1] = {oid_text};
+		char *name = pg::SpiText("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
+								 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid",
+								 1, oid_arg);
+		char qualified[3 * NAMEDATALEN] = "";
+		if (name != nullptr)
+			strlcpy(qualified, name, sizeof(qualified));
+		EndBookkeeping();
+		if (qualified[0] != '\0') {
+			snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", qualified);
+			ok = RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
+		}
+	}
 	for (int i = 0; i < s_parts.count; i++) {
 		const PartNode &p = s_parts.nodes[i];
 		if (!p.built)
@@ -1033,7 +1071,7 @@ BuilderMain(int slot_index)
 	if (partitioned) {
 		EndBookkeeping();
 		char drop_error[1024] = "";
-		if (!DropPartitioned(qualified_index, drop_error, sizeof(drop_error))) {
+		if (!DropPartitioned(index_oid, drop_error, sizeof(drop_error))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop what the failed build of %s left: %s", qualified_index,
 									 drop_error),
 							  errdetail("The database worker's next cycle tries again.")));

@@ -81,13 +81,6 @@ public:
 		return out;
 	}
 
-	core::SizeEstimate Size(int candidate)
-	{
-		HypoIndex h = Hypo(candidate);
-		HypoEstimate e = EstimateIndex(h);
-		return core::SizeEstimate{e.bytes, e.pages};
-	}
-
 	/* Size, or nothing with the reason in *error when the candidate cannot be described (see TryEstimateIndex). */
 	std::optional<core::SizeEstimate> TrySize(int candidate, std::string *error)
 	{
