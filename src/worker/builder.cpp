@@ -534,23 +534,26 @@ RunConcurrently(Oid relid, const char *sql, char *error, size_t size)
 	return ok;
 }
 
+/*
+ * DROP INDEX IF EXISTS `qualified`, an index of table `relid`: CONCURRENTLY for a plain index; a partitioned
+ * index has no concurrent form, so a plain DROP (its attached partitions' indexes go with it) under the lock
+ * timeout and `plain_timeout_ms`. Call outside a transaction.
+ */
+static bool
+DropIndex(Oid relid, const char *qualified, bool partitioned, int plain_timeout_ms, char *error, size_t size)
+{
+	char sql[8 * NAMEDATALEN]; /* two quoted names of up to 63 bytes with every quote doubled fit */
+	snprintf(sql, sizeof(sql), "DROP INDEX %sIF EXISTS %s", partitioned ? "" : "CONCURRENTLY ", qualified);
+	return partitioned ? RunTopLevel(sql, plain_timeout_ms, error, size) : RunConcurrently(relid, sql, error, size);
+}
+
 bool
-RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size)
+DropIndexOfTable(Oid relid, const char *qualified, char *error, size_t size)
 {
 	StartTransactionCommand();
 	const bool partitioned = get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
 	CommitTransactionCommand();
-	static const char kConcurrently[] = "CONCURRENTLY ";
-	const char *at = strstr(sql, kConcurrently);
-	if (!partitioned || at == nullptr)
-		return RunConcurrently(relid, sql, error, size);
-	StringInfoData plain;
-	initStringInfo(&plain);
-	appendBinaryStringInfo(&plain, sql, static_cast<int>(at - sql));
-	appendStringInfoString(&plain, at + sizeof(kConcurrently) - 1);
-	const bool ok = RunTopLevel(plain.data, s_build_statement_timeout_ms, error, size);
-	pfree(plain.data);
-	return ok;
+	return DropIndex(relid, qualified, partitioned, s_build_statement_timeout_ms, error, size);
 }
 
 /* The table's qualified name for messages and lineage. Needs SPI connected. */
@@ -660,14 +663,10 @@ CleanupInvalidIndexes()
 
 	int dropped = 0;
 	for (int i = 0; i < count; i++) {
-		char sql[3 * NAMEDATALEN + 64];
 		char error[1024] = "";
-		// A partitioned index cannot be dropped concurrently (its attached partitions' indexes go with it).
-		snprintf(sql, sizeof(sql), "DROP INDEX %sIF EXISTS %s", leftovers[i].concurrently ? "CONCURRENTLY " : "",
-				 leftovers[i].qualified);
 		// Each drop on its own: one that fails (a lock it cannot get in time) leaves the others to be done.
-		if (!(leftovers[i].concurrently ? RunConcurrently(leftovers[i].relid, sql, error, sizeof(error))
-										: RunTopLevel(sql, BookkeepingTimeoutMs(), error, sizeof(error)))) {
+		if (!DropIndex(leftovers[i].relid, leftovers[i].qualified, !leftovers[i].concurrently, BookkeepingTimeoutMs(),
+					   error, sizeof(error))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop INVALID index %s: %s", leftovers[i].qualified, error),
 							  errdetail("A later cycle tries again.")));
 			continue;
@@ -929,9 +928,8 @@ BuildPartitioned(const BuildSlot &job, const char *qualified_index, char *error,
  * partition's index not attached yet (a leaf's concurrently). True when nothing is left.
  */
 static bool
-DropPartitioned(Oid index_oid, char *error, size_t size)
+DropPartitioned(Oid relid, Oid index_oid, char *error, size_t size)
 {
-	char sql[4 * NAMEDATALEN + 64];
 	bool ok = true;
 	if (OidIsValid(index_oid)) { /* the index this build created, by its OID (nothing if step 1 failed) */
 		BeginBookkeeping("indexpilot: naming a partitioned index");
@@ -945,19 +943,13 @@ DropPartitioned(Oid index_oid, char *error, size_t size)
 		if (name != nullptr)
 			strlcpy(qualified, name, sizeof(qualified));
 		EndBookkeeping();
-		if (qualified[0] != '\0') {
-			snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", qualified);
-			ok = RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
-		}
+		if (qualified[0] != '\0')
+			ok = DropIndex(relid, qualified, true, s_build_statement_timeout_ms, error, size);
 	}
 	for (int i = 0; i < s_parts.count; i++) {
 		const PartNode &p = s_parts.nodes[i];
-		if (!p.built)
-			continue;
-		snprintf(sql, sizeof(sql), "DROP INDEX %sIF EXISTS %s", p.leaf ? "CONCURRENTLY " : "", p.index);
-		const bool dropped = p.leaf ? RunConcurrently(p.relid, sql, error, size)
-									: RunTopLevel(sql, s_build_statement_timeout_ms, error, size);
-		ok = dropped && ok;
+		if (p.built) /* a leaf's index is plain; a sub-partitioned partition's is partitioned */
+			ok = DropIndex(p.relid, p.index, !p.leaf, s_build_statement_timeout_ms, error, size) && ok;
 	}
 	return ok;
 }
@@ -1071,7 +1063,7 @@ BuilderMain(int slot_index)
 	if (partitioned) {
 		EndBookkeeping();
 		char drop_error[1024] = "";
-		if (!DropPartitioned(index_oid, drop_error, sizeof(drop_error))) {
+		if (!DropPartitioned(job.relid, index_oid, drop_error, sizeof(drop_error))) {
 			ereport(WARNING, (errmsg("indexpilot could not drop what the failed build of %s left: %s", qualified_index,
 									 drop_error),
 							  errdetail("The database worker's next cycle tries again.")));

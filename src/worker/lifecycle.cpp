@@ -189,9 +189,8 @@ RecordValidation(const Due &due, const std::string &details)
 static bool
 DropAndRecord(const Due &due, const char *kind, const std::string &details)
 {
-	const std::string sql = "DROP INDEX CONCURRENTLY IF EXISTS " + due.qualified;
 	char error[1024] = "";
-	if (!pg::Call([&] { return RunIndexDdlConcurrently(due.relid, sql.c_str(), error, sizeof(error)); })) {
+	if (!pg::Call([&] { return DropIndexOfTable(due.relid, due.qualified.c_str(), error, sizeof(error)); })) {
 		pg::Call([&] {
 			ereport(WARNING, (errmsg("indexpilot could not drop index %s (%s): %s", due.qualified.c_str(),
 									 due.reason.c_str(), error),

@@ -59,15 +59,14 @@ bool StartBuildAtCommit(Oid dboid, Oid relid, const char *index_name, const char
 void ExecuteTopLevel(const char *sql);
 
 /*
- * Runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY on an index of table `relid` so that
- * indexpilot.build_lock_timeout bounds only the waits that hold up others (the table's
+ * Drops index `qualified` (schema-qualified, quoted) of table `relid`, IF EXISTS, with DROP INDEX
+ * CONCURRENTLY so that indexpilot.build_lock_timeout bounds only the waits that hold up others (the table's
  * ShareUpdateExclusiveLock, taken first as a session lock) and indexpilot.build_statement_timeout the rest
  * (the waits for older transactions, which hold up nobody). On a partitioned table, where PostgreSQL has
- * no concurrent form, the statement runs without CONCURRENTLY under the lock timeout (a partitioned index
- * is a catalog entry: the table is locked only briefly). An error is caught and returned in `error`;
- * false then. Call outside a transaction.
+ * no concurrent form, a plain DROP INDEX under the lock timeout (the table and its partitions are locked
+ * while it runs). An error is caught and returned in `error`; false then. Call outside a transaction.
  */
-bool RunIndexDdlConcurrently(Oid relid, const char *sql, char *error, size_t size);
+bool DropIndexOfTable(Oid relid, const char *qualified, char *error, size_t size);
 
 /*
  * Records index_build_abandoned for every index_build_started row with no outcome whose builder is gone

@@ -16,7 +16,7 @@ void DefineLifecycleGucs();
 /*
  * One pass over IndexPilot's indexes (indexpilot._lifecycle_due()): brings their use up to date, records
  * index_validated for those that passed, and — in auto mode, with index_building on for a revert and
- * index_retirement on for a retirement — drops (DROP INDEX CONCURRENTLY, RunIndexDdlConcurrently) those to
+ * index_retirement on for a retirement — drops (DROP INDEX CONCURRENTLY, DropIndexOfTable) those to
  * revert or retire, recording index_reverted / index_retired with the evidence. An index another one covers
  * is retired only when the planner says its statements keep their cost without it. Only indexes whose OID
  * and name IndexPilot's lineage recorded as built are ever dropped. A failure is a WARNING; the next pass
