@@ -150,12 +150,15 @@ $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_observed_seconds(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_observed_seconds(interval) TO pg_monitor;
 
--- The database's size and the bytes of the indexes IndexPilot built (by the OIDs its lineage recorded).
-CREATE FUNCTION indexpilot._advisor_sizes(OUT database_bytes float8, OUT indexpilot_bytes float8)
+-- The size of the database's table data (every table's and materialized view's heap and TOAST, the
+-- catalogs' included, no index: what IndexPilot builds does not raise its own budget) and the bytes of the
+-- indexes IndexPilot built (by the OIDs its lineage recorded).
+CREATE FUNCTION indexpilot._advisor_sizes(OUT table_bytes float8, OUT indexpilot_bytes float8)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::float8,
+    SELECT (SELECT coalesce(pg_catalog.sum(pg_catalog.pg_table_size(t.oid)), 0) FROM pg_catalog.pg_class t
+            WHERE t.relkind IN ('r', 'm'))::float8,
            coalesce(pg_catalog.sum(indexpilot._index_bytes(c.oid)), 0)::float8
     FROM pg_catalog.pg_class c
     WHERE c.relkind IN ('i', 'I') AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f

@@ -203,6 +203,11 @@ Advise(bool record)
 	for (const core::Evaluation &e : evals) {
 		Recommendation rec = recs[keep[e.candidate]];
 		rec.evaluation = e;
+		// The statements it serves, for the evidence and the lifecycle: its own and the others that use it.
+		std::vector<std::int64_t> &qs = rec.candidate.queryids;
+		qs.insert(qs.end(), e.also_serves.begin(), e.also_serves.end());
+		std::sort(qs.begin(), qs.end());
+		qs.erase(std::unique(qs.begin(), qs.end()), qs.end());
 		for (std::int64_t q : rec.candidate.queryids)
 			if (auto st = stats.find(q); st != stats.end())
 				rec.statements.emplace_back(q, st->second->calls, st->second->total_ms);

@@ -125,10 +125,14 @@ ReadInputs(bool record)
 
 	// IndexPilot's indexes are those its index_build_finished rows recorded (by OID and name), not a name prefix.
 	std::vector<Row> sizes = Query("SELECT * FROM indexpilot._advisor_sizes()");
-	double db_bytes = std::atof(sizes[0][0].c_str());
+	double table_bytes = std::atof(sizes[0][0].c_str());
 	double used = std::atof(sizes[0][1].c_str());
+	// The fraction of the table data, never below min_index_budget (on a small database a fraction would
+	// refuse indexes whose bytes do not matter), capped by max_index_size.
+	const double mb = 1024.0 * 1024.0;
 	double budget =
-		std::min(static_cast<double>(cfg.max_index_size_mb) * 1024 * 1024, cfg.max_index_fraction * db_bytes);
+		std::min(static_cast<double>(cfg.max_index_size_mb) * mb,
+				 std::max(static_cast<double>(cfg.min_index_budget_mb) * mb, cfg.max_index_fraction * table_bytes));
 	in.budget_bytes = std::max(0.0, budget - used);
 	return in;
 }

@@ -32,6 +32,7 @@ static int s_max_build_failures = 3;
 static int s_horizon_s = 24 * 3600;
 static double s_min_improvement = 0.10;
 static int s_max_index_size_mb = 10240;
+static int s_min_index_budget_mb = 64;
 static double s_max_index_fraction = 0.5;
 static int s_max_per_table = 5;
 static int s_max_partial_per_table = 2;
@@ -108,9 +109,15 @@ DefineAdvisorGucs()
 	DefineCustomIntVariable("indexpilot.max_index_size", "Storage budget for all of IndexPilot's indexes.", nullptr,
 							&s_max_index_size_mb, 10240, 1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr,
 							nullptr);
-	DefineCustomRealVariable("indexpilot.max_index_size_fraction",
-							 "Storage budget for IndexPilot's indexes as a fraction of the database's size.", nullptr,
-							 &s_max_index_fraction, 0.5, 0.0, 10.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomRealVariable(
+		"indexpilot.max_index_size_fraction",
+		"Storage budget for IndexPilot's indexes as a fraction of the size of the database's tables.", nullptr,
+		&s_max_index_fraction, 0.5, 0.0, 10.0, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+	DefineCustomIntVariable("indexpilot.min_index_budget",
+							"Storage budget IndexPilot always has, whatever max_index_size_fraction gives a small "
+							"database.",
+							"max_index_size still caps it.", &s_min_index_budget_mb, 64, 0, INT_MAX, PGC_SIGHUP,
+							GUC_UNIT_MB, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.max_indexes_per_table", "IndexPilot indexes allowed per table.", nullptr,
 							&s_max_per_table, 5, 0, 100, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("indexpilot.max_partial_per_table",
@@ -146,6 +153,7 @@ CurrentSettings()
 	s.horizon_s = s_horizon_s;
 	s.min_improvement = s_min_improvement;
 	s.max_index_size_mb = s_max_index_size_mb;
+	s.min_index_budget_mb = s_min_index_budget_mb;
 	s.max_index_fraction = s_max_index_fraction;
 	s.max_per_table = s_max_per_table;
 	s.max_partial_per_table = s_max_partial_per_table;

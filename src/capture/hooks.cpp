@@ -53,6 +53,7 @@ static ExecutorFinish_hook_type s_prev_finish = nullptr;
 static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
+static int s_own_work = 0;      /* > 0 while IndexPilot's own SQL runs in this backend (indexpilot_run_now()) */
 static bool s_excluded = false; /* an IndexPilot process: not the workload */
 static bool s_statement_sampled = false;
 static bool s_statement_instrumented = false; /* sampled, and its plan nodes count rows */
@@ -436,7 +437,7 @@ HookExecutorStart(QueryDesc *queryDesc, int eflags)
 	bool count = false;
 	bool forced = false; /* walked whatever the draw: it stands for itself only */
 	// The bypass switches (system, capture hooks module, stats collection feature) are one atomic load.
-	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker() && !s_excluded) {
+	if (control::CaptureActive() && StoreAvailable() && !IsParallelWorker() && !s_excluded && s_own_work == 0) {
 		if (s_nesting_level == 0) {
 			s_statement_sampled = core::SampleStatement(s_sample_rate, pg_prng_double(&pg_global_prng_state));
 			s_statement_weight = s_sample_rate > 0 ? 1.0 / s_sample_rate : 1.0;
@@ -522,6 +523,8 @@ HookExecutorEnd(QueryDesc *queryDesc)
 static void
 XactCallback(XactEvent event, void *)
 {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		s_own_work = 0; /* an error that left OwnWork's scope without its destructor */
 	if (s_nstatements == 0)
 		return;
 	bool aborted = event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
@@ -549,6 +552,17 @@ void
 ExcludeThisProcess()
 {
 	s_excluded = true;
+}
+
+OwnWork::OwnWork()
+{
+	s_own_work++;
+}
+
+OwnWork::~OwnWork()
+{
+	if (s_own_work > 0)
+		s_own_work--;
 }
 
 void

@@ -134,6 +134,7 @@ public:
 		const TableInfo *table = Find(group.relid);
 		if (table == nullptr)
 			return; /* not a managed table */
+		table_queries_[group.relid].insert(group.queryids.begin(), group.queryids.end());
 		std::vector<std::pair<std::int16_t, OpKind>> eq, range, order;
 		bool has_tenant = false;
 		for (std::size_t i = 0; i < group.attnums.size(); i++) {
@@ -223,6 +224,9 @@ public:
 				continue;
 			std::sort(c.queryids.begin(), c.queryids.end());
 			c.queryids.erase(std::unique(c.queryids.begin(), c.queryids.end()), c.queryids.end());
+			c.others.clear();
+			std::set_difference(table_queries_[c.relid].begin(), table_queries_[c.relid].end(), c.queryids.begin(),
+								c.queryids.end(), std::back_inserter(c.others));
 			out.push_back(c);
 		}
 		return out;
@@ -263,6 +267,7 @@ private:
 	const std::vector<TableInfo> &tables_;
 	const CandidateOptions &options_;
 	std::vector<Candidate> candidates_;
+	std::map<std::uint32_t, std::set<std::int64_t>> table_queries_; /* statements of the table's hot shapes */
 };
 
 } // namespace

@@ -459,31 +459,38 @@ SelectIndexes(const SelectionInput &in)
 		}
 		e.size = in.size(i);
 		double saved = 0;
-		for (std::int64_t q : c.queryids) {
+		// Its own statements count whether the planner uses it or not; the table's others only where it does.
+		auto cost = [&](std::int64_t q, bool own) {
 			auto [it, inserted] = today.try_emplace(q);
 			if (inserted)
 				it->second = in.statement(q, -1);
 			const StatementCost base = it->second;
 			if (!base.ok)
-				continue;
+				return;
 			const StatementCost with = in.statement(q, i);
-			if (!with.ok)
-				continue;
+			if (!with.ok || (!own && !with.uses))
+				return;
 			const auto calls_it = in.calls.find(q);
 			const double calls = calls_it == in.calls.end() ? 0 : calls_it->second;
 			e.benefit.calls += calls;
 			e.benefit.cost_without += calls * base.cost;
 			e.benefit.cost_with += calls * with.cost;
 			if (!with.uses)
-				continue;
+				return;
 			e.benefit.used = true;
+			if (!own)
+				e.also_serves.push_back(q);
 			const double s = calls * std::max(0.0, base.cost - with.cost);
 			if (s <= 0)
-				continue;
+				return;
 			const int unit = units.try_emplace({q, c.relid}, static_cast<int>(units.size())).first->second;
 			savings[i].emplace_back(unit, s);
 			saved += s;
-		}
+		};
+		for (std::int64_t q : c.queryids)
+			cost(q, true);
+		for (std::int64_t q : c.others)
+			cost(q, false);
 		const int ncols = static_cast<int>(c.columns.size());
 		saved_of[i] = saved;
 		e.benefit_per_second = saved / window;
@@ -630,9 +637,16 @@ SelectIndexes(const SelectionInput &in)
 		for (const auto &[relid, together] : per_table) {
 			if (together.size() < 2)
 				continue;
+			// The statements each one serves: those it was made for and the others whose plans use it.
+			auto served = [&](int i) {
+				std::vector<std::int64_t> qs = in.candidates[i].queryids;
+				qs.insert(qs.end(), evals[i].also_serves.begin(), evals[i].also_serves.end());
+				return qs;
+			};
 			std::set<std::int64_t> statements;
 			for (int i : together)
-				statements.insert(in.candidates[i].queryids.begin(), in.candidates[i].queryids.end());
+				for (std::int64_t q : served(i))
+					statements.insert(q);
 			std::map<std::int64_t, std::vector<bool>> used;
 			for (std::int64_t q : statements)
 				if (auto r = in.together(q, together); r && r->size() == together.size())
@@ -641,7 +655,7 @@ SelectIndexes(const SelectionInput &in)
 				const int i = together[k];
 				bool planned = false, uses = false;
 				std::vector<int> instead(together.size(), 0);
-				for (std::int64_t q : in.candidates[i].queryids) {
+				for (std::int64_t q : served(i)) {
 					auto it = used.find(q);
 					if (it == used.end())
 						continue;

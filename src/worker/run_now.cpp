@@ -8,6 +8,7 @@
 #include "indexpilot/worker/cycle.hpp"
 
 #include "indexpilot/advisor/sql.hpp"
+#include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/pg/compat.hpp"
 #include "indexpilot/pg/guard.hpp"
@@ -38,7 +39,11 @@ RunNow(FunctionCallInfo fcinfo)
 		return;
 	}
 	pg::Call([] { return SPI_connect(); });
-	std::vector<advisor::Recommendation> recs = RunCycle(CycleSteps{true, true});
+	std::vector<advisor::Recommendation> recs;
+	{
+		const capture::OwnWork own; /* the cycle's own statements are not the workload it measures */
+		recs = RunCycle(CycleSteps{true, true});
+	}
 	advisor::EmitRecommendations(fcinfo, recs);
 	pg::Call([] { return SPI_finish(); });
 }

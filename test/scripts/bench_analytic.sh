@@ -3,8 +3,9 @@
 # about, against the classic greedy what-if advisor under the same byte budget. Figures, not pass/fail.
 #
 # A throwaway cluster with IndexPilot preloaded and every threshold at its default (sample_rate, min_calls,
-# min_time_share, …); only indexpilot.mode = auto (build what it decides) and indexpilot.exclude = 'bench'
-# (the harness's own schema) are set. Database `analytic` gets the star schema of test/sim/analytic_schema.sql
+# min_time_share, …); only indexpilot.mode = auto (build what it decides), indexpilot.exclude = 'bench'
+# (the harness's own schema) and indexpilot.advise_interval = 1d (the worker flushes what it captures at its
+# default interval but decides only when asked, after the passes: it learns first, then decides) are set. Database `analytic` gets the star schema of test/sim/analytic_schema.sql
 # (BENCH_FACT_ROWS sales, default 5,000,000; four dimensions) — nothing is registered — and the harness of
 # test/sim/analytic_bench.sql. Then:
 #   1. the planner cost of each statement's representative instance, with primary keys only;
@@ -48,12 +49,13 @@ ip_as_server_user tee -a "$DATADIR/postgresql.conf" >/dev/null <<CONF
 shared_buffers = '1GB'
 indexpilot.mode = 'auto'
 indexpilot.exclude = 'bench'
+indexpilot.advise_interval = '1d'
 ${BENCH_CONF:-}
 CONF
 ip_cluster_start "$DATADIR"
 elapsed() { echo "$(($(date +%s) - START)) s"; }
 echo "bench: throwaway cluster on 127.0.0.1:$PORT; $FACT_ROWS sales; $PASSES passes; timeout ${TIMEOUT_S} s; commit $COMMIT;" \
-	"settings: ${BENCH_CONF:-the defaults}"
+	"settings: ${BENCH_CONF:-the defaults}; decisions only when asked (advise_interval = 1d)"
 
 DSN="host=127.0.0.1 port=$PORT user=postgres dbname=analytic"
 psql_a() { PGOPTIONS="-c client_min_messages=warning" "$IP_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$DSN" "$@"; }
@@ -65,44 +67,68 @@ psql_a -v fact_rows="$FACT_ROWS" -f test/sim/analytic_schema.sql
 psql_a -f test/sim/analytic_bench.sql
 psql_a -o /dev/null -c "SELECT bench.record_costs('none')"
 
-# run_statement PHASE NAME V: one execution in its own session under the timeout, recorded in bench.runs.
+# The harness keeps its own statements out of the workload IndexPilot measures (they would count among the
+# database's statements, and make the workload's shapes look rare): every instance is generated up front in
+# one query, each run's time is kept in a file and loaded into bench.runs once, after IndexPilot's decisions,
+# and the builds are awaited from database postgres.
+RUNS=$WORK/runs.tsv
+: >"$RUNS"
+# run_statement PHASE NAME V SQL: one execution in its own session under the timeout, appended to $RUNS.
 run_statement() {
-	local phase=$1 name=$2 v=$3 sql t0 t1 timed_out=false
-	sql=$(psql_a -At -c "SELECT bench.instance(template, $v) FROM bench.statements WHERE name = \$\$$name\$\$")
+	local phase=$1 name=$2 v=$3 sql=$4 t0 t1 timed_out=false
 	t0=$(date +%s%N)
 	if ! err=$(PGOPTIONS="-c statement_timeout=${TIMEOUT_S}s" "$IP_BINDIR/psql" -X -q -o /dev/null "$DSN" -c "$sql" 2>&1); then
 		if [[ $err == *"statement timeout"* ]]; then timed_out=true; else echo "bench: $name failed: $err" >&2; exit 1; fi
 	fi
 	t1=$(date +%s%N)
-	psql_a -c "INSERT INTO bench.runs VALUES ('$phase', \$\$$name\$\$, $v, $(((t1 - t0) / 1000000)), $timed_out)"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$phase" "$name" "$v" $(((t1 - t0) / 1000000)) "$timed_out" >>"$RUNS"
 }
-
-mapfile -t STATEMENTS < <(psql_a -At -c "SELECT name || '|' || per_pass FROM bench.statements ORDER BY ord")
-for pass in $(seq 1 "$PASSES"); do
-	echo "bench: learning pass $pass of $PASSES ($(elapsed))"
-	for entry in "${STATEMENTS[@]}"; do
-		name=${entry%|*}
-		per=${entry##*|}
-		for k in $(seq 1 "$per"); do
-			run_statement learn "$name" $((10 * pass + k))
-		done
-	done
+# The learning passes' instances (pass, name, v, statement), then the representative ones (v = 5) for after.
+mapfile -t LEARN < <(psql_a -At -F $'\t' -c "SELECT p, s.name, 10 * p + k, bench.instance(s.template, 10 * p + k)
+                                            FROM generate_series(1, $PASSES) p, bench.statements s, generate_series(1, s.per_pass) k
+                                            ORDER BY p, s.ord, k")
+mapfile -t AFTER < <(psql_a -At -F $'\t' -c "SELECT s.name, 5, bench.instance(s.template, 5) FROM bench.statements s ORDER BY s.ord")
+pass_now=0
+for entry in "${LEARN[@]}"; do
+	IFS=$'\t' read -r pass name v sql <<<"$entry"
+	if [ "$pass" != "$pass_now" ]; then
+		echo "bench: learning pass $pass of $PASSES ($(elapsed))"
+		pass_now=$pass
+	fi
+	run_statement learn "$name" "$v" "$sql"
 done
 
 echo "bench: IndexPilot decides and builds ($(elapsed))"
-# (The worker, at its default intervals, may have built some already during the passes.) Each run waits
-# for the build in progress, if any: builds run one at a time.
+# Each run waits for the build in progress, if any: builds run one at a time. A build is over when no builder
+# runs (asked in database postgres) and its index_build_started row has an outcome after it (a builder that
+# has not shown up in pg_stat_activity yet has its started row already).
+psql_p() { "$IP_BINDIR/psql" -X -q "host=127.0.0.1 port=$PORT user=postgres dbname=postgres" "$@"; }
 wait_for_builder() {
-	until [ "$(psql_a -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'indexpilot builder'")" = 0 ]; do sleep 1; done
+	local waited=0
+	until [ "$(psql_p -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'indexpilot builder'")" = 0 ] &&
+		[ "$(psql_a -At -c "SELECT count(*) FROM indexpilot.mutation_log s
+		                    WHERE s.kind = 'index_build_started'
+		                      AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log f
+		                                      WHERE f.target_index = s.target_index AND f.id > s.id
+		                                        AND f.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned'))")" = 0 ]; do
+		sleep 1
+		waited=$((waited + 1))
+		[ "$waited" -lt 1800 ] || { echo "bench: a build has had no outcome for 30 min" >&2; exit 1; }
+	done
 }
 for round in $(seq 1 12); do
 	wait_for_builder
+	psql_a -c "DROP TABLE IF EXISTS bench.decisions; CREATE TABLE bench.decisions AS SELECT * FROM indexpilot_run_now()"
 	actions=$(psql_a -At -c "SELECT coalesce(string_agg(table_name || ' (' || array_to_string(columns, ', ') || '): ' || action, '; '), '')
-	                         FROM indexpilot_run_now() WHERE verdict = 'chosen' AND action <> 'exists'")
+	                         FROM bench.decisions WHERE verdict = 'chosen' AND action <> 'exists'")
 	echo "bench:   run_now $round: ${actions:-nothing left to build}"
-	[[ $actions == *build_started* || $actions == *build_not_started* ]] || break
+	[[ $actions == *build_started* || $actions == *build_at_commit* || $actions == *build_not_started* ]] || break
 done
 wait_for_builder
+# The last decision, every candidate with its verdict and figures: why the others were not built.
+psql_a -c "SELECT table_name, columns, kind, verdict, action, round(calls) AS calls, round(cost_without) AS cost_without,
+                  round(cost_with) AS cost_with, round(estimated_bytes) AS bytes FROM bench.decisions ORDER BY table_name, verdict, index_name" \
+	>"$OUT/decisions.txt"
 psql_a -o /dev/null -c "SELECT bench.record_costs('indexpilot')"
 psql_a -c "INSERT INTO bench.indexes
            SELECT 'indexpilot', c.relname, i.indrelid::regclass::text,
@@ -113,9 +139,11 @@ psql_a -c "INSERT INTO bench.indexes
            WHERE i.indisvalid AND c.oid IN (SELECT (details->>'index_oid')::oid FROM indexpilot.mutation_log
                                             WHERE kind = 'index_build_finished')"
 echo "bench: the statements once more, with IndexPilot's indexes ($(elapsed))"
-for entry in "${STATEMENTS[@]}"; do
-	run_statement after "${entry%|*}" 5
+for entry in "${AFTER[@]}"; do
+	IFS=$'\t' read -r name v sql <<<"$entry"
+	run_statement after "$name" "$v" "$sql"
 done
+psql_a -c "\\copy bench.runs FROM '$RUNS'"
 psql_a -At -c "SELECT kind || ' ' || coalesce(target_index, target_table) || ' ' || coalesce(details->>'verdict', details->>'reason', '')
                FROM indexpilot.mutation_log WHERE kind LIKE 'index%' ORDER BY id" >"$OUT/lineage.txt"
 
@@ -168,7 +196,7 @@ met_finish=$([ "$N_STILL" = 0 ] && echo 1 || echo 0)
 	echo "# make bench-analytic: IndexPilot on a star schema it was not told about"
 	echo
 	echo "Commit $COMMIT; $FACT_ROWS sales rows; $PASSES learning passes; statement_timeout ${TIMEOUT_S} s; $(elapsed);" \
-		"settings: ${BENCH_CONF:-the defaults}."
+		"settings: ${BENCH_CONF:-the defaults}; decisions only when asked (advise_interval = 1d), after the passes."
 	echo
 	echo "| statement | cost, primary keys only | with IndexPilot's | ratio | with greedy's | ratio | slowest run before | run after |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"

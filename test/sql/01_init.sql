@@ -33,6 +33,7 @@ ALTER SYSTEM SET indexpilot.benefit_horizon = '30s';
 ALTER SYSTEM SET indexpilot.build_lock_timeout = 0;
 ALTER SYSTEM SET indexpilot.max_index_size = 0;
 ALTER SYSTEM SET indexpilot.max_index_size_fraction = -1;
+ALTER SYSTEM SET indexpilot.min_index_budget = -1;
 ALTER SYSTEM SET indexpilot.max_indexes_per_table = 101;
 ALTER SYSTEM SET indexpilot.max_partial_per_table = -1;
 ALTER SYSTEM SET indexpilot.max_queries = 5;

@@ -64,6 +64,27 @@ BOOST_AUTO_TEST_CASE(candidates_for_a_tenant_filter)
 	BOOST_TEST(Has(cs, {3}, "7")); /* tenant 7 makes all of the calls: a partial index */
 }
 
+BOOST_AUTO_TEST_CASE(candidates_name_the_tables_other_hot_statements)
+{
+	CandidateOptions opt;
+	auto cs = GenerateCandidates({Contacts()},
+								 {Shape({3}, {OpKind::Eq}, 300, "", 11), Shape({4}, {OpKind::Range}, 300, "", 12),
+								  Shape({4}, {OpKind::Range}, 300, "", 13), Shape({5}, {OpKind::Eq}, 1, "", 14)},
+								 {}, opt);
+	auto of = [&](std::vector<std::int16_t> cols) {
+		for (const auto &c : cs)
+			if (c.columns == cols && c.partial_tenant.empty())
+				return c;
+		BOOST_FAIL("no candidate");
+		return Candidate{};
+	};
+	BOOST_TEST(of({3}).queryids == (std::vector<std::int64_t>{11}));
+	BOOST_TEST(of({3}).others == (std::vector<std::int64_t>{12, 13})); /* not 14: its shape is rare */
+	BOOST_TEST(of({4}).queryids == (std::vector<std::int64_t>{12, 13}));
+	BOOST_TEST(of({4}).others == (std::vector<std::int64_t>{11}));
+	BOOST_TEST(!Has(cs, {5}));
+}
+
 BOOST_AUTO_TEST_CASE(conjunction_puts_equality_before_range)
 {
 	CandidateOptions opt;

@@ -237,6 +237,40 @@ BOOST_AUTO_TEST_CASE(indexes_for_different_statements_are_both_chosen_in_value_o
 			   boost::test_tools::tolerance(1e-9));
 }
 
+/*
+ * Issue #14's star schema: (date_id) was made for the date-range statement 1; the planner also uses it for
+ * statement 2, whose filter names another column (max(date_id) per product: a backward scan of the index).
+ * Statement 2's saving counts for it, and statement 3, which does not use it, neither counts nor dilutes it.
+ */
+BOOST_AUTO_TEST_CASE(the_tables_other_statements_count_where_the_planner_uses_the_index)
+{
+	Planner planner;
+	planner.today = {{1, 200.0}, {2, 100000.0}, {3, 500.0}};
+	planner.with = {{{1, 0}, 120.0}, {{2, 0}, 1000.0}, {{2, 1}, 900.0}};
+	Candidate date = Cand({4}, {1});
+	date.others = {2, 3};
+	Candidate product = Cand({3}, {2});
+	product.others = {1, 3};
+	auto in = Input({date, product}, planner, {k30MB, k30MB}, {{1, 3600}, {2, 36}, {3, 3600}});
+	in.model.max_total_bytes = 40e6; /* room for one */
+	auto evals = SelectIndexes(in);
+	const Evaluation &d = Of(evals, 0);
+	BOOST_TEST(d.verdict == Verdict::Chosen); /* it serves both statements; (product_id) serves one */
+	BOOST_TEST(d.also_serves == std::vector<std::int64_t>{2});
+	BOOST_TEST(d.benefit.calls == 3600 + 36);
+	BOOST_TEST(d.benefit.cost_without == 3600 * 200.0 + 36 * 100000.0, boost::test_tools::tolerance(1e-9));
+	BOOST_TEST(d.benefit_per_second * in.model.window_seconds == 3600 * 80.0 + 36 * 99000.0,
+			   boost::test_tools::tolerance(1e-9));
+	BOOST_TEST(Of(evals, 1).also_serves.empty());
+	BOOST_TEST(Of(evals, 1).verdict == Verdict::Superseded); /* (date_id) serves its statement */
+	BOOST_TEST(Of(evals, 1).rival == 0);
+
+	planner.with.erase({2, 0}); /* without the other statement, the one that saves more of it wins */
+	evals = SelectIndexes(in);
+	BOOST_TEST(Of(evals, 1).verdict == Verdict::Chosen);
+	BOOST_TEST(Of(evals, 0).also_serves.empty());
+}
+
 BOOST_AUTO_TEST_CASE(byte_budget_fits_one_of_two)
 {
 	Planner planner;

@@ -18,6 +18,7 @@ struct Settings {
 	int horizon_s;
 	double min_improvement;
 	int max_index_size_mb;
+	int min_index_budget_mb; /* the fraction's budget is never below this (small databases) */
 	double max_index_fraction;
 	int max_per_table;
 	int max_partial_per_table;

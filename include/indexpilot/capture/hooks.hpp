@@ -15,6 +15,19 @@ void InstallHooks();
 /* IndexPilot's own processes (the database worker) are not the workload: nothing they run is captured. */
 void ExcludeThisProcess();
 
+/*
+ * While one lives, the statements this backend runs are IndexPilot's own (indexpilot_run_now()'s flush, cost
+ * model and lineage), not the workload: none is counted or walked. Nests; a transaction abort ends them all.
+ */
+class OwnWork
+{
+public:
+	OwnWork();
+	~OwnWork();
+	OwnWork(const OwnWork &) = delete;
+	OwnWork &operator=(const OwnWork &) = delete;
+};
+
 /* Publishes this backend's pending counts of statements to the store (before reading it from SQL). */
 void PublishPendingCounts();
 

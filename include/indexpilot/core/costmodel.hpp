@@ -83,7 +83,10 @@ struct Candidate {
 	std::string partial_tenant;        /* non-empty: WHERE <tenant key> = this value */
 	CandidateKind kind = CandidateKind::Single;
 	double calls = 0;                   /* calls of the shapes it could serve */
-	std::vector<std::int64_t> queryids; /* statements to re-plan */
+	std::vector<std::int64_t> queryids; /* statements to re-plan: those of the shapes it was made for */
+	std::vector<std::int64_t> others;   /* the table's other statements (of shapes that are not rare): re-planned
+										   too, and counted only where the planner uses the index (an order, a
+										   min/max, a key it serves though their filters name other columns) */
 	bool operator==(const Candidate &other) const
 	{
 		return relid == other.relid && columns == other.columns && partial_tenant == other.partial_tenant &&
@@ -224,9 +227,10 @@ struct Evaluation {
 	double benefit_per_second = 0; /* sum over its statements of max(0, saving) / window */
 	double write_cost_per_second = 0;
 	double build_cost = 0;
-	double net_value = 0;      /* (benefit - write) x horizon - build */
-	double floor_value = 0;    /* calls x average query cost, the original rule's left side */
-	double marginal_value = 0; /* chosen: what the chosen set loses without it; others: what it would add */
+	double net_value = 0;                  /* (benefit - write) x horizon - build */
+	double floor_value = 0;                /* calls x average query cost, the original rule's left side */
+	double marginal_value = 0;             /* chosen: what the chosen set loses without it; others: what it would add */
+	std::vector<std::int64_t> also_serves; /* of Candidate::others, those whose plans use it (ascending) */
 };
 
 } // namespace indexpilot::core
