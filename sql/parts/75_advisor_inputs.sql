@@ -150,15 +150,22 @@ $$;
 REVOKE ALL ON FUNCTION indexpilot._advisor_observed_seconds(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION indexpilot._advisor_observed_seconds(interval) TO pg_monitor;
 
--- The size of the database's table data (every table's and materialized view's heap and TOAST, the
--- catalogs' included, no index: what IndexPilot builds does not raise its own budget) and the bytes of the
--- indexes IndexPilot built (by the OIDs its lineage recorded).
+-- The size of the database's table data (every table's and materialized view's heap and TOAST pages as
+-- pg_class records them, kept by VACUUM and ANALYZE, the catalogs' included; no index, and not IndexPilot's
+-- own tables: what IndexPilot builds or stores does not raise its own budget), read from the catalog
+-- without opening a table (a table locked by ALTER or VACUUM FULL does not hold up the cycle), and the bytes
+-- of the indexes IndexPilot built (by the OIDs its lineage recorded).
 CREATE FUNCTION indexpilot._advisor_sizes(OUT table_bytes float8, OUT indexpilot_bytes float8)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT (SELECT coalesce(pg_catalog.sum(pg_catalog.pg_table_size(t.oid)), 0) FROM pg_catalog.pg_class t
-            WHERE t.relkind IN ('r', 'm'))::float8,
+    SELECT (SELECT coalesce(pg_catalog.sum(GREATEST(t.relpages, 0)::float8
+                                           + coalesce(GREATEST(x.relpages, 0), 0)), 0)
+                   * pg_catalog.current_setting('block_size')::float8
+            FROM pg_catalog.pg_class t LEFT JOIN pg_catalog.pg_class x ON x.oid = t.reltoastrelid
+            WHERE t.relkind IN ('r', 'm')
+              AND t.relnamespace <> (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                     WHERE e.extname = 'indexpilot'))::float8,
            coalesce(pg_catalog.sum(indexpilot._index_bytes(c.oid)), 0)::float8
     FROM pg_catalog.pg_class c
     WHERE c.relkind IN ('i', 'I') AND c.oid IN (SELECT (f.details->>'index_oid')::oid FROM indexpilot.mutation_log f

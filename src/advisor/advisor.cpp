@@ -203,11 +203,6 @@ Advise(bool record)
 	for (const core::Evaluation &e : evals) {
 		Recommendation rec = recs[keep[e.candidate]];
 		rec.evaluation = e;
-		// The statements it serves, for the evidence and the lifecycle: its own and the others that use it.
-		std::vector<std::int64_t> &qs = rec.candidate.queryids;
-		qs.insert(qs.end(), e.also_serves.begin(), e.also_serves.end());
-		std::sort(qs.begin(), qs.end());
-		qs.erase(std::unique(qs.begin(), qs.end()), qs.end());
 		for (std::int64_t q : rec.candidate.queryids)
 			if (auto st = stats.find(q); st != stats.end())
 				rec.statements.emplace_back(q, st->second->calls, st->second->total_ms);
@@ -259,6 +254,12 @@ Evidence(const Recommendation &rec)
 	for (std::size_t k = 0; k < rec.candidate.queryids.size(); k++)
 		ids += (k ? ", " : "") + std::to_string(rec.candidate.queryids[k]);
 	o.AddRaw("queryids", ids + "]");
+	// The table's other statements whose plans use it too (counted in its figures; the lifecycle measures and
+	// holds on `queryids`, the statements it was made for).
+	std::string also = "[";
+	for (std::size_t k = 0; k < e.also_serves.size(); k++)
+		also += (k ? ", " : "") + std::to_string(e.also_serves[k]);
+	o.AddRaw("also_serves", also + "]");
 	core::JsonObject before;
 	for (const auto &[q, calls, ms] : rec.statements)
 		before.AddRaw(std::to_string(q),

@@ -7,6 +7,7 @@
 
 #include "indexpilot/advisor/advisor.hpp"
 #include "indexpilot/advisor/whatif.hpp"
+#include "indexpilot/capture/hooks.hpp"
 #include "indexpilot/control/bypass.hpp"
 #include "indexpilot/core/error.hpp"
 #include "indexpilot/pg/args.hpp"
@@ -84,8 +85,12 @@ Recommend(FunctionCallInfo fcinfo)
 	pg::Call([] { pg::RequirePreloaded("indexpilot_recommendations()"); });
 	pg::Call([fcinfo] { pg::InitMaterializedResult(fcinfo); });
 	pg::Call([] { return SPI_connect(); });
-	std::vector<Recommendation> recs = Advise(false);
-	NoteBackoff(recs);
+	std::vector<Recommendation> recs;
+	{
+		const capture::OwnWork own; /* the model's own statements are not the workload it measures */
+		recs = Advise(false);
+		NoteBackoff(recs);
+	}
 	EmitRecommendations(fcinfo, recs);
 	pg::Call([] { return SPI_finish(); });
 }

@@ -523,8 +523,9 @@ HookExecutorEnd(QueryDesc *queryDesc)
 static void
 XactCallback(XactEvent event, void *)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		s_own_work = 0; /* an error that left OwnWork's scope without its destructor */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_COMMIT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE)
+		s_own_work = 0; /* no OwnWork outlives its transaction, even one an error left without its destructor */
 	if (s_nstatements == 0)
 		return;
 	bool aborted = event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT;
@@ -557,6 +558,12 @@ ExcludeThisProcess()
 OwnWork::OwnWork()
 {
 	s_own_work++;
+	// The statements running now called IndexPilot's cycle (SELECT indexpilot_run_now()): their time is the
+	// cycle's, not the workload's. They are neither counted nor walked.
+	for (int s = 0; s < s_nstatements; s++) {
+		s_statements[s].counted = false;
+		s_statements[s].walked = false;
+	}
 }
 
 OwnWork::~OwnWork()

@@ -555,7 +555,9 @@ SelectIndexes(const SelectionInput &in)
 		if (!c.include.empty() && against < 0 && base >= 0 && table != nullptr) {
 			const double scan = table->pages * in.settings.seq_page_cost + table->tuples * in.settings.cpu_tuple_cost;
 			double today_saving = 0;
-			for (std::int64_t q : c.queryids) {
+			std::vector<std::int64_t> served = c.queryids;
+			served.insert(served.end(), evals[i].also_serves.begin(), evals[i].also_serves.end());
+			for (std::int64_t q : served) {
 				auto t = today.find(q);
 				auto calls = in.calls.find(q);
 				if (t != today.end() && t->second.ok && calls != in.calls.end())
@@ -653,13 +655,14 @@ SelectIndexes(const SelectionInput &in)
 					used[q] = *r;
 			for (std::size_t k = 0; k < together.size(); k++) {
 				const int i = together[k];
-				bool planned = false, uses = false;
+				bool planned = false, uses = false; /* planned: one of its own statements (not only others) */
 				std::vector<int> instead(together.size(), 0);
 				for (std::int64_t q : served(i)) {
 					auto it = used.find(q);
 					if (it == used.end())
 						continue;
-					planned = true;
+					planned = planned ||
+							  std::binary_search(in.candidates[i].queryids.begin(), in.candidates[i].queryids.end(), q);
 					uses = uses || it->second[k];
 					for (std::size_t o = 0; o < together.size(); o++)
 						instead[o] += o != k && it->second[o];

@@ -69,8 +69,8 @@ psql_a -o /dev/null -c "SELECT bench.record_costs('none')"
 
 # The harness keeps its own statements out of the workload IndexPilot measures (they would count among the
 # database's statements, and make the workload's shapes look rare): every instance is generated up front in
-# one query, each run's time is kept in a file and loaded into bench.runs once, after IndexPilot's decisions,
-# and the builds are awaited from database postgres.
+# one query, and each run's time is kept in a file and loaded into bench.runs once, after IndexPilot's
+# decisions.
 RUNS=$WORK/runs.tsv
 : >"$RUNS"
 # run_statement PHASE NAME V SQL: one execution in its own session under the timeout, appended to $RUNS.
@@ -88,6 +88,7 @@ mapfile -t LEARN < <(psql_a -At -F $'\t' -c "SELECT p, s.name, 10 * p + k, bench
                                             FROM generate_series(1, $PASSES) p, bench.statements s, generate_series(1, s.per_pass) k
                                             ORDER BY p, s.ord, k")
 mapfile -t AFTER < <(psql_a -At -F $'\t' -c "SELECT s.name, 5, bench.instance(s.template, 5) FROM bench.statements s ORDER BY s.ord")
+[ "${#LEARN[@]}" -gt 0 ] && [ "${#AFTER[@]}" -gt 0 ] || { echo "bench: no statements to run" >&2; exit 1; }
 pass_now=0
 for entry in "${LEARN[@]}"; do
 	IFS=$'\t' read -r pass name v sql <<<"$entry"
@@ -99,32 +100,32 @@ for entry in "${LEARN[@]}"; do
 done
 
 echo "bench: IndexPilot decides and builds ($(elapsed))"
-# Each run waits for the build in progress, if any: builds run one at a time. A build is over when no builder
-# runs (asked in database postgres) and its index_build_started row has an outcome after it (a builder that
-# has not shown up in pg_stat_activity yet has its started row already).
-psql_p() { "$IP_BINDIR/psql" -X -q "host=127.0.0.1 port=$PORT user=postgres dbname=postgres" "$@"; }
-wait_for_builder() {
-	local waited=0
-	until [ "$(psql_p -At -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'indexpilot builder'")" = 0 ] &&
-		[ "$(psql_a -At -c "SELECT count(*) FROM indexpilot.mutation_log s
-		                    WHERE s.kind = 'index_build_started'
-		                      AND NOT EXISTS (SELECT 1 FROM indexpilot.mutation_log f
-		                                      WHERE f.target_index = s.target_index AND f.id > s.id
-		                                        AND f.kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned'))")" = 0 ]; do
+# Each round waits for the build it started: builds run one at a time, and the builder writes its
+# index_build_started row itself, after the round's commit, so the wait is for an outcome of that index
+# (finished, failed or abandoned) after the round began, polled once a second.
+wait_for_build() {
+	local name=$1 since=$2 waited=0
+	until [ "$(psql_a -At -c "SELECT count(*) FROM indexpilot.mutation_log WHERE id > $since AND target_index = '$name'
+	                         AND kind IN ('index_build_finished', 'index_build_failed', 'index_build_abandoned')")" != 0 ]; do
 		sleep 1
 		waited=$((waited + 1))
-		[ "$waited" -lt 1800 ] || { echo "bench: a build has had no outcome for 30 min" >&2; exit 1; }
+		[ "$waited" -lt 1800 ] || { echo "bench: the build of $name has had no outcome for 30 min" >&2; exit 1; }
 	done
 }
 for round in $(seq 1 12); do
-	wait_for_builder
+	since=$(psql_a -At -c "SELECT coalesce(max(id), 0) FROM indexpilot.mutation_log")
 	psql_a -c "DROP TABLE IF EXISTS bench.decisions; CREATE TABLE bench.decisions AS SELECT * FROM indexpilot_run_now()"
 	actions=$(psql_a -At -c "SELECT coalesce(string_agg(table_name || ' (' || array_to_string(columns, ', ') || '): ' || action, '; '), '')
 	                         FROM bench.decisions WHERE verdict = 'chosen' AND action <> 'exists'")
 	echo "bench:   run_now $round: ${actions:-nothing left to build}"
-	[[ $actions == *build_started* || $actions == *build_at_commit* || $actions == *build_not_started* ]] || break
+	started=$(psql_a -At -c "SELECT index_name FROM bench.decisions WHERE action IN ('build_started', 'build_at_commit') LIMIT 1")
+	if [ -z "$started" ]; then
+		[[ $actions == *build_not_started* ]] || break
+		sleep 2 # a build could not be launched this round: the next one tries again
+		continue
+	fi
+	wait_for_build "$started" "$since"
 done
-wait_for_builder
 # The last decision, every candidate with its verdict and figures: why the others were not built.
 psql_a -c "SELECT table_name, columns, kind, verdict, action, round(calls) AS calls, round(cost_without) AS cost_without,
                   round(cost_with) AS cost_with, round(estimated_bytes) AS bytes FROM bench.decisions ORDER BY table_name, verdict, index_name" \

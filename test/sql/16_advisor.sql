@@ -170,10 +170,11 @@ SELECT (SELECT cost_with FROM cov WHERE kind = 'covering' AND columns = '{tenant
 -- that filters visited_at from its INCLUDE columns, and spares the second index. Its key alone saves the
 -- lookups nearly as much and not the month's heap visits; the month's own covering form and the contact's
 -- alone (no tenant key in front) do not pay for their INCLUDE columns beside it. The evidence names the
--- INCLUDE columns and both statements.
+-- INCLUDE columns, the statement it was made for and the one it also serves.
 SELECT count(*) AS chosen FROM cov WHERE verdict = 'chosen';
 SELECT m.details->'columns' AS columns, m.details->'include' AS include,
-       jsonb_array_length(m.details->'queryids') AS statements FROM indexpilot.mutation_log m
+       jsonb_array_length(m.details->'queryids') AS made_for, jsonb_array_length(m.details->'also_serves') AS also_serves
+FROM indexpilot.mutation_log m
 WHERE m.id > :log_before AND m.kind = 'index_proposed' AND m.target_table = 'public.adv_visits'
 ORDER BY m.details->>'columns' COLLATE "C";
 DROP TABLE cov;

@@ -16,8 +16,9 @@ void InstallHooks();
 void ExcludeThisProcess();
 
 /*
- * While one lives, the statements this backend runs are IndexPilot's own (indexpilot_run_now()'s flush, cost
- * model and lineage), not the workload: none is counted or walked. Nests; a transaction abort ends them all.
+ * While one lives, the statements this backend runs are IndexPilot's own (indexpilot_run_now()'s and
+ * indexpilot_recommendations()' flush, cost model and lineage), not the workload: none is counted or walked,
+ * nor the statements running when it starts (the call). Nests; the end of the transaction ends them all.
  */
 class OwnWork
 {
