@@ -221,6 +221,16 @@ Advise(bool record)
 
 /* ---- Act ---------------------------------------------------------------------------------------------------- */
 
+/* Query ids as a JSON array. */
+static std::string
+IdArray(const std::vector<std::int64_t> &ids)
+{
+	std::string out = "[";
+	for (std::size_t k = 0; k < ids.size(); k++)
+		out += (k ? ", " : "") + std::to_string(ids[k]);
+	return out + "]";
+}
+
 static std::string
 Evidence(const Recommendation &rec)
 {
@@ -250,16 +260,10 @@ Evidence(const Recommendation &rec)
 		.Add("solver", e.exact ? "branch_and_bound" : "local_search");
 	// The statements it was chosen for, and what they took in the window: what the lifecycle compares the
 	// time they take after the build with (docs/architecture.md, "The index lifecycle").
-	std::string ids = "[";
-	for (std::size_t k = 0; k < rec.candidate.queryids.size(); k++)
-		ids += (k ? ", " : "") + std::to_string(rec.candidate.queryids[k]);
-	o.AddRaw("queryids", ids + "]");
+	o.AddRaw("queryids", IdArray(rec.candidate.queryids));
 	// The table's other statements whose plans use it too (counted in its figures; the lifecycle measures and
 	// holds on `queryids`, the statements it was made for).
-	std::string also = "[";
-	for (std::size_t k = 0; k < e.also_serves.size(); k++)
-		also += (k ? ", " : "") + std::to_string(e.also_serves[k]);
-	o.AddRaw("also_serves", also + "]");
+	o.AddRaw("also_serves", IdArray(e.also_serves));
 	core::JsonObject before;
 	for (const auto &[q, calls, ms] : rec.statements)
 		before.AddRaw(std::to_string(q),

@@ -53,7 +53,7 @@ static ExecutorFinish_hook_type s_prev_finish = nullptr;
 static ExecutorEnd_hook_type s_prev_end = nullptr;
 
 static int s_nesting_level = 0;
-static int s_own_work = 0;      /* > 0 while IndexPilot's own SQL runs in this backend (indexpilot_run_now()) */
+static int s_own_work = 0;      /* > 0 while IndexPilot's own SQL runs in this backend (OwnWork) */
 static bool s_excluded = false; /* an IndexPilot process: not the workload */
 static bool s_statement_sampled = false;
 static bool s_statement_instrumented = false; /* sampled, and its plan nodes count rows */

@@ -413,6 +413,15 @@ KeyOnlyForm(const std::vector<Candidate> &candidates, int i)
 	return -1;
 }
 
+/* The statements a candidate serves: those it was made for, then the table's others whose plans use it. */
+std::vector<std::int64_t>
+Served(const Candidate &c, const Evaluation &e)
+{
+	std::vector<std::int64_t> qs = c.queryids;
+	qs.insert(qs.end(), e.also_serves.begin(), e.also_serves.end());
+	return qs;
+}
+
 } // namespace
 
 bool
@@ -555,9 +564,7 @@ SelectIndexes(const SelectionInput &in)
 		if (!c.include.empty() && against < 0 && base >= 0 && table != nullptr) {
 			const double scan = table->pages * in.settings.seq_page_cost + table->tuples * in.settings.cpu_tuple_cost;
 			double today_saving = 0;
-			std::vector<std::int64_t> served = c.queryids;
-			served.insert(served.end(), evals[i].also_serves.begin(), evals[i].also_serves.end());
-			for (std::int64_t q : served) {
+			for (std::int64_t q : Served(c, evals[i])) {
 				auto t = today.find(q);
 				auto calls = in.calls.find(q);
 				if (t != today.end() && t->second.ok && calls != in.calls.end())
@@ -639,15 +646,9 @@ SelectIndexes(const SelectionInput &in)
 		for (const auto &[relid, together] : per_table) {
 			if (together.size() < 2)
 				continue;
-			// The statements each one serves: those it was made for and the others whose plans use it.
-			auto served = [&](int i) {
-				std::vector<std::int64_t> qs = in.candidates[i].queryids;
-				qs.insert(qs.end(), evals[i].also_serves.begin(), evals[i].also_serves.end());
-				return qs;
-			};
 			std::set<std::int64_t> statements;
 			for (int i : together)
-				for (std::int64_t q : served(i))
+				for (std::int64_t q : Served(in.candidates[i], evals[i]))
 					statements.insert(q);
 			std::map<std::int64_t, std::vector<bool>> used;
 			for (std::int64_t q : statements)
@@ -657,7 +658,7 @@ SelectIndexes(const SelectionInput &in)
 				const int i = together[k];
 				bool planned = false, uses = false; /* planned: one of its own statements (not only others) */
 				std::vector<int> instead(together.size(), 0);
-				for (std::int64_t q : served(i)) {
+				for (std::int64_t q : Served(in.candidates[i], evals[i])) {
 					auto it = used.find(q);
 					if (it == used.end())
 						continue;
