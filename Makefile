@@ -3,7 +3,7 @@
 #   make / make install        build and install (install needs write access to pg_config's directories)
 #   make installcheck          pg_regress against a running server that preloads indexpilot (PGHOST/PGPORT/PGUSER)
 #   make test                  everything: deps, format check, unit, private install, throwaway cluster, regress, TAP
-#   make demo                  throwaway cluster, CRM seeded, baseline and autoindex runs, before/after report
+#   make demo                  throwaway cluster, CRM seeded, baseline, autoindex (the worker alone) and expert runs, report
 #   make sim                   the CRM simulator test/sim/crmsim (a libpq client, not part of indexpilot.so)
 #   make sim-baseline / sim-autoindex / report   one step of the demo (see README.md)
 #   make sim-shift             the shift scenario: the worker alone, a timeline of builds, validations, retirements
@@ -114,7 +114,10 @@ sim-autoindex: $(SIM_BIN)
 sim-shift: $(SIM_BIN)
 	bash test/scripts/sim.sh shift
 report: $(SIM_BIN)
-	./$(SIM_BIN) report --baseline $(SIM_OUT)/baseline.json --autoindex $(SIM_OUT)/autoindex.json --out-dir $(SIM_OUT)
+	./$(SIM_BIN) report --baseline $(SIM_OUT)/baseline.json --autoindex $(SIM_OUT)/autoindex.json \
+		$(if $(wildcard $(SIM_OUT)/expert.json),--expert $(SIM_OUT)/expert.json) \
+		$(if $(wildcard $(SIM_OUT)/autoindex.throughput.json),--throughput $(SIM_OUT)/autoindex.throughput.json) \
+		--out-dir $(SIM_OUT)
 
 # ---- formatting ---------------------------------------------------------------------------------------
 FORMAT_FILES = $(sort $(wildcard src/*.cpp src/*/*.cpp include/indexpilot/*.hpp include/indexpilot/*/*.hpp test/unit/*.hpp test/fuzz/*.cpp \

@@ -145,7 +145,7 @@ if want tap; then
 	cp test/t/*.pl test/t/*.pm "$TAPDIR"/
 	# the simulator and its SQL files, where the server user can read them (the checkout may not be readable)
 	mkdir "$TAPDIR/sim"
-	cp test/sim/crmsim test/sim/crm_schema.sql test/sim/crm_register.sql "$TAPDIR/sim"/
+	cp test/sim/crmsim test/sim/crm_schema.sql test/sim/crm_register.sql test/sim/crm_expert.sql "$TAPDIR/sim"/
 	chmod -R a+rX "$TAPDIR"
 	PGXS_DIR="$($PG_CONFIG --pkglibdir)/pgxs"
 	(cd "$TAPDIR" && ip_as_server_user env PATH="$IP_BINDIR:$PATH" INDEXPILOT_SIM="$TAPDIR/sim/crmsim" PERL5LIB="$PGXS_DIR/src/test/perl:$TAPDIR" TESTDIR="$TAPDIR" \

@@ -5,7 +5,7 @@
  *   crmsim setup         create schema crm (tenant or surrogate form), seed it with COPY, VACUUM ANALYZE,
  *                        register it with IndexPilot
  *   crmsim run           a baseline, expert or autoindex run; writes one JSON file
- *   crmsim report        Markdown, HTML and SVG from a baseline and an autoindex JSON file
+ *   crmsim report        Markdown, HTML and SVG from the baseline, autoindex and expert JSON files
  *   crmsim timeline      the timeline report of one run (scenario shift): latency per pattern over time,
  *                        each index's life, the shift's criteria
  *   crmsim bench-report  make bench-advisor's table: IndexPilot's runs against the expert's, repetition by
@@ -87,7 +87,8 @@ const OptionSpec kRunOptions[] = {
 	{"decide", "",
 	 "autoindex: run_now (indexpilot_run_now() until nothing is chosen, before the measured run) or worker "
 	 "(the background worker alone: in the shift scenario during the measured run, after a warm-up with "
-	 "IndexPilot switched off; otherwise during the warm-up and until nothing has been built for 30 s, at most "
+	 "IndexPilot switched off; otherwise during the warm-up and until nothing has been built for --decide-quiet s, at "
+	 "most "
 	 "--decide-wait seconds); default: worker for shift, run_now otherwise"},
 	{"worker-settings", "default",
 	 "--decide worker: indexpilot.* settings for the run as name=value,... (ALTER SYSTEM, put back afterwards); "
@@ -97,7 +98,12 @@ const OptionSpec kRunOptions[] = {
 	{"clients", "4", "concurrent client connections"},
 	{"duration", "60", "seconds measured (0: no measured run; crmsim alternate measures it)"},
 	{"warmup", "30", "seconds of traffic before the measured run, not measured (autoindex: before IndexPilot decides)"},
+	{"warmup-like", "",
+	 "a run's JSON: warm up as long as its warm-up lasted (the expert's run gets the statements the autoindex run "
+	 "learned from, while its worker decided and built), instead of --warmup"},
 	{"decide-wait", "60", "autoindex by the worker (or without indexpilot_run_now()): seconds to wait for it"},
+	{"decide-quiet", "30",
+	 "autoindex by the worker: it has decided when it has built nothing more for so many seconds"},
 	{"rate", "0", "target statements per second over all clients (0: as fast as they can)"},
 	{"protocol", "prepared",
 	 "prepared (each client prepares each statement once, as drivers and pools do) or unnamed (parsed and "
@@ -119,13 +125,23 @@ const OptionSpec kAlternateOptions[] = {
 	{"clients", "4", "concurrent client connections"},
 	{"duration", "60", "seconds measured on each database, in --slices slices"},
 	{"slices", "6", "slices per database; slice k runs on both, first-first when k is even, the other first when odd"},
+	{"rate", "-1",
+	 "target statements per second over all clients (-1: the runs' own --rate; 0: as fast as they can, for "
+	 "throughput at saturation)"},
+	{"interleave", "0",
+	 "seconds: every client holds a connection to each database and all switch between them this often, so "
+	 "that both see the machine alike (both must fit in shared buffers: no re-warming); --slices then groups "
+	 "the windows into pairs (0: slices run one database at a time)"},
 	{"checkpoint", "no", "yes: CHECKPOINT in both databases right before the first slice"},
 };
 const OptionSpec kReportOptions[] = {
 	{"baseline", "sim-out/baseline.json", "the baseline run's JSON"},
 	{"autoindex", "sim-out/autoindex.json", "the autoindex run's JSON"},
+	{"expert", "", "the expert's run JSON (crmsim run --mode expert, measured by crmsim alternate); '': not judged"},
+	{"throughput", "",
+	 "the autoindex JSON of the closed-loop phase (crmsim alternate --rate 0 with the expert's second), with its "
+	 "pair ratios"},
 	{"out-dir", "sim-out", "where report.md, report.html and the SVG plots go"},
-	{"min-ratio", "10", "hot patterns' p95 must improve at least this many times"},
 	{"strict", "no", "yes: exit with status 2 when a success criterion is not met"},
 };
 const OptionSpec kTimelineOptions[] = {
@@ -152,7 +168,7 @@ const CommandSpec kCommands[] = {
 	 kRunOptions, sizeof kRunOptions / sizeof kRunOptions[0]},
 	{"alternate", "the measured runs of two prepared databases, in alternating slices with the same statements",
 	 kAlternateOptions, sizeof kAlternateOptions / sizeof kAlternateOptions[0]},
-	{"report", "write the before/after report from two JSON files", kReportOptions,
+	{"report", "write the report from the baseline, autoindex and expert JSON files", kReportOptions,
 	 sizeof kReportOptions / sizeof kReportOptions[0]},
 	{"timeline", "write the timeline report of one run (scenario shift)", kTimelineOptions,
 	 sizeof kTimelineOptions / sizeof kTimelineOptions[0]},
@@ -327,6 +343,38 @@ private:
 };
 
 /* ---- progress ------------------------------------------------------------------------------------------ */
+/*
+ * One line of progress for a long step (a run, a wait): on a terminal redrawn in place as often as it is
+ * shown; otherwise (a log) printed every 10 s. Done() ends a redrawn line.
+ */
+class StatusLine
+{
+public:
+	explicit StatusLine(std::string what) : what_(std::move(what)), tty_(isatty(2)), last_(Clock::now()) {}
+	void Show(const std::string &state)
+	{
+		if (tty_) {
+			fprintf(stderr, "\r%s: %s\033[K", what_.c_str(), state.c_str());
+			shown_ = true;
+		} else if (Clock::now() - last_ >= std::chrono::seconds(10)) {
+			last_ = Clock::now();
+			fprintf(stderr, "%s: %s\n", what_.c_str(), state.c_str());
+		}
+	}
+	void Done()
+	{
+		if (tty_ && shown_)
+			fprintf(stderr, "\n");
+		shown_ = false;
+	}
+
+private:
+	std::string what_;
+	bool tty_;
+	bool shown_ = false;
+	Clock::time_point last_;
+};
+
 class Progress
 {
 public:
@@ -605,6 +653,10 @@ struct Workload {
 	bool keep_samples = false; /* WorkloadResult::samples: every latency, for runs measured in slices */
 	double shift_at = -1;      /* seconds into the run at which the shift scenario's mix changes; < 0: never */
 	bool timeline = false;     /* WorkloadResult::timed: every latency with its time */
+	const std::atomic<bool> *stop = nullptr; /* set: the clients stop before `seconds` have passed */
+	std::string pair_dsn; /* set: every client also connects there, and all switch between the two databases */
+	double switch_s = 1;  /* ... every switch_s seconds: even windows on dsn, odd ones on pair_dsn */
+	std::string progress; /* what the progress line calls this phase ("" : the phase) */
 };
 
 /* The shift scenario: the pattern that stops halfway, and the one that takes its share of the statements. */
@@ -629,6 +681,9 @@ struct WorkloadResult {
 	std::array<std::vector<double>, sim::kPatternCount> samples;
 	std::array<uint64_t, sim::kPatternCount> errors{};
 	std::vector<sim::TimedSample> timed;
+	/* with a pair_dsn: the statements on pair_dsn, and statements completed per window (by its start) */
+	std::array<sim::LatencySummary, sim::kPatternCount> pair_patterns;
+	std::vector<uint64_t> windows;
 	double seconds = 0;
 	uint64_t statements = 0;
 	double backend_cpu_seconds = -1; // the clients' server backends, user + system; -1: not measurable here
@@ -680,8 +735,9 @@ RunWorkload(const Workload &w)
 		zipf = std::make_unique<sim::Zipf>(w.scale.tenants, w.zipf_s);
 
 	struct ClientData {
-		std::array<std::vector<double>, sim::kPatternCount> samples;
-		std::array<uint64_t, sim::kPatternCount> errors{};
+		std::array<std::vector<double>, sim::kPatternCount> samples, pair_samples;
+		std::array<uint64_t, sim::kPatternCount> errors{}, pair_errors{};
+		std::vector<uint64_t> windows;
 		std::vector<sim::TimedSample> timed;
 		std::vector<std::string> messages;
 		double cpu_seconds = -1;
@@ -701,20 +757,23 @@ RunWorkload(const Workload &w)
 		bool bursty = id >= base_clients;
 		auto from = bursty ? burst_from : start, to = bursty ? burst_to : end;
 		std::this_thread::sleep_until(from);
-		std::unique_ptr<Conn> c;
+		const bool paired = !w.pair_dsn.empty();
+		std::array<std::unique_ptr<Conn>, 2> conns;
 		try {
-			c = std::make_unique<Conn>(w.dsn);
-			c->Exec("SET statement_timeout = '30s'");
+			for (int i = 0; i < (paired ? 2 : 1); i++) {
+				conns[size_t(i)] = std::make_unique<Conn>(i ? w.pair_dsn : w.dsn);
+				conns[size_t(i)]->Exec("SET statement_timeout = '30s'");
+			}
 		} catch (const std::exception &e) {
 			d.messages.push_back(e.what());
 			return;
 		}
-		const int backend = PQbackendPID(c->Get());
-		const double cpu_from = BackendCpuSeconds(c->Get());
+		const int backend = PQbackendPID(conns[0]->Get());
+		const double cpu_from = paired ? -1 : BackendCpuSeconds(conns[0]->Get());
 		const double interval = w.rate > 0 ? double(w.clients) / w.rate : 0;
-		std::array<bool, sim::kPatternCount> ready{}; /* statements prepared on this connection */
+		std::array<std::array<bool, sim::kPatternCount>, 2> prepared{}; /* statements prepared per connection */
 		auto next = Clock::now();
-		while (Clock::now() < to) {
+		while (Clock::now() < to && !(w.stop && w.stop->load())) {
 			if (interval > 0) {
 				next += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval));
 				auto now = Clock::now();
@@ -737,6 +796,12 @@ RunWorkload(const Workload &w)
 			for (const auto &v : params)
 				values.push_back(v.c_str());
 			const std::string name = "crmsim_" + std::to_string(int(p));
+			// with a pair: which database this window is on (a statement counts in the window it starts in)
+			const size_t window =
+				paired ? size_t(std::chrono::duration<double>(Clock::now() - start).count() / w.switch_s) : 0;
+			const int side = paired ? int(window % 2) : 0;
+			Conn *c = conns[size_t(side)].get();
+			auto &ready = prepared[size_t(side)];
 			if (w.prepared && !ready[p]) {
 				// Once per connection and statement, not measured: what a driver does when it first meets it.
 				PGresult *pr =
@@ -752,13 +817,18 @@ RunWorkload(const Workload &w)
 			double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 			auto st = PQresultStatus(r);
 			PQclear(r);
+			if (paired) {
+				if (d.windows.size() <= window)
+					d.windows.resize(window + 1);
+				d.windows[window]++;
+			}
 			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-				d.samples[p].push_back(ms);
+				(side ? d.pair_samples : d.samples)[p].push_back(ms);
 				if (w.timeline)
 					d.timed.push_back(
 						{float(std::chrono::duration<double>(t0 - start).count()), uint8_t(p), float(ms)});
 			} else {
-				d.errors[p]++;
+				(side ? d.pair_errors : d.errors)[p]++;
 				if (d.messages.size() < 3)
 					d.messages.push_back(std::string(sim::kPatterns[p].name) + ": " +
 										 Conn::Trim(PQerrorMessage(c->Get())));
@@ -770,8 +840,8 @@ RunWorkload(const Workload &w)
 			done++;
 		}
 		// a reset connection has a new backend: its CPU time is then not this client's whole share
-		if (cpu_from >= 0 && PQbackendPID(c->Get()) == backend) {
-			double cpu_to = BackendCpuSeconds(c->Get());
+		if (cpu_from >= 0 && PQbackendPID(conns[0]->Get()) == backend) {
+			double cpu_to = BackendCpuSeconds(conns[0]->Get());
 			if (cpu_to >= 0)
 				d.cpu_seconds = cpu_to - cpu_from;
 		}
@@ -781,16 +851,15 @@ RunWorkload(const Workload &w)
 		threads.emplace_back(client, i);
 	std::atomic<bool> finished{false};
 	std::thread shower([&] {
-		auto last = Clock::now();
+		StatusLine line(w.progress.empty() ? "run " + w.phase : w.progress);
 		while (!finished) {
 			std::this_thread::sleep_for(std::chrono::milliseconds(200));
-			if (Clock::now() - last >= std::chrono::seconds(10)) {
-				last = Clock::now();
-				double s = std::chrono::duration<double>(last - start).count();
-				fprintf(stderr, "run %s: %.0f/%.0f s, %llu statements, %.0f/s\n", w.phase.c_str(), s, w.seconds,
-						(unsigned long long)done.load(), double(done.load()) / s);
-			}
+			double s = std::chrono::duration<double>(Clock::now() - start).count();
+			line.Show(sim::Fmt("%.0f", s) + "/" + sim::Fmt("%.0f", w.seconds) + " s, " +
+					  sim::Fmt("%.0f", std::max(0.0, w.seconds - s)) + " s left, " + std::to_string(done.load()) +
+					  " statements, " + sim::Fmt("%.0f", s > 0 ? double(done.load()) / s : 0.0) + "/s");
 		}
+		line.Done();
 	});
 	for (auto &t : threads)
 		t.join();
@@ -811,6 +880,21 @@ RunWorkload(const Workload &w)
 		res.errors[p] = errors;
 		res.patterns[p] = sim::Summarize(std::move(all), errors);
 		res.statements += res.patterns[p].count + errors;
+		if (!w.pair_dsn.empty()) {
+			std::vector<double> pair;
+			uint64_t pair_errors = 0;
+			for (auto &d : data) {
+				pair.insert(pair.end(), d.pair_samples[p].begin(), d.pair_samples[p].end());
+				pair_errors += d.pair_errors[p];
+			}
+			res.pair_patterns[p] = sim::Summarize(std::move(pair), pair_errors);
+		}
+	}
+	for (auto &d : data) {
+		if (res.windows.size() < d.windows.size())
+			res.windows.resize(d.windows.size());
+		for (size_t i = 0; i < d.windows.size(); i++)
+			res.windows[i] += d.windows[i];
 	}
 	if (w.timeline) {
 		for (auto &d : data)
@@ -931,14 +1015,16 @@ SetDecisions(const Conn &c, bool on, std::vector<std::string> &restore)
  * `quiet` seconds (and no build is running), or wait_seconds have passed.
  */
 json
-WaitForWorker(const Conn &c, int64_t start_id, size_t indexes_before, double wait_seconds, double quiet)
+WaitForWorker(const Conn &c, int64_t start_id, size_t indexes_before, double wait_seconds, double quiet,
+			  bool show = true)
 {
 	json d;
 	d["method"] = "waited_for_worker";
 	auto t0 = Clock::now();
 	auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
 	int64_t built = 0, stable_since_builds = -1;
-	auto stable_from = Clock::now(), shown = Clock::now();
+	auto stable_from = Clock::now();
+	StatusLine line("run: waiting for the worker");
 	while (elapsed() < wait_seconds) {
 		std::this_thread::sleep_for(std::chrono::seconds(2));
 		built = BuildsSince(c, start_id, indexes_before);
@@ -950,12 +1036,12 @@ WaitForWorker(const Conn &c, int64_t start_id, size_t indexes_before, double wai
 		} else if (built > 0 && Clock::now() - stable_from > std::chrono::duration<double>(quiet)) {
 			break; // something was built and nothing more for `quiet` seconds
 		}
-		if (Clock::now() - shown >= std::chrono::seconds(10)) {
-			shown = Clock::now();
-			fprintf(stderr, "run: waiting for the worker: %.0f/%.0f s, %lld index build(s) so far\n", elapsed(),
-					wait_seconds, (long long)built);
-		}
+		if (show)
+			line.Show(sim::Fmt("%.0f", elapsed()) + " s, at most " + sim::Fmt("%.0f", wait_seconds - elapsed()) +
+					  " s left, " + std::to_string(built) + " index build(s) so far" +
+					  (running ? ", one running" : ""));
 	}
+	line.Done();
 	d["summary"] = "waited " + std::to_string(int(elapsed())) + " s (at most " + std::to_string(int(wait_seconds)) +
 				   " s) for the background worker, which made " + std::to_string(built) + " index build(s)";
 	return d;
@@ -1097,6 +1183,57 @@ TimelineEvents(const Conn &c, int64_t after_id, double t0)
 	return list;
 }
 
+json ReadJson(const std::string &path);
+
+/* The index names a plan (EXPLAIN's JSON "Plan" node) reads, in order, each once. */
+void
+PlanIndexes(const json &node, std::vector<std::string> &out)
+{
+	if (node.contains("Index Name")) {
+		std::string name = node["Index Name"].get<std::string>();
+		if (std::find(out.begin(), out.end(), name) == out.end())
+			out.push_back(name);
+	}
+	for (const auto &child : node.value("Plans", json::array()))
+		PlanIndexes(child, out);
+}
+
+/*
+ * The planner's cost of every read pattern with one fixed set of values (EXPLAIN, nothing executed): the
+ * middle tenant (custom_text_1: the middle one of the tenants that use it), and the pattern's other values
+ * drawn with a fixed seed. The same data gives the same values in every run, so the costs of two index sets
+ * compare on this machine and any other. Returns [{pattern, class, values, cost, indexes}].
+ */
+json
+PlanCosts(const Conn &c, const Workload &w)
+{
+	json list = json::array();
+	for (size_t p = 0; p < sim::kPatternCount; p++) {
+		const sim::Pattern &pat = sim::kPatterns[p];
+		if (pat.cls == sim::PatternClass::Write)
+			continue;
+		uint32_t tenant = w.scale.tenants / 2 + 1;
+		if (p == sim::kContactsByCustom1) {
+			if (w.custom_tenants.empty())
+				continue;
+			tenant = w.custom_tenants[w.custom_tenants.size() / 2];
+		}
+		sim::Rng rng(sim::Mix64(7919 + p));
+		std::vector<std::string> params = sim::PatternParams(sim::PatternId(p), w.scale, tenant, rng);
+		params.insert(params.begin(), std::to_string(tenant));
+		json plan = json::parse(
+			c.Value(std::string("EXPLAIN (FORMAT JSON) ") + sim::PatternSql(sim::PatternId(p), w.scale.form), params));
+		std::vector<std::string> indexes;
+		PlanIndexes(plan.at(0).at("Plan"), indexes);
+		list.push_back({{"pattern", pat.name},
+						{"class", sim::ClassName(pat.cls)},
+						{"values", params},
+						{"cost", plan.at(0).at("Plan").at("Total Cost").get<double>()},
+						{"indexes", indexes}});
+	}
+	return list;
+}
+
 int
 Run(const Options &o)
 {
@@ -1126,8 +1263,15 @@ Run(const Options &o)
 	w.prepared = o.Str("protocol") == "prepared";
 	w.zipf_s = o.Real("zipf", 0.01, 10);
 	w.seed = uint64_t(o.Int("seed", 0, LONG_MAX));
-	const double warmup = o.Real("warmup", 0, 86400);
+	double warmup = o.Real("warmup", 0, 86400);
+	if (!o.Str("warmup-like").empty()) {
+		json like = ReadJson(o.Str("warmup-like"));
+		if (!like.contains("warmup") || !like["warmup"].contains("seconds"))
+			throw std::runtime_error(o.Str("warmup-like") + ": the run recorded no warm-up");
+		warmup = like["warmup"]["seconds"].get<double>();
+	}
 	const double decide_wait = o.Real("decide-wait", 0, 86400);
+	const double decide_quiet = o.Real("decide-quiet", 0, 86400);
 	const std::string out = o.Str("out").empty() ? mode + ".json" : o.Str("out");
 
 	Conn c(w.dsn);
@@ -1245,9 +1389,58 @@ Run(const Options &o)
 	} else {
 		ip["enable"] = installed ? SetDecisions(c, true, restore) : "IndexPilot is not installed";
 	}
+	// The worker alone decides and builds while the traffic goes on: the warm-up, then until nothing has
+	// been built for --decide-quiet s (at most --decide-wait s more). Its timeline, from the first statement, shows how
+	// the latencies converge as the indexes arrive.
+	const bool learning = by_worker && installed && w.scenario != "shift";
+	if (learning) {
+		std::atomic<bool> stop{false};
+		Workload lw = w;
+		lw.seconds = warmup + decide_wait;
+		lw.phase = "warmup";
+		lw.timeline = true;
+		lw.stop = &stop;
+		lw.progress = "run: warm-up, then until the worker has built nothing for " + sim::Fmt("%.0f", decide_quiet) +
+					  " s (at most)";
+		const double t0 = std::stod(c.Value("SELECT extract(epoch FROM clock_timestamp())::float8"));
+		WorkloadResult lr;
+		std::exception_ptr failed;
+		std::thread traffic([&] {
+			try {
+				lr = RunWorkload(lw);
+			} catch (...) {
+				failed = std::current_exception();
+			}
+		});
+		try {
+			std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
+			ip["decide"] = WaitForWorker(c, start_id, indexes_at_start.size(), decide_wait, decide_quiet, false);
+		} catch (...) {
+			stop = true;
+			traffic.join();
+			throw;
+		}
+		stop = true;
+		traffic.join();
+		if (failed)
+			std::rethrow_exception(failed);
+		ip["decide"]["method"] = "worker";
+		ip["decide"]["settings"] = worker_settings;
+		ip["decide"]["summary"] = "the background worker alone (no indexpilot_run_now()), while the traffic went on: " +
+								  sim::Fmt("%.0f", warmup) + " s of warm-up, then " +
+								  ip["decide"]["summary"].get<std::string>();
+		std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
+		extra["warmup"] = {{"seconds", lr.seconds}, {"statements", lr.statements}};
+		extra["timeline"] = {{"window_s", window},
+							 {"duration_s", lr.seconds},
+							 {"axis", "seconds since the first statement (IndexPilot learns, decides and builds)"},
+							 {"series", sim::TimelineSeries(lr.timed, window, lr.seconds)},
+							 {"events", TimelineEvents(c, start_id, t0)},
+							 {"worker_settings", worker_settings}};
+	}
 	// Both runs measure warm caches: the same warm-up traffic precedes each measured run.
-	if (warmup > 0) {
-		std::cerr << "run: warm-up, " << warmup << " s\n";
+	if (warmup > 0 && !learning) {
+		std::cerr << "run: warm-up, " << sim::Fmt("%.0f", warmup) << " s\n";
 		Workload ww = w;
 		ww.seconds = warmup;
 		ww.phase = "warmup";
@@ -1257,28 +1450,50 @@ Run(const Options &o)
 	if (!indexes_sql.empty()) {
 		// at the point where IndexPilot builds its own: both sets start the measured run equally fresh
 		auto t0 = Clock::now();
-		c.ExecScript(indexes_sql);
+		{
+			// on a connection of its own, while this one shows which index is being built and how far
+			std::exception_ptr failed;
+			std::atomic<bool> finished{false};
+			std::thread build([&] {
+				try {
+					Conn b(w.dsn);
+					b.ExecScript(indexes_sql);
+				} catch (...) {
+					failed = std::current_exception();
+				}
+				finished = true;
+			});
+			StatusLine line("run: the expert's indexes");
+			while (!finished) {
+				std::this_thread::sleep_for(std::chrono::milliseconds(500));
+				std::string state;
+				try {
+					state = c.Value("SELECT format('%s, %s, %s%% of its blocks', i.indexrelid::regclass, p.phase, "
+									"CASE WHEN p.blocks_total > 0 THEN 100 * p.blocks_done / p.blocks_total ELSE 0 "
+									"END) FROM pg_stat_progress_create_index p LEFT JOIN pg_index i ON i.indexrelid "
+									"= p.index_relid WHERE p.datname = current_database() LIMIT 1");
+				} catch (const std::exception &) {
+				}
+				line.Show(sim::Fmt("%.0f", std::chrono::duration<double>(Clock::now() - t0).count()) + " s" +
+						  (state.empty() ? "" : ", building " + state));
+			}
+			line.Done();
+			build.join();
+			if (failed)
+				std::rethrow_exception(failed);
+		}
 		double secs = std::chrono::duration<double>(Clock::now() - t0).count();
 		extra["expert_indexes"] = {{"file", o.Str("indexes")}, {"seconds", secs}};
 		fprintf(stderr, "run: the expert's indexes (%s) built in %.1f s\n", o.Str("indexes").c_str(), secs);
 	}
-	if (by_worker && installed && w.scenario != "shift") {
-		std::cerr << "run: waiting for IndexPilot's worker to decide and build\n";
-		ip["decide"] = WaitForWorker(c, start_id, indexes_at_start.size(), decide_wait, 30);
-		ip["decide"]["method"] = "worker";
-		ip["decide"]["settings"] = worker_settings;
-		ip["decide"]["summary"] = "the background worker alone (no indexpilot_run_now()), during the warm-up and "
-								  "after it: " +
-								  ip["decide"]["summary"].get<std::string>();
-		std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
-	} else if (by_worker && installed) {
+	if (by_worker && installed && w.scenario == "shift") {
 		worker_settings = ApplyWorkerSettings(c, worker_spec, restore);
 		ip["enable"] = SetDecisions(c, true, restore);
 		ip["decide"] = {{"method", "worker"},
 						{"settings", worker_settings},
 						{"summary", "the background worker alone decided, built, validated and retired during the "
 									"measured run (no indexpilot_run_now())"}};
-	} else if (mode == "autoindex") {
+	} else if (mode == "autoindex" && !learning) {
 		if (installed) {
 			std::cerr << "run: IndexPilot decides and builds\n";
 			ip["decide"] = Decide(c, start_id, indexes_at_start.size(), decide_wait);
@@ -1286,8 +1501,9 @@ Run(const Options &o)
 		}
 	}
 
-	std::cerr << "run: " << mode << ", scenario " << w.scenario << ", " << w.clients << " clients, " << w.seconds
-			  << " s\n";
+	if (w.seconds > 0)
+		std::cerr << "run: " << mode << ", scenario " << w.scenario << ", " << w.clients << " clients, " << w.seconds
+				  << " s\n";
 	if (checkpoint) {
 		try {
 			c.Exec("CHECKPOINT");
@@ -1297,10 +1513,11 @@ Run(const Options &o)
 	}
 	// what the measured run starts with: the autoindex run's builds are done, the expert's indexes exist
 	extra["indexes_before_measured"] = Indexes(c);
+	extra["plan_costs"] = PlanCosts(c, w);
 	w.phase = "measured";
 	if (w.scenario == "shift")
 		w.shift_at = w.seconds / 2;
-	w.timeline = w.scenario == "shift" || by_worker;
+	w.timeline = w.scenario == "shift";
 	const int64_t measured_id = installed ? MaxMutationId(c) : 0;
 	const double server_t0 = std::stod(c.Value("SELECT extract(epoch FROM clock_timestamp())::float8"));
 	WorkloadResult res;
@@ -1387,6 +1604,22 @@ Run(const Options &o)
 									{"reason", std::string("indexpilot_recommendations() failed: ") + e.what()}};
 		}
 	}
+	if (installed) {
+		// the capture store: its counters (entries, evictions, ...) and the shared memory it holds
+		try {
+			j["capture"] = {
+				{"counters", json::parse(c.Value("SELECT row_to_json(k)::text FROM indexpilot.capture_counters k"))},
+				// from the store's header to the next named allocation after its statement texts: the two
+				// hash tables' entries are allocated right after their (named) headers, unnamed
+				{"shared_memory_bytes",
+				 std::stoll(c.Value("WITH a AS (SELECT name, off FROM pg_shmem_allocations WHERE off IS NOT NULL) "
+									"SELECT coalesce((SELECT min(off) FROM a WHERE off > (SELECT off FROM a WHERE name "
+									"= 'indexpilot queries')) - (SELECT off FROM a WHERE name = 'indexpilot capture'), "
+									"-1)"))}};
+		} catch (const std::exception &e) {
+			j["capture"] = {{"error", e.what()}};
+		}
+	}
 	j["indexpilot"] = ip;
 
 	std::ofstream f(out);
@@ -1396,16 +1629,20 @@ Run(const Options &o)
 	f.close();
 	if (!f)
 		throw std::runtime_error("cannot write " + out);
-	fprintf(stderr, "run: %llu statements in %.1f s (%.0f/s), %llu errors; wrote %s\n",
-			(unsigned long long)j["total_statements"].get<uint64_t>(), res.seconds, j["throughput_per_s"].get<double>(),
-			(unsigned long long)j["total_errors"].get<uint64_t>(), out.c_str());
+	if (w.seconds > 0)
+		fprintf(stderr, "run: %llu statements in %.1f s (%.0f/s), %llu errors; wrote %s\n",
+				(unsigned long long)j["total_statements"].get<uint64_t>(), res.seconds,
+				j["throughput_per_s"].get<double>(), (unsigned long long)j["total_errors"].get<uint64_t>(),
+				out.c_str());
+	else
+		fprintf(stderr, "run: prepared, no measured run (--duration 0: crmsim alternate measures it); wrote %s\n",
+				out.c_str());
 	for (const auto &e : res.first_errors)
 		std::cerr << "run: error: " << e << "\n";
 	return 0;
 }
 
 /* ---- alternate -------------------------------------------------------------------------------------------- */
-json ReadJson(const std::string &path);
 
 /*
  * The measured runs of two databases prepared alike (crmsim run --duration 0: the same data, warm-up and
@@ -1427,6 +1664,8 @@ Alternate(const Options &o)
 		WorkloadResult all;
 		double seconds = 0, cpu = 0;
 		json slices = json::array();
+		std::array<sim::LatencySummary, sim::kPatternCount> pair_summary; // --interleave: the other database's
+		bool has_pair_summary = false;
 	};
 	std::array<Arm, 2> arms;
 	arms[0].dsn = o.Str("dsn");
@@ -1438,6 +1677,8 @@ Alternate(const Options &o)
 	const int clients = int(o.Int("clients", 1, 1000));
 	const double seconds = o.Real("duration", 0.1, 86400);
 	const int slices = int(o.Int("slices", 1, 1000));
+	const double rate = o.Real("rate", -1, 1e7);
+	const double interleave = o.Real("interleave", 0, 3600);
 	for (auto &a : arms) {
 		if (a.in.empty() || arms[1].dsn.empty())
 			throw std::runtime_error("--pair-dsn, --in and --pair-in are required");
@@ -1451,7 +1692,7 @@ Alternate(const Options &o)
 		if (w.scenario != "steady")
 			throw std::runtime_error(a.in + ": alternate measures the steady scenario only");
 		w.clients = clients;
-		w.rate = m.at("rate").get<double>();
+		w.rate = rate >= 0 ? rate : m.at("rate").get<double>();
 		w.prepared = m.at("protocol").get<std::string>() == "prepared";
 		w.zipf_s = m.at("zipf_s").get<double>();
 		w.seed = m.at("seed").get<uint64_t>();
@@ -1472,7 +1713,63 @@ Alternate(const Options &o)
 		for (auto &a : arms)
 			Conn(a.dsn).Exec("CHECKPOINT");
 	json pairs = json::array();
-	for (int k = 0; k < slices; k++) {
+	if (interleave > 0) {
+		// Both databases in one run, every client switching between them: window i on the first database
+		// when i is even, on the other when odd; pair k is the k-th of `slices` groups of windows, its
+		// ratio the first database's statements over the other's in that group.
+		const size_t per_pair = std::max<size_t>(2, size_t(std::llround(2 * seconds / interleave / slices)) / 2 * 2);
+		Workload w = arms[0].w;
+		w.pair_dsn = arms[1].dsn;
+		w.switch_s = interleave;
+		w.seconds = double(per_pair * size_t(slices)) * interleave;
+		w.phase = "interleaved";
+		w.keep_samples = true;
+		w.progress = "alternate: both databases, switching every " + sim::Fmt("%g", interleave) + " s";
+		{
+			Workload warm = w; // both databases' working sets, not measured
+			warm.seconds = std::min(4.0, w.seconds);
+			warm.phase = "interleaved-rewarm";
+			warm.keep_samples = false;
+			warm.progress = w.progress + ", warming";
+			(void)RunWorkload(warm);
+		}
+		WorkloadResult r = RunWorkload(w);
+		r.windows.resize(per_pair * size_t(slices));
+		for (int k = 0; k < slices; k++) {
+			std::array<uint64_t, 2> n{};
+			for (size_t i = size_t(k) * per_pair; i < size_t(k + 1) * per_pair; i++)
+				n[i % 2] += r.windows[i];
+			const double secs = double(per_pair / 2) * interleave;
+			const double ratio = n[1] ? double(n[0]) / double(n[1]) : 0;
+			pairs.push_back(ratio);
+			for (int i = 0; i < 2; i++)
+				arms[size_t(i)].slices.push_back({{"slice", k},
+												  {"statements", n[size_t(i)]},
+												  {"seconds", secs},
+												  {"throughput_per_s", double(n[size_t(i)]) / secs},
+												  {"windows", per_pair / 2}});
+			fprintf(stderr, "alternate: pair %d/%d: %.0f/s and %.0f/s, ratio %.3f\n", k + 1, slices,
+					double(n[0]) / secs, double(n[1]) / secs, ratio);
+		}
+		for (int i = 0; i < 2; i++) {
+			Arm &a = arms[size_t(i)];
+			uint64_t total = 0;
+			for (size_t win = size_t(i); win < r.windows.size(); win += 2)
+				total += r.windows[win];
+			a.all.statements = total;
+			a.seconds = double(r.windows.size() / 2) * interleave;
+			a.cpu = -1;
+		}
+		// latencies: the first database's samples are r.samples; the other's summaries are r.pair_patterns
+		for (size_t p = 0; p < sim::kPatternCount; p++) {
+			arms[0].all.samples[p] = std::move(r.samples[p]);
+			arms[0].all.errors[p] = r.errors[p];
+		}
+		arms[1].pair_summary = r.pair_patterns;
+		arms[1].has_pair_summary = true;
+		arms[0].all.first_errors = r.first_errors;
+	}
+	for (int k = 0; k < slices && interleave == 0; k++) {
 		std::array<double, 2> rate{};
 		for (int n = 0; n < 2; n++) {
 			const int i = k % 2 == 0 ? n : 1 - n;
@@ -1483,10 +1780,14 @@ Alternate(const Options &o)
 			warm.seconds = std::min(2.0, seconds / slices);
 			warm.keep_samples = false;
 			warm.phase = "rewarm-" + std::to_string(k);
+			warm.progress = "alternate: slice " + std::to_string(k + 1) + "/" + std::to_string(slices) + ", " +
+							(i == 0 ? "first" : "other") + " database, re-warming";
 			(void)RunWorkload(warm);
 			Workload w = a.w;
 			w.seconds = seconds / slices;
 			w.phase = "measured-" + std::to_string(k);
+			w.progress = "alternate: slice " + std::to_string(k + 1) + "/" + std::to_string(slices) + ", " +
+						 (i == 0 ? "first" : "other") + " database";
 			WorkloadResult r = RunWorkload(w);
 			for (size_t p = 0; p < sim::kPatternCount; p++) {
 				a.all.samples[p].insert(a.all.samples[p].end(), r.samples[p].begin(), r.samples[p].end());
@@ -1513,10 +1814,13 @@ Alternate(const Options &o)
 	for (auto &a : arms) {
 		std::array<sim::LatencySummary, sim::kPatternCount> patterns;
 		for (size_t p = 0; p < sim::kPatternCount; p++)
-			patterns[p] = sim::Summarize(std::move(a.all.samples[p]), a.all.errors[p]);
+			patterns[p] =
+				a.has_pair_summary ? a.pair_summary[p] : sim::Summarize(std::move(a.all.samples[p]), a.all.errors[p]);
 		json meta = a.j["meta"];
 		meta["duration_s"] = seconds;
 		meta["clients"] = clients;
+		meta["rate"] = a.w.rate;
+		meta["interleave_s"] = interleave;
 		meta["finished_at"] = NowIso();
 		json measured = sim::RunJson(meta, patterns, a.seconds);
 		for (auto it = measured.begin(); it != measured.end(); ++it)
@@ -1573,16 +1877,19 @@ int
 Report(const Options &o)
 {
 	json before = ReadJson(o.Str("baseline")), after = ReadJson(o.Str("autoindex"));
+	json expert = o.Str("expert").empty() ? json() : ReadJson(o.Str("expert"));
+	json throughput = o.Str("throughput").empty() ? json() : ReadJson(o.Str("throughput"));
 	std::string dir = o.Str("out-dir");
-	auto criteria = sim::EvaluateCriteria(before, after, o.Real("min-ratio", 1, 1e6));
-	WriteFile(dir + "/report.md", sim::ReportMarkdown(before, after, criteria));
-	WriteFile(dir + "/report.html", sim::ReportHtml(before, after, criteria));
+	auto criteria = sim::EvaluateCriteria(before, after, expert, throughput);
+	WriteFile(dir + "/report.md", sim::ReportMarkdown(before, after, criteria, expert, throughput));
+	WriteFile(dir + "/report.html", sim::ReportHtml(before, after, criteria, expert, throughput));
 	WriteFile(dir + "/" + sim::kLatencySvgName, sim::LatencyDistributionSvg(before, after));
 	WriteFile(dir + "/" + sim::kP95SvgName, sim::P95PerPatternSvg(before, after));
+	WriteFile(dir + "/" + sim::kConvergenceSvgName, sim::TimelineSvg(after));
 	std::cout << "Before (baseline) and after (autoindex), latency per pattern:\n\n"
 			  << sim::PatternTableMarkdown(before, after) << "\n"
 			  << "report: " << dir << "/report.md, " << dir << "/report.html, " << dir << "/" << sim::kLatencySvgName
-			  << ", " << dir << "/" << sim::kP95SvgName << "\n\n"
+			  << ", " << dir << "/" << sim::kP95SvgName << ", " << dir << "/" << sim::kConvergenceSvgName << "\n\n"
 			  << sim::CriteriaText(criteria);
 	bool all = true;
 	for (const auto &c : criteria)

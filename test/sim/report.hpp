@@ -1,7 +1,7 @@
 /*
- * report.hpp — the before/after report of the CRM simulator: success criteria, Markdown, a self-contained
- * HTML page and SVG plots, computed from two run JSON files (baseline and autoindex). Pure C++ (no libpq):
- * the unit tests compile it.
+ * report.hpp — the demo's report of the CRM simulator: success criteria, Markdown, a self-contained HTML
+ * page and SVG plots, computed from the run JSON files (baseline, autoindex, the expert's, and the
+ * closed-loop phase's). Pure C++ (no libpq): the unit tests compile it.
  */
 #pragma once
 
@@ -39,8 +39,30 @@ std::vector<BuiltIndex> BuiltIndexes(const nlohmann::json &before, const nlohman
 /* p95 before / p95 after; 0 when either side has no samples. */
 double P95Ratio(const nlohmann::json &before_pattern, const nlohmann::json &after_pattern);
 
+/* The limits against the expert's index set (issue 15). */
+constexpr double kExpertCostRatio = 1.1;       // planner cost of each hot pattern, IndexPilot's over the expert's
+constexpr double kExpertP95Ratio = 1.25;       // p95 of each hot pattern, IndexPilot's over the expert's
+constexpr double kExpertThroughputRatio = 0.9; // statements/s at saturation, IndexPilot's over the expert's
+constexpr double kExpertBytesRatio = 1.25;     // bytes of the secondary indexes, IndexPilot's over the expert's
+
+/* A mutation row's details as readable text (the timeline's words for index events, name: value otherwise). */
+std::string ReadableDetails(const nlohmann::json &row);
+
+/*
+ * When each hot pattern's index became valid in the autoindex run: from its planner costs (which indexes
+ * each hot pattern's plan uses) and its timeline's build events. {known, seconds (the last, since the first
+ * statement), patterns: [{pattern, index, valid_s}], why (when not known)}.
+ */
+nlohmann::json Convergence(const nlohmann::json &after);
+
+/*
+ * The demo's criteria: the seed's three (baseline against autoindex), then against the expert (its run
+ * `expert`, the closed-loop phase's autoindex JSON `throughput` with its pair ratios) and the convergence.
+ * Without an expert run (null) the criteria against it are not met and say why.
+ */
 std::vector<Criterion> EvaluateCriteria(const nlohmann::json &before, const nlohmann::json &after,
-										double min_ratio = 10.0);
+										const nlohmann::json &expert = nullptr,
+										const nlohmann::json &throughput = nullptr);
 
 /* The per-pattern before/after table (Markdown). */
 std::string PatternTableMarkdown(const nlohmann::json &before, const nlohmann::json &after);
@@ -52,10 +74,14 @@ std::string P95PerPatternSvg(const nlohmann::json &before, const nlohmann::json 
 /* Whole documents; the Markdown refers to the plots by these file names. */
 constexpr const char *kLatencySvgName = "latency_distribution.svg";
 constexpr const char *kP95SvgName = "p95_per_pattern.svg";
+constexpr const char *kConvergenceSvgName = "convergence.svg";
+/* The expert's run and the closed-loop phase's autoindex JSON may be null (not run). */
 std::string ReportMarkdown(const nlohmann::json &before, const nlohmann::json &after,
-						   const std::vector<Criterion> &criteria);
+						   const std::vector<Criterion> &criteria, const nlohmann::json &expert = nullptr,
+						   const nlohmann::json &throughput = nullptr);
 std::string ReportHtml(const nlohmann::json &before, const nlohmann::json &after,
-					   const std::vector<Criterion> &criteria);
+					   const std::vector<Criterion> &criteria, const nlohmann::json &expert = nullptr,
+					   const nlohmann::json &throughput = nullptr);
 
 /* The criteria as the demo prints them at the end. */
 std::string CriteriaText(const std::vector<Criterion> &criteria);

@@ -382,7 +382,8 @@ TimelineSvg(const json &run)
 	const int H = events_top + int(marks.size()) * Line + 16;
 	std::ostringstream o;
 	SvgOpen(o, W, H, "Mean latency per pattern over the run, with IndexPilot's lifecycle events");
-	double duration = Num(run, "measured_seconds", 0);
+	// the measured run's, or the phase's the timeline was recorded in (duration_s, axis)
+	double duration = Num(tl, "duration_s", Num(run, "measured_seconds", 0));
 	double lo = 1e9, hi = 0;
 	for (const auto &n : names)
 		for (const auto &w : series[n]) {
@@ -409,8 +410,8 @@ TimelineSvg(const json &run)
 	for (double t = 0; t <= duration + 1e-9; t += step)
 		o << "<text x=\"" << X(t) << "\" y=\"" << T + PlotH + 16 << "\" text-anchor=\"middle\">" << Fmt("%.0f", t)
 		  << "</text>\n";
-	o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << T + PlotH + 34
-	  << "\" text-anchor=\"middle\">seconds since the measured run began; mean latency per "
+	o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << T + PlotH + 34 << "\" text-anchor=\"middle\">"
+	  << HtmlEscape(tl.value("axis", std::string("seconds since the measured run began"))) << "; mean latency per "
 	  << Fmt("%.0f", Num(tl, "window_s", 0)) << " s window, ms (log scale)</text>\n";
 	o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << PlotH
 	  << "\" fill=\"none\" stroke=\"#444\"/>\n";

@@ -1,5 +1,6 @@
 # The CRM simulator end to end at a tiny scale: setup (COPY seeding, registration), a baseline and an
-# autoindex run of a few seconds, and the report. Checks that the JSON and the report files are written and
+# autoindex run of a few seconds, and the report; the shift scenario; the demo's three runs (the worker
+# alone against the expert, alternated, a closed-loop phase) and their report. Checks that the JSON and the report files are written and
 # parse, that the registration's expression profiles reached the workload, and — only when this
 # installation has indexpilot_run_now() (the decide-and-build machinery) — that a hot pattern's index was
 # built and is traceable in mutation_log. The simulator binary comes from $INDEXPILOT_SIM (run_tests.sh).
@@ -142,6 +143,79 @@ for my $f (qw(timeline.md timeline.html timeline.svg))
 	ok(-s "$out/$f", "$f written");
 }
 like(slurp("$out/timeline.svg"), qr/^<svg .*contacts_by_title.*<\/svg>\s*$/s, 'the timeline plot is an SVG with the patterns');
+
+# ---- the demo's three runs: the worker alone, judged against the expert ------------------------------
+# Two more databases with the same data: IndexPilot's worker alone decides and builds in sim_auto while the
+# warm-up traffic goes on; sim_expert has no IndexPilot and gets the expert's indexes after as long a
+# warm-up; then the measured runs alternate between them, and a closed-loop phase the same way.
+(my $expert_sql = $sim) =~ s{[^/]+$}{crm_expert.sql};
+$node->safe_psql('postgres', "CREATE DATABASE $_") for qw(sim_auto sim_expert);
+$node->safe_psql('sim_auto', 'CREATE EXTENSION indexpilot');
+my %dsn = map { $_ => 'host=' . $node->host . ' port=' . $node->port . " dbname=$_" } qw(sim_auto sim_expert);
+for my $db (qw(sim_auto sim_expert))
+{
+	$ok = IPC::Run::run([ $sim, 'setup', '--dsn', $dsn{$db}, '--tenants', '8', '--contacts', '2000',
+			'--custom-percent', '40', '--seed', '7' ], '>', \$stdout, '2>', \$stderr);
+	ok($ok, "crmsim setup of $db succeeds") or diag($stderr);
+}
+$ok = IPC::Run::run([ $sim, 'run', '--dsn', $dsn{sim_auto}, '--mode', 'autoindex', '--decide', 'worker',
+		'--clients', '3', '--rate', '300', '--seed', '7', '--duration', '0', '--warmup', '3', '--decide-wait', '90',
+		'--decide-quiet', '4', '--window', '2',
+		'--worker-settings', 'flush_interval=1s,advise_interval=2s,naptime=200ms,validate_window=2s',
+		'--out', "$out/auto.prepared.json" ], '>', \$stdout, '2>', \$stderr);
+ok($ok, 'the autoindex run by the worker alone succeeds') or diag($stderr);
+$ok = IPC::Run::run([ $sim, 'run', '--dsn', $dsn{sim_expert}, '--mode', 'expert', '--indexes', $expert_sql,
+		'--clients', '3', '--rate', '300', '--seed', '7', '--duration', '0', '--custom-percent', '40',
+		'--warmup-like', "$out/auto.prepared.json", '--out', "$out/expert.prepared.json" ], '>', \$stdout, '2>', \$stderr);
+ok($ok, 'the expert run succeeds') or diag($stderr);
+my $prepared = eval { decode_json(slurp("$out/auto.prepared.json")) } // {};
+my $expert_prepared = eval { decode_json(slurp("$out/expert.prepared.json")) } // {};
+is($prepared->{indexpilot}{decide}{method}, 'worker', 'the worker alone decided (no indexpilot_run_now())');
+my @built = grep { $_->{kind} eq 'index_build_finished' } @{ $prepared->{timeline}{events} // [] };
+ok(@built, 'the worker built during the warm-up traffic, and the timeline has the builds (' . scalar(@built) . ')')
+  or diag($stderr);
+ok(!(grep { $_->{t_s} < 0 || $_->{t_s} > $prepared->{timeline}{duration_s} + 5 } @built),
+	'... at their times since the first statement');
+ok(@{ $prepared->{timeline}{series}{contacts_by_email} // [] } > 1, 'the timeline has latency windows per pattern');
+cmp_ok(abs($expert_prepared->{warmup}{seconds} - $prepared->{warmup}{seconds}), '<', 2,
+	'the expert warmed up as long as the autoindex run learned');
+my %cost = map { $_->{pattern} => $_ } @{ $expert_prepared->{plan_costs} // [] };
+is(scalar(keys %cost), 7, 'planner costs of the seven read patterns');
+is_deeply($cost{contacts_by_email}{indexes}, ['expert_contacts_email'], "the expert's email plan uses its index");
+cmp_ok($cost{contacts_by_email}{cost}, '>', 0, '... at a cost');
+ok(!(grep { $_->{name} =~ /^indexpilot_/ } @{ $expert_prepared->{indexes} // [] }), 'no IndexPilot index in the expert database');
+
+$ok = IPC::Run::run([ $sim, 'alternate', '--dsn', $dsn{sim_auto}, '--pair-dsn', $dsn{sim_expert},
+		'--in', "$out/auto.prepared.json", '--pair-in', "$out/expert.prepared.json", '--out', "$out/auto.json",
+		'--pair-out', "$out/expert.json", '--clients', '3', '--duration', '4', '--slices', '2' ],
+	'>', \$stdout, '2>', \$stderr);
+ok($ok, 'the measured runs alternate') or diag($stderr);
+is($node->safe_psql('postgres', 'SHOW indexpilot.flush_interval'), '1h', "the worker's settings are put back after them");
+$ok = IPC::Run::run([ $sim, 'alternate', '--dsn', $dsn{sim_auto}, '--pair-dsn', $dsn{sim_expert},
+		'--in', "$out/auto.prepared.json", '--pair-in', "$out/expert.prepared.json", '--out', "$out/auto.tp.json",
+		'--pair-out', "$out/expert.tp.json", '--rate', '0', '--clients', '3', '--duration', '2', '--slices', '2' ],
+	'>', \$stdout, '2>', \$stderr);
+ok($ok, 'the closed-loop phase alternates') or diag($stderr);
+my $tp = eval { decode_json(slurp("$out/auto.tp.json")) } // {};
+cmp_ok($tp->{meta}{rate} // -1, '==', 0, 'the closed-loop phase runs unthrottled');
+is(scalar(@{ $tp->{pair_throughput_ratios} // [] }), 2, '... with a ratio per pair');
+mkdir("$out/demo");
+$ok = IPC::Run::run([ $sim, 'report', '--baseline', "$out/baseline.json", '--autoindex', "$out/auto.json",
+		'--expert', "$out/expert.json", '--throughput', "$out/auto.tp.json", '--out-dir', "$out/demo" ],
+	'>', \$stdout, '2>', \$stderr);
+ok($ok, 'the report of the three runs succeeds') or diag($stderr);
+for my $c ('latencies of heavily used filters decrease', 'no index for rarely used fields',
+	'the mutation log gives the lineage', 'planner cost of every hot pattern within 1.1x',
+	"p95 of every hot pattern within 1.25x of the expert's", "throughput at saturation at least 0.9x the expert's",
+	"IndexPilot's index bytes at most 1.25x the expert's", "every hot pattern got IndexPilot's index")
+{
+	like($stdout, qr/(?:MET|NOT MET) +\Q$c\E/, "the report judges: $c");
+}
+unlike($stdout, qr/no expert run/, 'the expert run is there to judge against');
+like(slurp("$out/demo/report.md"), qr/## Against the expert.*\| contacts_by_email \| hot \| [0-9.]+ \| [0-9.]+ \|/s,
+	'the report compares the planner costs');
+like(slurp("$out/demo/convergence.svg"), qr/^<svg .*built.*<\/svg>\s*$/s, 'the convergence plot marks the builds');
+unlike(slurp("$out/demo/report.md"), qr/`\{"/, 'the evidence is readable text, not JSON');
 
 ok(!$node->log_contains(qr/PANIC|TRAP:|terminated by signal/), 'server log is clean');
 $node->stop('fast');

@@ -311,52 +311,131 @@ BOOST_AUTO_TEST_CASE(table_and_ratio)
 	BOOST_TEST(P95Ratio(before["patterns"][0], json::object()) == 0.0);
 }
 
+/* Planner costs as crmsim run records them: every hot pattern at `hot_cost`, its plan using `index`. */
+static json
+FakeCosts(double hot_cost, const std::string &index)
+{
+	json list = json::array();
+	for (const auto &p : kPatterns)
+		if (p.cls != PatternClass::Write)
+			list.push_back({{"pattern", p.name},
+							{"class", ClassName(p.cls)},
+							{"cost", p.cls == PatternClass::Hot ? hot_cost : 50.0},
+							{"indexes", index.empty() ? json::array() : json::array({index})}});
+	return list;
+}
+
+static json
+SizedIndex(const std::string &name, const std::string &keys, int64_t bytes)
+{
+	return {{"table", "crm.contacts"},
+			{"name", name},
+			{"definition", "CREATE INDEX " + name + " ON crm.contacts USING btree (" + keys + ")"},
+			{"primary", false},
+			{"valid", true},
+			{"size_bytes", bytes}};
+}
+
 BOOST_AUTO_TEST_CASE(criteria)
 {
-	json email_idx = {{"table", "crm.contacts"},
-					  {"name", "ip_contacts_email"},
-					  {"definition", "CREATE INDEX ip_contacts_email ON crm.contacts USING btree (tenant_id, email)"},
-					  {"primary", false}};
-	json title_idx = {{"table", "crm.contacts"},
-					  {"name", "ip_contacts_title"},
-					  {"definition", "CREATE INDEX ip_contacts_title ON crm.contacts USING btree (tenant_id, title)"},
-					  {"primary", false}};
+	json email_idx = SizedIndex("ip_contacts_email", "tenant_id, email", 1000);
+	json title_idx = SizedIndex("ip_contacts_title", "tenant_id, title", 1000);
 	json evidence = {{"id", 9},
 					 {"kind", "index_build_finished"},
 					 {"target_table", "crm.contacts"},
 					 {"target_index", "crm.ip_contacts_email"},
-					 {"details", {{"calls", 1200}, {"benefit_ms", 3.5}}}};
+					 {"details", {{"seconds", 1.5}, {"bytes", 1048576}}}};
 	json before = FakeRun(50.0, json::array({kPk}));
+	json after = FakeRun(2.0, json::array({kPk, email_idx}), json::array({evidence}));
+	after["plan_costs"] = FakeCosts(8.4, "ip_contacts_email");
+	after["timeline"] = {{"events", json::array({{{"t_s", 41.6},
+												  {"kind", "index_build_finished"},
+												  {"index", "crm.ip_contacts_email"},
+												  {"details", evidence["details"]}}})}};
+	json expert = FakeRun(1.8, json::array({kPk, SizedIndex("expert_contacts_email", "tenant_id, email", 900)}));
+	expert["plan_costs"] = FakeCosts(8.0, "expert_contacts_email");
+	json throughput = {{"pair_throughput_ratios", json::array({0.97, 1.02, 0.95})}};
 
-	// everything met: 25x, no rare index, the built index has evidence
-	auto c = EvaluateCriteria(before, FakeRun(2.0, json::array({kPk, email_idx}), json::array({evidence})));
-	BOOST_REQUIRE(c.size() == 3u);
+	// everything met: faster than the baseline, no rare index, the built index has evidence; against the
+	// expert: cost 1.05x, p95 1.11x, worst pair 0.95, bytes 1.11x; every hot pattern's plan uses an index
+	// built 42 s after the first statement
+	auto c = EvaluateCriteria(before, after, expert, throughput);
+	BOOST_REQUIRE(c.size() == 8u);
+	for (const auto &k : c)
+		BOOST_TEST(k.met, k.name << ": " << k.detail);
+	BOOST_TEST(c[0].name.find("latencies of heavily used filters decrease") == 0u);
+	BOOST_TEST(c[1].name.find("no index for rarely used fields") == 0u);
+	BOOST_TEST(c[2].name.find("the mutation log gives the lineage") == 0u);
+	BOOST_TEST(c[5].detail.find("0.950") != std::string::npos);
+	BOOST_TEST(c[7].name.find("valid 42 s after the first statement") != std::string::npos);
+	BOOST_TEST(c[2].detail.find("built in 1.5 s, 1.0 MB") != std::string::npos); // readable, not JSON
+	BOOST_TEST(c[2].detail.find("{") == std::string::npos);
+	BOOST_TEST(CriteriaText(c).find("ALL MET") != std::string::npos);
+
+	// not met: no faster than the baseline, an index on title (no evidence), costs 1.2x the expert's, p95
+	// 1.5x, a pair at 0.85, bytes 2.2x, a hot pattern's plan uses no index IndexPilot built
+	json worse = FakeRun(2.7, json::array({kPk, email_idx, title_idx}), json::array({evidence}));
+	worse["plan_costs"] = FakeCosts(9.6, "");
+	worse["timeline"] = after["timeline"];
+	json slow = {{"pair_throughput_ratios", json::array({1.0, 0.85})}};
+	c = EvaluateCriteria(FakeRun(2.0, json::array({kPk})), worse, expert, slow);
+	BOOST_REQUIRE(c.size() == 8u);
+	for (const auto &k : c)
+		BOOST_TEST(!k.met, k.name << ": " << k.detail);
+	BOOST_TEST(c[1].detail.find("ip_contacts_title") != std::string::npos);
+	BOOST_TEST(c[3].detail.find("1.200") != std::string::npos);
+	BOOST_TEST(c[4].detail.find("1.500") != std::string::npos);
+	BOOST_TEST(c[5].detail.find("worst pair 0.850") != std::string::npos);
+	BOOST_TEST(c[6].detail.find("2.222") != std::string::npos);
+	BOOST_TEST(c[7].detail.find("no index IndexPilot built in its plan") != std::string::npos);
+	BOOST_TEST(CriteriaText(c).find("success criteria: NOT MET") != std::string::npos);
+
+	// the expert missing: the seed's three are judged, the four against the expert are not met and say why
+	c = EvaluateCriteria(before, after);
+	BOOST_REQUIRE(c.size() == 8u);
 	BOOST_TEST(c[0].met);
 	BOOST_TEST(c[1].met);
 	BOOST_TEST(c[2].met);
-	BOOST_TEST(CriteriaText(c).find("ALL MET") != std::string::npos);
-
-	// 5x is not enough; an index on title breaks the rare rule and has no evidence
-	c = EvaluateCriteria(before, FakeRun(10.0, json::array({kPk, email_idx, title_idx}), json::array({evidence})));
-	BOOST_TEST(!c[0].met);
-	BOOST_TEST(!c[1].met);
-	BOOST_TEST(c[1].detail.find("ip_contacts_title") != std::string::npos);
-	BOOST_TEST(!c[2].met);
+	for (size_t i = 3; i < 7; i++) {
+		BOOST_TEST(!c[i].met);
+		BOOST_TEST(c[i].detail.find("no expert run") != std::string::npos);
+	}
+	BOOST_TEST(c[7].met);
 	BOOST_TEST(CriteriaText(c).find("success criteria: NOT MET") != std::string::npos);
 
-	// nothing built: traceability holds vacuously, the speed-up does not
-	c = EvaluateCriteria(before, FakeRun(50.0, json::array({kPk})));
+	// an expert but no closed-loop phase: that criterion alone says so
+	c = EvaluateCriteria(before, after, expert);
+	BOOST_TEST(c[3].met);
+	BOOST_TEST(!c[5].met);
+	BOOST_TEST(c[5].detail.find("no closed-loop phase") != std::string::npos);
+
+	// nothing built: traceability holds vacuously, the speed-up does not, nor the convergence
+	c = EvaluateCriteria(before, FakeRun(50.0, json::array({kPk})), expert, throughput);
 	BOOST_TEST(!c[0].met);
 	BOOST_TEST(c[2].met);
 	BOOST_TEST(c[2].detail.find("built no index") != std::string::npos);
+	BOOST_TEST(!c[7].met);
 
-	// evidence may come from the index's lineage instead of the run's rows
-	json after = FakeRun(2.0, json::array({kPk, email_idx}));
-	after["lineage"] = {{"ip_contacts_email", json::array({evidence})}};
-	auto built = BuiltIndexes(before, after);
+	// evidence may come from the index's lineage instead of the run's rows, the proposal's with it
+	json lineaged = FakeRun(2.0, json::array({kPk, email_idx}));
+	json proposed = {{"id", 7},
+					 {"kind", "index_proposed"},
+					 {"target_index", "crm.ip_contacts_email"},
+					 {"details", {{"calls_in_window", 1200}, {"cost_without", 95.5}, {"cost_with", 8.4}}}};
+	lineaged["lineage"] = {{"ip_contacts_email", json::array({proposed, evidence})}};
+	auto built = BuiltIndexes(before, lineaged);
 	BOOST_REQUIRE(built.size() == 1u);
 	BOOST_TEST(built[0].traceable);
-	BOOST_TEST(built[0].evidence.find("benefit_ms") != std::string::npos);
+	BOOST_TEST(built[0].evidence.find("1200 calls in the window, planner cost 95.50 -> 8.40") != std::string::npos);
+	BOOST_TEST(built[0].evidence.find("index_build_finished #9: built in 1.5 s") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(readable_details)
+{
+	BOOST_TEST(ReadableDetails({{"kind", "switch_changed"}, {"details", {{"switch", "system"}, {"value", false}}}}) ==
+			   "switch: system; value: false");
+	BOOST_TEST(ReadableDetails({{"kind", "index_build_started"}, {"details", json::object()}}) ==
+			   "build started (CREATE INDEX CONCURRENTLY)");
 }
 
 BOOST_AUTO_TEST_CASE(documents_and_plots)
@@ -364,6 +443,19 @@ BOOST_AUTO_TEST_CASE(documents_and_plots)
 	json before = FakeRun(50.0, json::array({kPk})), after = FakeRun(2.0, json::array({kPk}));
 	auto c = EvaluateCriteria(before, after);
 	std::string md = ReportMarkdown(before, after, c);
+	BOOST_TEST(md.find("No expert run") != std::string::npos);
+	json expert = FakeRun(1.8, json::array({kPk, SizedIndex("expert_contacts_email", "tenant_id, email", 900)}));
+	expert["plan_costs"] = FakeCosts(8.0, "expert_contacts_email");
+	after["plan_costs"] = FakeCosts(8.4, "");
+	after["timeline"] = {{"duration_s", 60},
+						 {"window_s", 10},
+						 {"series", {{"contacts_by_email", json::array({{{"t_s", 0}, {"n", 5}, {"avg_ms", 3.0}}})}}},
+						 {"events", json::array()}};
+	std::string full = ReportMarkdown(before, after, EvaluateCriteria(before, after, expert), expert);
+	BOOST_TEST(full.find("## Against the expert") != std::string::npos);
+	BOOST_TEST(full.find("| contacts_by_email | hot | 8.40 | 8.00 | 1.050 |") != std::string::npos);
+	BOOST_TEST(full.find(kConvergenceSvgName) != std::string::npos);
+	BOOST_TEST(ReportHtml(before, after, c, expert).find("over the run") != std::string::npos); // the timeline plot
 	BOOST_TEST(md.find("## Latency per pattern") != std::string::npos);
 	BOOST_TEST(md.find("Not available: not in this version") != std::string::npos);
 	BOOST_TEST(md.find(kLatencySvgName) != std::string::npos);
@@ -377,6 +469,12 @@ BOOST_AUTO_TEST_CASE(documents_and_plots)
 	BOOST_TEST(svg.find("</svg>") != std::string::npos);
 	svg = P95PerPatternSvg(before, after);
 	BOOST_TEST(svg.find("contacts_by_email (hot)") != std::string::npos);
+	// the longest label fits left of the bars: its right-aligned end is at least its length from the edge
+	BOOST_TEST(svg.find("contacts_by_custom_text_1 (moderate)") != std::string::npos);
+	size_t at = svg.find("text-anchor=\"end\">contacts_by_custom_text_1 (moderate)");
+	BOOST_REQUIRE(at != std::string::npos);
+	size_t x = svg.rfind("x=\"", at);
+	BOOST_TEST(std::stoi(svg.substr(x + 3)) >= 7 * int(std::string("contacts_by_custom_text_1 (moderate)").size()));
 	BOOST_TEST(LatencyDistributionSvg(json::object(), json::object()).find("no data") != std::string::npos);
 	BOOST_TEST(HtmlEscape("<a & \"b\">") == "&lt;a &amp; &quot;b&quot;&gt;");
 }
