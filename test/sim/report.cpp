@@ -69,6 +69,30 @@ Str(const json &j, const char *key)
 	return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
+/* A value as a reader wants it: numbers with six significant digits, lists joined, objects as name: value. */
+static std::string
+Readable(const json &v)
+{
+	if (v.is_null())
+		return "";
+	if (v.is_string())
+		return v.get<std::string>();
+	if (v.is_number_float())
+		return Fmt("%.6g", v.get<double>());
+	std::string out;
+	if (v.is_array()) {
+		for (const auto &e : v)
+			out += (out.empty() ? "" : ", ") + Readable(e);
+		return out;
+	}
+	if (v.is_object()) {
+		for (auto it = v.begin(); it != v.end(); ++it)
+			out += (out.empty() ? "" : "; ") + it.key() + ": " + Readable(it.value());
+		return out;
+	}
+	return v.dump();
+}
+
 static std::string
 Shorten(const std::string &s, size_t n)
 {
@@ -169,13 +193,7 @@ ReadableDetails(const json &row)
 	if (text != kind)
 		return text;
 	// a kind the timeline does not describe: its fields as name: value
-	std::string out;
-	const json d = row.value("details", json::object());
-	if (d.is_object())
-		for (auto it = d.begin(); it != d.end(); ++it)
-			out += (out.empty() ? "" : "; ") + it.key() + ": " +
-				   (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
-	return out;
+	return Readable(row.value("details", json::object()));
 }
 
 std::vector<BuiltIndex>
@@ -385,7 +403,7 @@ EvaluateCriteria(const json &before, const json &after, const json &expert, cons
 					   "x of its cost with the expert's indexes (EXPLAIN, the same fixed values)",
 				   true, ""};
 	Criterion p95{"p95 of every hot pattern within " + Fmt("%.3g", kExpertP95Ratio) +
-					  "x of the expert's (measured runs in alternating slices)",
+					  "x of the expert's (measured runs alternating between the two databases)",
 				  true, ""};
 	Criterion tput{"throughput at saturation at least " + Fmt("%.2g", kExpertThroughputRatio) +
 					   "x the expert's in every alternated pair (closed loop)",
@@ -707,8 +725,9 @@ RunLine(const json &run)
 	o << "scenario " << Str(m, "scenario") << ", " << Str(m, "clients") << " clients";
 	if (!Str(m, "protocol").empty())
 		o << " (" << Str(m, "protocol") << " statements)";
-	o << ", " << Str(run, "measured_seconds") << " s measured, " << Str(run, "total_statements") << " statements ("
-	  << Str(run, "total_errors") << " errors), " << Str(run, "throughput_per_s") << " statements/s";
+	o << ", " << Fmt("%.0f", run.value("measured_seconds", 0.0)) << " s measured, " << Str(run, "total_statements")
+	  << " statements (" << Str(run, "total_errors") << " errors), " << Fmt("%.0f", run.value("throughput_per_s", 0.0))
+	  << " statements/s";
 	return o.str();
 }
 
@@ -789,7 +808,7 @@ CostBenefitMarkdown(const json &after)
 	for (const auto &r : rows) {
 		o << "|";
 		for (const auto &c : cols)
-			o << " " << Cell(Shorten(Str(r, c.c_str()), 200)) << " |";
+			o << " " << Cell(Shorten(r.contains(c) ? Readable(r[c]) : "", 200)) << " |";
 		o << "\n";
 	}
 	return o.str();
@@ -858,18 +877,26 @@ ExpertMarkdown(const json &after, const json &expert, const json &throughput)
 		  << Cell(ca.empty() ? "—" : Names(ca.value("indexes", json::array()))) << " | "
 		  << Cell(ce.empty() ? "—" : Names(ce.value("indexes", json::array()))) << " |\n";
 	}
+	const json am = after.value("meta", json::object());
 	o << "\nPlanner costs: `EXPLAIN` of each read pattern with the same fixed values in both databases (the "
 		 "middle tenant; the values are in the runs' JSON), so they compare on any machine. p95: the measured "
 		 "runs, "
-	  << Str(after.value("meta", json::object()), "duration_s") << " s on each database in "
-	  << after.value("slices", json::array()).size()
-	  << " slices that alternate between them. Ratios are IndexPilot's over the expert's.\n\n";
+	  << Fmt("%.0f", am.value("duration_s", 0.0)) << " s on each database, "
+	  << (am.value("interleave_s", 0.0) > 0
+			  ? "every client switching between the two every " + Fmt("%g", am.value("interleave_s", 0.0)) + " s"
+			  : "in " + std::to_string(after.value("slices", json::array()).size()) +
+					" slices that alternate between them")
+	  << ". Ratios are IndexPilot's over the expert's.\n\n";
 	const json pairs =
 		throughput.is_object() ? throughput.value("pair_throughput_ratios", json::array()) : json::array();
 	if (!pairs.empty()) {
-		o << "Throughput at saturation (closed loop, " << Str(throughput.value("meta", json::object()), "clients")
-		  << " clients, " << Str(throughput.value("meta", json::object()), "duration_s")
-		  << " s on each database in alternating slices):\n\n| pair | IndexPilot statements/s | ratio to the "
+		const json tm = throughput.value("meta", json::object());
+		o << "Throughput at saturation (closed loop, " << Str(tm, "clients") << " clients, "
+		  << Fmt("%.0f", tm.value("duration_s", 0.0)) << " s on each database, "
+		  << (tm.value("interleave_s", 0.0) > 0
+				  ? "every client switching between the two every " + Fmt("%g", tm.value("interleave_s", 0.0)) + " s"
+				  : std::string("in alternating slices"))
+		  << "):\n\n| pair | IndexPilot statements/s | ratio to the "
 			 "expert |\n|--:|--:|--:|\n";
 		const json slices = throughput.value("slices", json::array());
 		for (size_t k = 0; k < pairs.size(); k++)

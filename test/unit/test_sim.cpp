@@ -434,6 +434,10 @@ BOOST_AUTO_TEST_CASE(readable_details)
 {
 	BOOST_TEST(ReadableDetails({{"kind", "switch_changed"}, {"details", {{"switch", "system"}, {"value", false}}}}) ==
 			   "switch: system; value: false");
+	BOOST_TEST(
+		ReadableDetails({{"kind", "kept"},
+						 {"details", {{"columns", json::array({"tenant_id", "email"})}, {"cost", 12.3456789}}}}) ==
+		"columns: tenant_id, email; cost: 12.3457");
 	BOOST_TEST(ReadableDetails({{"kind", "index_build_started"}, {"details", json::object()}}) ==
 			   "build started (CREATE INDEX CONCURRENTLY)");
 }
@@ -444,6 +448,12 @@ BOOST_AUTO_TEST_CASE(documents_and_plots)
 	auto c = EvaluateCriteria(before, after);
 	std::string md = ReportMarkdown(before, after, c);
 	BOOST_TEST(md.find("No expert run") != std::string::npos);
+	json rec = after;
+	rec["recommendations"] = {{"available", true},
+							  {"rows", json::array({{{"columns", json::array({"tenant_id", "email"})},
+													 {"build_cost", 29239.460711655218}}})}};
+	std::string cb = ReportMarkdown(before, rec, c);
+	BOOST_TEST(cb.find("| 29239.5 | tenant_id, email |") != std::string::npos); // readable, not JSON
 	json expert = FakeRun(1.8, json::array({kPk, SizedIndex("expert_contacts_email", "tenant_id, email", 900)}));
 	expert["plan_costs"] = FakeCosts(8.0, "expert_contacts_email");
 	after["plan_costs"] = FakeCosts(8.4, "");
