@@ -193,12 +193,18 @@ ok($ok, 'the measured runs alternate') or diag($stderr);
 is($node->safe_psql('postgres', 'SHOW indexpilot.flush_interval'), '1h', "the worker's settings are put back after them");
 $ok = IPC::Run::run([ $sim, 'alternate', '--dsn', $dsn{sim_auto}, '--pair-dsn', $dsn{sim_expert},
 		'--in', "$out/auto.prepared.json", '--pair-in', "$out/expert.prepared.json", '--out', "$out/auto.tp.json",
-		'--pair-out', "$out/expert.tp.json", '--rate', '0', '--clients', '3', '--duration', '2', '--slices', '2' ],
+		'--pair-out', "$out/expert.tp.json", '--rate', '0', '--interleave', '0.5', '--clients', '3', '--duration', '2',
+		'--slices', '2' ],
 	'>', \$stdout, '2>', \$stderr);
 ok($ok, 'the closed-loop phase alternates') or diag($stderr);
 my $tp = eval { decode_json(slurp("$out/auto.tp.json")) } // {};
 cmp_ok($tp->{meta}{rate} // -1, '==', 0, 'the closed-loop phase runs unthrottled');
 is(scalar(@{ $tp->{pair_throughput_ratios} // [] }), 2, '... with a ratio per pair');
+cmp_ok($tp->{meta}{interleave_s} // 0, '==', 0.5, '... every client switching between the databases every 0.5 s');
+my $tp_expert = eval { decode_json(slurp("$out/expert.tp.json")) } // {};
+ok(!(grep { ($_->{statements} // 0) == 0 } @{ $tp->{slices} // [] }, @{ $tp_expert->{slices} // [] }),
+	'... and statements ran on both in every pair');
+cmp_ok($tp_expert->{patterns}[0]{count} // 0, '>', 0, "the expert's side has its own latencies");
 mkdir("$out/demo");
 $ok = IPC::Run::run([ $sim, 'report', '--baseline', "$out/baseline.json", '--autoindex', "$out/auto.json",
 		'--expert', "$out/expert.json", '--throughput', "$out/auto.tp.json", '--out-dir', "$out/demo" ],
