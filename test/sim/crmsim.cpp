@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -166,7 +167,9 @@ const CommandSpec kCommands[] = {
 	 sizeof kSetupOptions / sizeof kSetupOptions[0]},
 	{"run", "run concurrent clients and write one JSON file (--duration 0: everything but the measured run)",
 	 kRunOptions, sizeof kRunOptions / sizeof kRunOptions[0]},
-	{"alternate", "the measured runs of two prepared databases, in alternating slices with the same statements",
+	{"alternate",
+	 "the measured runs of two prepared databases, alternating in slices (the same statements on both) "
+	 "or, with --interleave, every client switching between them",
 	 kAlternateOptions, sizeof kAlternateOptions / sizeof kAlternateOptions[0]},
 	{"report", "write the report from the baseline, autoindex and expert JSON files", kReportOptions,
 	 sizeof kReportOptions / sizeof kReportOptions[0]},
@@ -687,8 +690,27 @@ struct WorkloadResult {
 	double seconds = 0;
 	uint64_t statements = 0;
 	double backend_cpu_seconds = -1; // the clients' server backends, user + system; -1: not measurable here
-	std::vector<std::string> first_errors;
+	std::vector<std::string> first_errors, pair_first_errors; // the first messages from each database
 };
+
+/*
+ * The warm-up's figures for the run's JSON, its errors and first messages with them. A warm-up in which no
+ * statement succeeded has taught IndexPilot nothing and would set the expert's warm-up length to traffic
+ * that never ran: that ends the run.
+ */
+json
+WarmupJson(const WorkloadResult &r)
+{
+	uint64_t errors = 0;
+	for (auto e : r.errors)
+		errors += e;
+	if (r.statements == errors)
+		throw std::runtime_error("no statement of the warm-up succeeded" +
+								 (r.first_errors.empty() ? std::string() : ": " + r.first_errors.front()));
+	if (errors > 0)
+		std::cerr << "run: " << errors << " of the warm-up's " << r.statements << " statements failed\n";
+	return {{"seconds", r.seconds}, {"statements", r.statements}, {"errors", errors}, {"first_errors", r.first_errors}};
+}
 
 /*
  * CPU seconds (user + system) a connection's server backend has used so far, from /proc/<pid>/stat; -1 when
@@ -739,7 +761,7 @@ RunWorkload(const Workload &w)
 		std::array<uint64_t, sim::kPatternCount> errors{}, pair_errors{};
 		std::vector<uint64_t> windows;
 		std::vector<sim::TimedSample> timed;
-		std::vector<std::string> messages;
+		std::vector<std::string> messages, pair_messages;
 		double cpu_seconds = -1;
 	};
 	std::vector<ClientData> data(size_t(w.clients));
@@ -759,13 +781,14 @@ RunWorkload(const Workload &w)
 		std::this_thread::sleep_until(from);
 		const bool paired = !w.pair_dsn.empty();
 		std::array<std::unique_ptr<Conn>, 2> conns;
+		int connecting = 0; // which database a failure to connect belongs to
 		try {
-			for (int i = 0; i < (paired ? 2 : 1); i++) {
-				conns[size_t(i)] = std::make_unique<Conn>(i ? w.pair_dsn : w.dsn);
-				conns[size_t(i)]->Exec("SET statement_timeout = '30s'");
+			for (; connecting < (paired ? 2 : 1); connecting++) {
+				conns[size_t(connecting)] = std::make_unique<Conn>(connecting ? w.pair_dsn : w.dsn);
+				conns[size_t(connecting)]->Exec("SET statement_timeout = '30s'");
 			}
 		} catch (const std::exception &e) {
-			d.messages.push_back(e.what());
+			(connecting ? d.pair_messages : d.messages).push_back(e.what());
 			return;
 		}
 		const int backend = PQbackendPID(conns[0]->Get());
@@ -817,21 +840,22 @@ RunWorkload(const Workload &w)
 			double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 			auto st = PQresultStatus(r);
 			PQclear(r);
-			if (paired) {
-				if (d.windows.size() <= window)
-					d.windows.resize(window + 1);
-				d.windows[window]++;
-			}
 			if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+				if (paired) { // throughput counts what completed, not what failed
+					if (d.windows.size() <= window)
+						d.windows.resize(window + 1);
+					d.windows[window]++;
+				}
 				(side ? d.pair_samples : d.samples)[p].push_back(ms);
 				if (w.timeline)
 					d.timed.push_back(
 						{float(std::chrono::duration<double>(t0 - start).count()), uint8_t(p), float(ms)});
 			} else {
 				(side ? d.pair_errors : d.errors)[p]++;
-				if (d.messages.size() < 3)
-					d.messages.push_back(std::string(sim::kPatterns[p].name) + ": " +
-										 Conn::Trim(PQerrorMessage(c->Get())));
+				auto &messages = side ? d.pair_messages : d.messages;
+				if (messages.size() < 3)
+					messages.push_back(std::string(sim::kPatterns[p].name) + ": " +
+									   Conn::Trim(PQerrorMessage(c->Get())));
 				if (PQstatus(c->Get()) == CONNECTION_BAD) {
 					PQreset(c->Get());
 					ready.fill(false); // a new session has no prepared statements
@@ -902,10 +926,14 @@ RunWorkload(const Workload &w)
 		std::sort(res.timed.begin(), res.timed.end(),
 				  [](const sim::TimedSample &a, const sim::TimedSample &b) { return a.t_s < b.t_s; });
 	}
-	for (auto &d : data)
+	for (auto &d : data) {
 		for (auto &m : d.messages)
 			if (res.first_errors.size() < 10)
 				res.first_errors.push_back(m);
+		for (auto &m : d.pair_messages)
+			if (res.pair_first_errors.size() < 10)
+				res.pair_first_errors.push_back(m);
+	}
 	res.backend_cpu_seconds = 0;
 	for (auto &d : data)
 		res.backend_cpu_seconds =
@@ -1430,7 +1458,7 @@ Run(const Options &o)
 								  sim::Fmt("%.0f", warmup) + " s of warm-up, then " +
 								  ip["decide"]["summary"].get<std::string>();
 		std::cerr << "run: " << ip["decide"]["summary"].get<std::string>() << "\n";
-		extra["warmup"] = {{"seconds", lr.seconds}, {"statements", lr.statements}};
+		extra["warmup"] = WarmupJson(lr);
 		extra["timeline"] = {{"window_s", window},
 							 {"duration_s", lr.seconds},
 							 {"axis", "seconds since the first statement (IndexPilot learns, decides and builds)"},
@@ -1445,7 +1473,7 @@ Run(const Options &o)
 		ww.seconds = warmup;
 		ww.phase = "warmup";
 		WorkloadResult wr = RunWorkload(ww);
-		extra["warmup"] = {{"seconds", wr.seconds}, {"statements", wr.statements}};
+		extra["warmup"] = WarmupJson(wr);
 	}
 	if (!indexes_sql.empty()) {
 		// at the point where IndexPilot builds its own: both sets start the measured run equally fresh
@@ -1463,15 +1491,28 @@ Run(const Options &o)
 				}
 				finished = true;
 			});
+			// what is left: the indexes of the file not built yet, and how far the one being built is (a
+			// plain CREATE INDEX shows its table, not the index, in pg_stat_progress_create_index)
+			std::string lower = indexes_sql;
+			std::transform(lower.begin(), lower.end(), lower.begin(),
+						   [](unsigned char ch) { return std::tolower(ch); });
+			size_t total = 0;
+			for (size_t at = lower.find("create index"); at != std::string::npos;
+				 at = lower.find("create index", at + 1))
+				total++;
 			StatusLine line("run: the expert's indexes");
 			while (!finished) {
 				std::this_thread::sleep_for(std::chrono::milliseconds(500));
 				std::string state;
 				try {
-					state = c.Value("SELECT format('%s, %s, %s%% of its blocks', i.indexrelid::regclass, p.phase, "
-									"CASE WHEN p.blocks_total > 0 THEN 100 * p.blocks_done / p.blocks_total ELSE 0 "
-									"END) FROM pg_stat_progress_create_index p LEFT JOIN pg_index i ON i.indexrelid "
-									"= p.index_relid WHERE p.datname = current_database() LIMIT 1");
+					const long built = std::stol(c.Value("SELECT count(*) FROM pg_indexes WHERE schemaname = 'crm'")) -
+									   long(indexes_at_start.size());
+					state = c.Value("SELECT format('%s, %s%% of its blocks', p.relid::regclass, CASE WHEN "
+									"p.blocks_total > 0 THEN 100 * p.blocks_done / p.blocks_total ELSE 0 END) "
+									"FROM pg_stat_progress_create_index p WHERE p.datname = current_database() "
+									"LIMIT 1");
+					state = "index " + std::to_string(built + 1) + " of " + std::to_string(total) +
+							(state.empty() ? "" : ", on " + state);
 				} catch (const std::exception &) {
 				}
 				line.Show(sim::Fmt("%.0f", std::chrono::duration<double>(Clock::now() - t0).count()) + " s" +
@@ -1652,7 +1693,10 @@ Run(const Options &o)
  * (at most the slice) of the same traffic, not measured, on its database, so that each starts from its own
  * working set in shared buffers whichever database ran before it. Each database's JSON gets the measured
  * run of its slices together (latencies of all slices, statements over their time) and the slices
- * themselves; the pair ratios (first over other, per slice) go into both.
+ * themselves; the pair ratios (first over other, per slice) go into both. With --interleave, every client
+ * holds a connection to each and all switch between them every --interleave s: the statements are drawn
+ * from one stream per client, each falling on whichever database that moment belongs to, and pair k is the
+ * k-th of --slices groups of those stretches.
  */
 int
 Alternate(const Options &o)
@@ -1768,6 +1812,7 @@ Alternate(const Options &o)
 		arms[1].pair_summary = r.pair_patterns;
 		arms[1].has_pair_summary = true;
 		arms[0].all.first_errors = r.first_errors;
+		arms[1].all.first_errors = r.pair_first_errors;
 	}
 	for (int k = 0; k < slices && interleave == 0; k++) {
 		std::array<double, 2> rate{};

@@ -958,6 +958,9 @@ ReportMarkdown(const json &before, const json &after, const std::vector<Criterio
 	  << "\n";
 	o << "- **autoindex**: " << RunLine(after) << "\n";
 	o << "- decision step: " << DecideLine(after) << "\n";
+	const json ws = after.value("indexpilot", json::object()).value("decide", json::object()).value("settings", json());
+	if (ws.is_object() && !ws.empty())
+		o << "- the worker's settings for the run (put back afterwards): " << WorkerSettingsText(ws) << "\n";
 	if (HasRun(expert))
 		o << "- **expert**: " << RunLine(expert) << "\n";
 	const json cap = after.value("capture", json::object());

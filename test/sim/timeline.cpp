@@ -456,6 +456,16 @@ Seconds(const json &v)
 }
 
 std::string
+WorkerSettingsText(const json &settings)
+{
+	std::string out;
+	for (auto it = settings.begin(); settings.is_object() && it != settings.end(); ++it)
+		out += (out.empty() ? "`" : ", `") + it.key() + " = " +
+			   (it->is_string() ? it->get<std::string>() : it->dump()) + "`";
+	return out.empty() ? "the server's own" : out;
+}
+
+std::string
 TimelineMarkdown(const json &run, const std::vector<Criterion> &criteria)
 {
 	const json m = run.value("meta", json::object());
@@ -472,16 +482,9 @@ TimelineMarkdown(const json &run, const std::vector<Criterion> &criteria)
 		  << Str(shift, "table") << "." << Str(shift, "stopped_field") << ") stops and `" << Str(shift, "started")
 		  << "` (" << Str(shift, "table") << "." << Str(shift, "started_field") << ") starts with its share of the "
 		  << "statements.\n\n";
-	const json ws = tl.value("worker_settings", json::object());
 	o << "IndexPilot's background worker alone decides, builds, validates and retires (no "
-		 "`indexpilot_run_now()`), with these settings for the run: ";
-	bool first = true;
-	for (auto it = ws.begin(); it != ws.end(); ++it) {
-		o << (first ? "" : ", ") << "`" << it.key() << " = " << (it->is_string() ? it->get<std::string>() : it->dump())
-		  << "`";
-		first = false;
-	}
-	o << (first ? "the server's own" : "") << ".\n\n";
+		 "`indexpilot_run_now()`), with these settings for the run: "
+	  << WorkerSettingsText(tl.value("worker_settings", json::object())) << ".\n\n";
 	o << "## Criteria\n\n" << CriteriaMarkdown(criteria) << "\n";
 	o << "## Timeline\n\n![timeline](" << kTimelineSvgName << ")\n\n";
 	o << "## Each index's life (seconds since the measured run began)\n\n";

@@ -37,6 +37,9 @@ const char *EventLabel(const std::string &kind);
 /* One readable line of a lineage row's evidence (no raw JSON): what a reader needs of each kind. */
 std::string EvidenceText(const nlohmann::json &event);
 
+/* The worker's settings for a run (`name = value`, comma-separated), or "the server's own" when there are none. */
+std::string WorkerSettingsText(const nlohmann::json &settings);
+
 /*
  * Each index's life from the run's events ({t_s, id, kind, table, index, details}), in order of its first
  * event: {index, table, columns, proposed_s, built_s, validated_s, reverted_s, retired_s, failed_s, reason}

@@ -125,6 +125,14 @@ BOOST_AUTO_TEST_CASE(index_lives_and_evidence)
 	BOOST_TEST(std::string(sim::EventLabel("index_proposed")).empty());
 }
 
+BOOST_AUTO_TEST_CASE(worker_settings_text)
+{
+	json ws = {{"indexpilot.flush_interval", "5s"}, {"indexpilot.naptime", "1s"}};
+	BOOST_TEST(sim::WorkerSettingsText(ws) == "`indexpilot.flush_interval = 5s`, `indexpilot.naptime = 1s`");
+	BOOST_TEST(sim::WorkerSettingsText(json::object()) == "the server's own");
+	BOOST_TEST(sim::WorkerSettingsText(json()) == "the server's own"); // missing from the JSON
+}
+
 BOOST_AUTO_TEST_CASE(shift_criteria_met_and_not_met)
 {
 	auto met = sim::ShiftCriteria(ShiftRun(true, 0.2));
