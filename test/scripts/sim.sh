@@ -49,6 +49,8 @@ shared_buffers = '${SIM_SHARED_BUFFERS:-1536MB}'
 max_connections = 60
 maintenance_work_mem = '256MB'
 max_wal_size = '4GB'
+# the time each database's block reads take (crmsim alternate records them per database)
+track_io_timing = on
 # IndexPilot decides and builds by itself (the baseline run switches it off with indexpilot_disable_system())
 indexpilot.mode = 'auto'
 CONF

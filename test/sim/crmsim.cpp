@@ -972,6 +972,21 @@ Indexes(const Conn &c)
 	return list;
 }
 
+/*
+ * The database's block reads so far (pg_stat_database: of every backend of it, the worker's too): blocks read
+ * from outside shared buffers, blocks found in them, and the time the reads took in ms (0 unless
+ * track_io_timing is on, as in the simulator's cluster). A backend reports its counts when idle or at exit,
+ * so a reading after a run waits a moment for the clients' backends to have gone.
+ */
+json
+BlockReads(const std::string &dsn)
+{
+	Conn c(dsn);
+	return json::parse(c.Value("SELECT json_build_object('blocks_read', blks_read, 'blocks_hit', blks_hit, 'read_ms', "
+							   "blk_read_time, 'track_io_timing', current_setting('track_io_timing'))::text FROM "
+							   "pg_stat_database WHERE datname = current_database()"));
+}
+
 int64_t
 MaxMutationId(const Conn &c)
 {
@@ -1708,6 +1723,7 @@ Alternate(const Options &o)
 		WorkloadResult all;
 		double seconds = 0, cpu = 0;
 		json slices = json::array();
+		json io; // --interleave: the database's block reads during the measured run (BlockReads' difference)
 		std::array<sim::LatencySummary, sim::kPatternCount> pair_summary; // --interleave: the other database's
 		bool has_pair_summary = false;
 	};
@@ -1777,7 +1793,16 @@ Alternate(const Options &o)
 			warm.progress = w.progress + ", warming";
 			(void)RunWorkload(warm);
 		}
+		std::array<json, 2> io_from = {BlockReads(arms[0].dsn), BlockReads(arms[1].dsn)};
 		WorkloadResult r = RunWorkload(w);
+		std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // the clients' backends report at exit
+		for (size_t i = 0; i < 2; i++) {
+			json to = BlockReads(arms[i].dsn);
+			arms[i].io = {{"blocks_read", to["blocks_read"].get<int64_t>() - io_from[i]["blocks_read"].get<int64_t>()},
+						  {"blocks_hit", to["blocks_hit"].get<int64_t>() - io_from[i]["blocks_hit"].get<int64_t>()},
+						  {"read_ms", to["read_ms"].get<double>() - io_from[i]["read_ms"].get<double>()},
+						  {"track_io_timing", to["track_io_timing"]}};
+		}
 		r.windows.resize(per_pair * size_t(slices));
 		for (int k = 0; k < slices; k++) {
 			std::array<uint64_t, 2> n{};
@@ -1876,6 +1901,10 @@ Alternate(const Options &o)
 		}
 		a.j["first_errors"] = a.all.first_errors;
 		a.j["slices"] = a.slices;
+		if (!a.io.is_null()) {
+			a.j["io"] = a.io;
+			a.j["pair_io"] = (&a == &arms[0] ? arms[1] : arms[0]).io;
+		}
 		a.j["pair_throughput_ratios"] = pairs;
 		// What the measured run changed: IndexPilot's worker stays on in its database.
 		Conn c(a.dsn);

@@ -847,6 +847,40 @@ DecideLine(const json &after)
 	return d.value("summary", std::string(""));
 }
 
+/* The measured runs' and the closed loop's block reads, both databases side by side (when recorded). */
+static std::string
+BlockReadsMarkdown(const json &after, const json &expert, const json &throughput)
+{
+	std::ostringstream o;
+	bool any = false;
+	for (const auto *run : {&after, &throughput})
+		if (run->is_object() && run->contains("io"))
+			any = true;
+	if (!any || !expert.is_object())
+		return "";
+	o << "Block reads from outside shared buffers (`pg_stat_database` of each database, every backend of it, "
+		 "IndexPilot's worker too; the read time needs `track_io_timing`):\n\n"
+	  << "| phase | IndexPilot blocks read | IndexPilot read ms | expert blocks read | expert read ms | "
+		 "IndexPilot's share of blocks found in shared buffers | the expert's |\n|---|--:|--:|--:|--:|--:|--:|\n";
+	auto hit = [](const json &io) {
+		const double r = io.value("blocks_read", 0.0), h = io.value("blocks_hit", 0.0);
+		return r + h > 0 ? Fmt("%.4f", h / (r + h)) : std::string("—");
+	};
+	const json throughput_expert = throughput.is_object() ? throughput.value("pair_io", json()) : json();
+	for (int k = 0; k < 2; k++) {
+		const json &a = k == 0 ? after : throughput;
+		const json e = k == 0 ? expert.value("io", json()) : throughput_expert;
+		if (!a.is_object() || !a.contains("io") || !e.is_object())
+			continue;
+		const json &ai = a["io"];
+		o << "| " << (k == 0 ? "measured runs" : "closed loop") << " | " << Str(ai, "blocks_read") << " | "
+		  << Fmt("%.0f", ai.value("read_ms", 0.0)) << " | " << Str(e, "blocks_read") << " | "
+		  << Fmt("%.0f", e.value("read_ms", 0.0)) << " | " << hit(ai) << " | " << hit(e) << " |\n";
+	}
+	o << "\n";
+	return o.str();
+}
+
 /* The autoindex run against the expert's: planner cost and p95 per read pattern, both index sets. */
 static std::string
 ExpertMarkdown(const json &after, const json &expert, const json &throughput)
@@ -887,6 +921,7 @@ ExpertMarkdown(const json &after, const json &expert, const json &throughput)
 			  : "in " + std::to_string(after.value("slices", json::array()).size()) +
 					" slices that alternate between them")
 	  << ". Ratios are IndexPilot's over the expert's.\n\n";
+	o << BlockReadsMarkdown(after, expert, throughput);
 	const json pairs =
 		throughput.is_object() ? throughput.value("pair_throughput_ratios", json::array()) : json::array();
 	if (!pairs.empty()) {

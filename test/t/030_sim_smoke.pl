@@ -194,6 +194,10 @@ ok($ok, 'the measured runs alternate, every client switching every second') or d
 my $measured = eval { decode_json(slurp("$out/auto.json")) } // {};
 my $measured_expert = eval { decode_json(slurp("$out/expert.json")) } // {};
 cmp_ok($measured->{meta}{interleave_s} // 0, '==', 1, '... as the demo runs them');
+cmp_ok(($measured->{io}{blocks_read} // -1) + ($measured->{io}{blocks_hit} // -1), '>', 0,
+	"... recording the database's block reads");
+ok(defined $measured->{pair_io}{blocks_hit} && defined $measured_expert->{io}{blocks_hit},
+	"... and the expert's, on both sides");
 cmp_ok($measured_expert->{patterns}[0]{count} // 0, '>', 0, "... with latencies of the expert's own");
 is($node->safe_psql('postgres', 'SHOW indexpilot.flush_interval'), '1h', "the worker's settings are put back after them");
 $ok = IPC::Run::run([ $sim, 'alternate', '--dsn', $dsn{sim_auto}, '--pair-dsn', $dsn{sim_expert},
