@@ -847,38 +847,32 @@ DecideLine(const json &after)
 	return d.value("summary", std::string(""));
 }
 
-/* The measured runs' and the closed loop's block reads, both databases side by side (when recorded). */
+/* The measured runs' and the closed loop's block reads, both databases side by side (when recorded): each
+ * run's JSON holds its own database's (`io`) and the other's (`pair_io`). */
 static std::string
-BlockReadsMarkdown(const json &after, const json &expert, const json &throughput)
+BlockReadsMarkdown(const json &after, const json &throughput)
 {
-	std::ostringstream o;
-	bool any = false;
-	for (const auto *run : {&after, &throughput})
-		if (run->is_object() && run->contains("io"))
-			any = true;
-	if (!any || !expert.is_object())
-		return "";
-	o << "Block reads from outside shared buffers (`pg_stat_database` of each database, every backend of it, "
-		 "IndexPilot's worker too; the read time needs `track_io_timing`):\n\n"
-	  << "| phase | IndexPilot blocks read | IndexPilot read ms | expert blocks read | expert read ms | "
-		 "IndexPilot's share of blocks found in shared buffers | the expert's |\n|---|--:|--:|--:|--:|--:|--:|\n";
+	std::ostringstream rows;
 	auto hit = [](const json &io) {
 		const double r = io.value("blocks_read", 0.0), h = io.value("blocks_hit", 0.0);
 		return r + h > 0 ? Fmt("%.4f", h / (r + h)) : std::string("—");
 	};
-	const json throughput_expert = throughput.is_object() ? throughput.value("pair_io", json()) : json();
-	for (int k = 0; k < 2; k++) {
-		const json &a = k == 0 ? after : throughput;
-		const json e = k == 0 ? expert.value("io", json()) : throughput_expert;
-		if (!a.is_object() || !a.contains("io") || !e.is_object())
+	for (const auto &[phase, run] : {std::pair<const char *, const json *>{"measured runs", &after},
+									 std::pair<const char *, const json *>{"closed loop", &throughput}}) {
+		if (!run->is_object() || !run->contains("io") || !run->contains("pair_io"))
 			continue;
-		const json &ai = a["io"];
-		o << "| " << (k == 0 ? "measured runs" : "closed loop") << " | " << Str(ai, "blocks_read") << " | "
-		  << Fmt("%.0f", ai.value("read_ms", 0.0)) << " | " << Str(e, "blocks_read") << " | "
-		  << Fmt("%.0f", e.value("read_ms", 0.0)) << " | " << hit(ai) << " | " << hit(e) << " |\n";
+		const json &a = (*run)["io"], &e = (*run)["pair_io"];
+		rows << "| " << phase << " | " << Str(a, "blocks_read") << " | " << Fmt("%.0f", a.value("read_ms", 0.0))
+			 << " | " << Str(e, "blocks_read") << " | " << Fmt("%.0f", e.value("read_ms", 0.0)) << " | " << hit(a)
+			 << " | " << hit(e) << " |\n";
 	}
-	o << "\n";
-	return o.str();
+	if (rows.str().empty())
+		return "";
+	return "Block reads from outside shared buffers (`pg_stat_database` of each database, every backend of it, "
+		   "IndexPilot's worker too; the read time needs `track_io_timing`):\n\n"
+		   "| phase | IndexPilot blocks read | IndexPilot read ms | expert blocks read | expert read ms | "
+		   "IndexPilot's share of blocks found in shared buffers | the expert's |\n|---|--:|--:|--:|--:|--:|--:|\n" +
+		   rows.str() + "\n";
 }
 
 /* The autoindex run against the expert's: planner cost and p95 per read pattern, both index sets. */
@@ -921,7 +915,7 @@ ExpertMarkdown(const json &after, const json &expert, const json &throughput)
 			  : "in " + std::to_string(after.value("slices", json::array()).size()) +
 					" slices that alternate between them")
 	  << ". Ratios are IndexPilot's over the expert's.\n\n";
-	o << BlockReadsMarkdown(after, expert, throughput);
+	o << BlockReadsMarkdown(after, throughput);
 	const json pairs =
 		throughput.is_object() ? throughput.value("pair_throughput_ratios", json::array()) : json::array();
 	if (!pairs.empty()) {
